@@ -1,0 +1,3 @@
+from speechgen.cli import main
+
+main()

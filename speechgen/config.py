@@ -1,0 +1,219 @@
+"""`speechgen.toml` -> a frozen, typed `Config`. Every problem is reported at once; unknown keys are errors."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from speechgen.errors import ConfigError, Problems
+
+CONFIG_NAME = "speechgen.toml"
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+PAGE_SIZES = ("A4", "A5", "B5", "Letter")
+PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/ua-1", "none")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str
+    base_url: str
+    default_language: str = "id"
+    languages: tuple[str, ...] = ("id", "en")
+    publisher: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PdfConfig:
+    enabled: bool = True
+    page_size: str = "A4"
+    variant: str = "pdf/a-3b"
+    timeout: float = 120.0
+
+
+@dataclass(frozen=True)
+class QrConfig:
+    enabled: bool = True
+    logo: str = ""
+    error_correction: str = "M"
+    card_size: str = "A6"
+    module_min_mm: float = 0.4
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    site: SiteConfig
+    pdf: PdfConfig = field(default_factory=PdfConfig)
+    qr: QrConfig = field(default_factory=QrConfig)
+
+    @property
+    def speeches_dir(self) -> Path:
+        return self.root / "speeches"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def static_dir(self) -> Path:
+        return self.root / "static"
+
+    @property
+    def recipients_file(self) -> Path:
+        return self.root / "recipients.yaml"
+
+    @property
+    def path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+
+# A key's expected Python type and an optional check returning an error message or None.
+Check = Callable[[Any], "str | None"]
+_Key = tuple[type | tuple[type, ...], Check | None]
+
+
+def _one_of(options: tuple[str, ...]) -> Check:
+    return lambda v: None if v in options else f"must be one of {', '.join(options)}"
+
+
+def _base_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an absolute http(s) URL such as https://pidato.example.go.id/arsip/"
+    if parts.username or parts.password:
+        return "must not contain a user name or password"
+    if parts.query or parts.fragment:
+        return "must not contain a query (?) or fragment (#)"
+    return None
+
+
+def _languages(value: list) -> str | None:
+    if not value or not all(isinstance(v, str) and LANG_RE.match(v) for v in value):
+        return "must be a non-empty list of language codes such as [\"id\", \"en\"]"
+    if len(set(value)) != len(value):
+        return "lists a language twice"
+    return None
+
+
+def _positive(value: float) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+SCHEMA: dict[str, dict[str, _Key]] = {
+    "site": {
+        "title": (str, lambda v: None if v.strip() else "must not be empty"),
+        "base_url": (str, _base_url),
+        "default_language": (str, lambda v: None if LANG_RE.match(v) else "must be a language code such as id"),
+        "languages": (list, _languages),
+        "publisher": (str, None),
+        "description": (str, None),
+    },
+    "pdf": {
+        "enabled": (bool, None),
+        "page_size": (str, _one_of(PAGE_SIZES)),
+        "variant": (str, _one_of(PDF_VARIANTS)),
+        "timeout": ((int, float), _positive),
+    },
+    "qr": {
+        "enabled": (bool, None),
+        "logo": (str, None),
+        "error_correction": (str, _one_of(("L", "M", "Q", "H"))),
+        "card_size": (str, _one_of(("A6", "A7"))),
+        "module_min_mm": ((int, float), _positive),
+    },
+}
+REQUIRED = {"site": ("title", "base_url")}
+SECTIONS = {"site": SiteConfig, "pdf": PdfConfig, "qr": QrConfig}
+
+
+def _key_line(text: str, section: str, key: str | None) -> int | None:
+    """tomllib gives no positions; find the line of `[section]` / `key =` for the message."""
+    in_section = key is None
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            if in_section and key is not None:
+                return None
+            if stripped.strip("[] ") == section:
+                if key is None:
+                    return number
+                in_section = True
+        elif in_section and key is not None and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return number
+    return None
+
+
+def load_config(root: Path) -> Config:
+    """Read and validate `root/speechgen.toml`, reporting every problem at once."""
+    root = root.resolve()
+    path = root / CONFIG_NAME
+    problems = Problems(root)
+    if not path.is_file():
+        problems.add(path, None, f"not found: a speechgen project needs {CONFIG_NAME} "
+                     "(tidak ditemukan; buat dengan `speechgen init`)")
+        problems.raise_if_any(ConfigError)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        problems.add(path, None, f"not UTF-8 at byte {exc.start}")
+        problems.raise_if_any(ConfigError)
+    except tomllib.TOMLDecodeError as exc:
+        # Python < 3.14 has the position only in the text: "... (at line 2, column 13)".
+        found = re.search(r"\(at line (\d+), column \d+\)$", str(exc))
+        line = getattr(exc, "lineno", None) or (int(found[1]) if found else None)
+        message = getattr(exc, "msg", None) or re.sub(r"\s*\(at line \d+, column \d+\)$", "", str(exc))
+        problems.add(path, line, f"malformed TOML: {message}")
+        problems.raise_if_any(ConfigError)
+
+    values: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    for section, body in data.items():
+        if section not in SCHEMA:
+            problems.add(path, _key_line(text, section, None),
+                         f"unknown section [{section}]; expected one of: {', '.join(SCHEMA)}")
+            continue
+        if not isinstance(body, dict):
+            problems.add(path, _key_line(text, section, None), f"[{section}] must be a table")
+            continue
+        for key, value in body.items():
+            line = _key_line(text, section, key)
+            spec = SCHEMA[section].get(key)
+            if spec is None:
+                problems.add(path, line, f"unknown key {key!r} in [{section}]; expected one of: "
+                             f"{', '.join(SCHEMA[section])}")
+                continue
+            kind, check = spec
+            if not isinstance(value, kind) or (kind in (int, (int, float)) and isinstance(value, bool)):
+                expected = kind.__name__ if isinstance(kind, type) else "number"
+                problems.add(path, line, f"[{section}] {key} must be a {expected}, not {value!r}")
+                continue
+            message = check(value) if check else None
+            if message:
+                problems.add(path, line, f"[{section}] {key} {message}")
+                continue
+            values[section][key] = tuple(value) if isinstance(value, list) else value
+    for section, keys in REQUIRED.items():
+        for key in keys:
+            if key not in data.get(section, {}):
+                problems.add(path, _key_line(text, section, None), f"[{section}] {key} is required")
+    site = values["site"]
+    default = site.get("default_language", SiteConfig.default_language)
+    if default not in site.get("languages", SiteConfig.languages):
+        problems.add(path, _key_line(text, "site", "default_language"),
+                     f"[site] default_language {default!r} is not in languages")
+    problems.raise_if_any(ConfigError)
+
+    if not site["base_url"].endswith("/"):
+        site["base_url"] += "/"
+    return Config(
+        root=root,
+        site=SiteConfig(**site),
+        pdf=PdfConfig(**values["pdf"]),
+        qr=QrConfig(**values["qr"]),
+    )

@@ -1,0 +1,112 @@
+"""The validated model: frozen dataclasses, no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Version:
+    """One language version of a speech: one source file `<stem>.<lang>.md`."""
+
+    lang: str
+    title: str
+    speaker: str
+    date: dt.date
+    source: Path                 # absolute path of the Markdown file
+    source_text: str             # the file as written (embedded in the archival PDF)
+    body_html: str               # rendered, sanitised Markdown
+    headings: tuple[Heading, ...] = ()
+    subtitle: str = ""
+    occasion: str = ""
+    place: str = ""
+    summary: str = ""            # plain-text opening, for feeds and meta descriptions
+    images: tuple[str, ...] = () # project-relative files the body references
+
+
+@dataclass(frozen=True)
+class Speech:
+    """A speech with all its language versions (files sharing a folder and stem)."""
+
+    year: str
+    slug: str
+    versions: dict[str, Version]          # by language code, default language first
+    recipients: tuple[str, ...] = ()      # recipient ids or group names as written
+    status: str = "published"
+
+    @property
+    def id(self) -> str:
+        return f"{self.year}/{self.slug}"
+
+    @property
+    def date(self) -> dt.date:
+        return self.primary.date
+
+    @property
+    def primary(self) -> Version:
+        return next(iter(self.versions.values()))
+
+    @property
+    def speaker(self) -> str:
+        return self.primary.speaker
+
+    @property
+    def occasion(self) -> str:
+        return self.primary.occasion
+
+
+@dataclass(frozen=True)
+class Recipient:
+    id: str
+    name: str
+    group: str = ""
+    short_name: str = ""
+    address: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Everything read from a project, validated."""
+
+    speeches: tuple[Speech, ...]
+    recipients: tuple[Recipient, ...] = ()
+    static_files: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One output file: a path relative to the output folder and its bytes."""
+
+    dest: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class PdfInfo:
+    """What a rendered PDF is: where it is and how a reader can check it."""
+
+    dest: str
+    sha256: str
+    pages: int
+    bytes: int
+
+    @property
+    def fingerprint(self) -> str:
+        """Short form of the SHA-256 printed on pages and cards: 'a1b2 c3d4 e5f6 0718'."""
+        return " ".join(self.sha256[i:i + 4] for i in range(0, 16, 4))
+
+    @property
+    def size_label(self) -> str:
+        if self.bytes >= 1024 * 1024:
+            return f"{self.bytes / (1024 * 1024):.1f} MB"
+        return f"{max(1, round(self.bytes / 1024))} KB"

@@ -1,0 +1,1 @@
+"""Renderers: each turns the site graph into Artifacts (bytes), none touches disk."""

@@ -1,0 +1,125 @@
+"""HTML pages, feeds, sitemap and robots.txt from the site graph, through Jinja templates."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from speechgen import __version__
+from speechgen.errors import Problems, SourceError
+from speechgen.graph import Page, Site, relative, root_prefix
+from speechgen.model import Artifact, PdfInfo
+from speechgen.templates import THEME_DIR, label, template_error
+
+PAGE_TEMPLATES = ["base.html", "home.html", "archive.html", "speech.html", "404.html",
+                  "feed.xml", "sitemap.xml", "robots.txt"]
+PdfMap = Mapping[tuple[str, str], PdfInfo]     # (speech id, lang) -> PdfInfo
+# Root-relative links in a speech body ("/static/x.png") become page-relative on output.
+_ROOT_LINK = re.compile(r'(\s(?:href|src))="/(?!/)')
+
+
+def render_site(site: Site, env: jinja2.Environment, pdfs: PdfMap | None = None) -> Iterator[Artifact]:
+    pdfs = pdfs or {}
+    problems = Problems(site.config.root)
+    for page in site.pages:
+        try:
+            yield Artifact(page.dest, render_page(site, env, page, pdfs).encode("utf-8"))
+        except (jinja2.TemplateError, TypeError, KeyError, AttributeError) as exc:
+            problems.add(*template_error(exc, page.dest))
+    for lang in site.config.site.languages:
+        page = Page(f"feeds/{lang}.xml", "feed.xml", "feed", lang, site.config.site.title, indexed=False)
+        entries = [(s, s.versions[lang]) for s in site.speeches if lang in s.versions][:50]
+        updated = max((v.date for _, v in entries), default=None)
+        try:
+            text = _render(site, env, page, entries=entries,
+                           updated=f"{updated.isoformat()}T00:00:00Z" if updated else "1970-01-01T00:00:00Z")
+            yield Artifact(page.dest, text.encode("utf-8"))
+        except jinja2.TemplateError as exc:
+            problems.add(*template_error(exc, page.dest))
+    indexed = [p for p in site.pages if p.indexed]
+    for name in ("sitemap.xml", "robots.txt"):
+        page = Page(name, name, name, site.config.site.default_language, name, indexed=False)
+        try:
+            yield Artifact(name, _render(site, env, page, pages=indexed).encode("utf-8"))
+        except jinja2.TemplateError as exc:
+            problems.add(*template_error(exc, name))
+    problems.raise_if_any(SourceError)
+    yield from static_artifacts(site)
+
+
+def static_artifacts(site: Site) -> Iterator[Artifact]:
+    """The theme's assets under _assets/, and the project's static/ folder as it is."""
+    assets = THEME_DIR / "assets"
+    for path in sorted(assets.rglob("*")):
+        if path.is_file():
+            yield Artifact("_assets/" + path.relative_to(assets).as_posix(), path.read_bytes())
+    for path in site.static_files:
+        yield Artifact(path.relative_to(site.config.root).as_posix(), path.read_bytes())
+
+
+def render_page(site: Site, env: jinja2.Environment, page: Page, pdfs: PdfMap) -> str:
+    extra: dict = {}
+    if page.speech is not None and page.version is not None:
+        speech, version = page.speech, page.version
+        canonical = site.url(site.speech_dest(speech, version.lang))
+        extra = dict(
+            speech=speech, version=version, canonical=canonical, noindex=not page.indexed,
+            pdf=pdfs.get((speech.id, version.lang)),
+            body=Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{root_prefix(page.dest)}', version.body_html)),
+            jsonld=Markup(jsonld(site, page, canonical)),
+        )
+    return _render(site, env, page, **extra)
+
+
+def _render(site: Site, env: jinja2.Environment, page: Page, **extra) -> str:
+    base_path = urlsplit(site.config.site.base_url).path
+
+    def url(dest: str) -> str:
+        # The 404 page is served at any depth, so it links from the site's root path.
+        return base_path + dest if page.kind == "404" else relative(page.dest, dest)
+
+    context = dict(
+        site=site, config=site.config, page=page, lang=page.lang, version=__version__,
+        url=url, abs_url=site.url, t=lambda key: label(page.lang, key),
+    )
+    context.update(extra)
+    return env.get_template(page.template).render(context)
+
+
+def jsonld(site: Site, page: Page, canonical: str) -> str:
+    """schema.org Article for a speech page; safe inside <script> (no '<', '>' or '&' literal)."""
+    speech, version = page.speech, page.version
+    assert speech is not None and version is not None
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": ["CreativeWork", "Article"],
+        "headline": version.title,
+        "name": version.title,
+        "creator": {"@type": "Person", "name": version.speaker},
+        "author": {"@type": "Person", "name": version.speaker},
+        "dateCreated": version.date.isoformat(),
+        "datePublished": version.date.isoformat(),
+        "inLanguage": version.lang,
+        "url": canonical,
+    }
+    if version.subtitle:
+        data["alternativeHeadline"] = version.subtitle
+    if version.summary:
+        data["description"] = version.summary
+    if site.config.site.publisher:
+        data["publisher"] = {"@type": "Organization", "name": site.config.site.publisher}
+    others = [v for code, v in speech.versions.items() if code != version.lang]
+    if version is speech.primary and others:
+        data["workTranslation"] = [
+            {"@type": "Article", "inLanguage": v.lang, "name": v.title,
+             "url": site.url(site.speech_dest(speech, v.lang))} for v in others]
+    elif version is not speech.primary:
+        data["translationOfWork"] = {"@type": "Article", "inLanguage": speech.primary.lang,
+                                     "url": site.url(site.speech_dest(speech, speech.primary.lang))}
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -1,0 +1,42 @@
+"""`manifest.json`: the public, documented list of what a build published (see README)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from speechgen import __version__
+from speechgen.graph import Site
+from speechgen.model import Artifact, PdfInfo
+
+MANIFEST = "manifest.json"
+
+
+def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo] | None = None,
+                    with_copies: bool = False) -> Artifact:
+    pdfs = pdfs or {}
+    speeches = []
+    for speech in site.speeches:
+        languages = {}
+        for lang, version in speech.versions.items():
+            dest = site.speech_dest(speech, lang)
+            entry: dict = {"title": version.title, "path": dest, "url": site.url(dest)}
+            pdf = pdfs.get((speech.id, lang))
+            if pdf is not None:
+                entry["pdf"] = {"path": pdf.dest, "url": site.url(pdf.dest), "sha256": pdf.sha256,
+                                "pages": pdf.pages, "bytes": pdf.bytes}
+            languages[lang] = entry
+        item: dict = {"id": speech.id, "date": speech.date.isoformat(), "speaker": speech.speaker,
+                      "languages": languages}
+        copies = site.copies_of(speech)
+        if with_copies and copies:
+            item["copies"] = [
+                {"recipient": c.recipient.id, "name": c.recipient.name, "path": site.copy_dest(c),
+                 "url": site.url(site.copy_dest(c)),
+                 "qr": {"png": site.qr_dest(c, "png"), "svg": site.qr_dest(c, "svg")}}
+                for c in copies]
+            item["cards"] = site.cards_dest(speech)
+        speeches.append(item)
+    data = {"base_url": site.config.site.base_url, "generator": f"speechgen {__version__}",
+            "speeches": speeches}
+    return Artifact(MANIFEST, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))

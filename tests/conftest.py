@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def copy_project(dest: Path, overlay: Path | None = None) -> Path:
+    """A fresh copy of the fixture project, with a broken case's files laid over it."""
+    shutil.copytree(FIXTURES / "project", dest)
+    if overlay is not None and overlay.is_dir():
+        shutil.copytree(overlay, dest, dirs_exist_ok=True)
+    return dest
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path / "project")
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file under a folder with its bytes: compares outputs byte for byte."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}

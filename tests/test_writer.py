@@ -1,0 +1,84 @@
+"""The writer swaps a whole build in atomically and refuses any folder that is not its own."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from speechgen.errors import OutputError
+from speechgen.model import Artifact
+from speechgen.writer import MARKER, write_site
+
+
+def test_writes_and_replaces_whole(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site([Artifact("a/index.html", b"1"), Artifact("old.txt", b"x")], out, tmp_path / "proj")
+    write_site([Artifact("a/index.html", b"2")], out, tmp_path / "proj")
+    assert (out / "a/index.html").read_bytes() == b"2"
+    assert not (out / "old.txt").exists()           # stale files do not linger
+    assert (out / MARKER).is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_failure_mid_write_leaves_previous_output(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site([Artifact("index.html", b"good")], out, tmp_path / "proj")
+
+    def artifacts():
+        yield Artifact("index.html", b"new")
+        raise OSError(28, "No space left on device")   # disk full, simulated
+
+    with pytest.raises(OSError):
+        write_site(artifacts(), out, tmp_path / "proj")
+    assert (out / "index.html").read_bytes() == b"good"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_leftovers_of_a_killed_build_are_cleaned(tmp_path: Path) -> None:
+    stale = tmp_path / ".site.tmp-abc123"
+    stale.mkdir()
+    (stale / "half.html").write_text("half")
+    write_site([Artifact("index.html", b"ok")], tmp_path / "site", tmp_path / "proj")
+    assert not stale.exists()
+
+
+@pytest.mark.parametrize("dest", ["../x", "/etc/passwd", "a/../../b", "", "a//b", "a\\b", "a\x00b", "./a"])
+def test_refuses_paths_outside_output(tmp_path: Path, dest: str) -> None:
+    with pytest.raises(OutputError):
+        write_site([Artifact(dest, b"x")], tmp_path / "site", tmp_path / "proj")
+    assert not (tmp_path / "site").exists()
+    assert not (tmp_path / "x").exists() and not (tmp_path / "b").exists()
+
+
+def test_refuses_two_artifacts_on_one_path(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="two outputs claim one path"):
+        write_site([Artifact("a.html", b"1"), Artifact("a.html", b"2")], tmp_path / "site", tmp_path)
+
+
+def test_refuses_foreign_nonempty_folder(tmp_path: Path) -> None:
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious")
+    with pytest.raises(OutputError, match="not made by speechgen"):
+        write_site([Artifact("index.html", b"x")], out, tmp_path / "proj")
+    assert (out / "thesis.tex").read_text() == "precious"
+
+
+@pytest.mark.parametrize("which", ["project", "parent", "root", "home", "speeches"])
+def test_refuses_dangerous_output_folders(tmp_path: Path, which: str, monkeypatch) -> None:
+    project = tmp_path / "home" / "proj"
+    (project / "speeches").mkdir(parents=True)
+    (project / "speeches" / "keep.md").write_text("keep")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    out = {"project": project, "parent": project.parent, "root": Path("/"),
+           "home": tmp_path / "home", "speeches": project / "speeches"}[which]
+    with pytest.raises(OutputError, match="refusing"):
+        write_site([Artifact("index.html", b"x")], out, project)
+    assert (project / "speeches" / "keep.md").read_text() == "keep"
+
+
+def test_output_is_world_readable(tmp_path: Path) -> None:
+    write_site([Artifact("index.html", b"x")], tmp_path / "site", tmp_path / "proj")
+    assert os.stat(tmp_path / "site").st_mode & 0o755 == 0o755
