@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -14,14 +15,18 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 PROJECT = click.argument("project", default=".", type=click.Path(file_okay=False, path_type=Path))
 
 
-def _fail(error: SpeechgenError) -> None:
+def _fail(error: SpeechgenError, published: bool = True) -> None:
     lines = error.lines()
     for line in lines:
         click.echo(line, err=True)
     count = len(lines)
-    click.secho(f"Gagal: {count} masalah; tidak ada yang diterbitkan. / "
-                f"Failed: {count} problem{'s' if count != 1 else ''}; nothing was published.",
-                err=True, fg="red")
+    if published:
+        click.secho(f"Gagal: {count} masalah; tidak ada yang diterbitkan. / "
+                    f"Failed: {count} problem{'s' if count != 1 else ''}; nothing was published.",
+                    err=True, fg="red")
+    else:
+        click.secho(f"Gagal: {count} masalah. / Failed: {count} problem{'s' if count != 1 else ''}.",
+                    err=True, fg="red")
     sys.exit(1)
 
 
@@ -63,3 +68,101 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool) -> None:
     if not quiet:
         click.echo(f"Selesai / done: {report.speeches} pidato/speeches, {report.files} berkas/files "
                    f"in {report.seconds:.1f} s -> {report.out}")
+
+
+@main.command(context_settings=CONTEXT)
+@PROJECT
+@click.option("--drafts", is_flag=True, help="Periksa draf juga / check drafts too.")
+def check(project: Path, drafts: bool) -> None:
+    """Periksa proyek / check PROJECT without writing anything.
+
+    Validates everything a build validates (sources, recipients, config, templates) and every
+    internal link and anchor of the rendered site. Exit 1 with every problem listed.
+    """
+    from speechgen.build import build as run_build
+    from speechgen.check import broken_links
+    from speechgen.config import load_config
+    from speechgen.errors import SourceError
+
+    try:
+        report = run_build(load_config(project), drafts=drafts, write=False)
+        problems = broken_links(report.artifacts)
+        if problems:
+            raise SourceError(problems)
+    except SpeechgenError as error:
+        _fail(error, published=False)
+        return
+    click.echo(f"Baik / OK: {report.speeches} pidato/speeches, {report.files} berkas/files checked")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("title")
+@click.option("--date", "date_", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Tanggal / date, YYYY-MM-DD (default: today).")
+@click.option("--lang", default=None, help="Bahasa / language code (default: the project's default).")
+@click.option("--speaker", default="Nama Pembicara", show_default=True, help="Pembicara / speaker.")
+@click.option("--slug", default=None, help="Slug (default: from the title).")
+@click.option("--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              help="Folder proyek / project folder (default: this folder).")
+def new(title: str, date_, lang: str | None, speaker: str, slug: str | None, project: Path) -> None:
+    """Pidato baru / write a new speech file with complete front matter.
+
+    The file is written as a draft (status: draft) under speeches/<year>/; build with --drafts to
+    see it, and remove the status line to publish it.
+    """
+    from speechgen.scaffold import new_speech
+
+    try:
+        path = new_speech(project, title, date=date_.date() if date_ else None, lang=lang,
+                          speaker=speaker, slug=slug)
+    except SpeechgenError as error:
+        _fail(error, published=False)
+        return
+    click.echo(f"Dibuat / created: {path}")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--title", default="Arsip Pidato", show_default=True, help="Judul situs / site title.")
+def init(folder: Path, title: str) -> None:
+    """Proyek baru / create a new project in FOLDER that builds as it is."""
+    from speechgen.scaffold import init_project
+
+    try:
+        files = init_project(folder, title=title)
+    except SpeechgenError as error:
+        _fail(error, published=False)
+        return
+    for path in files:
+        click.echo(f"  {path}")
+    click.echo(f"Proyek dibuat / project created. Next: speechgen build {folder}")
+
+
+@main.command(context_settings=CONTEXT)
+@PROJECT
+@click.option("--port", "-p", default=8000, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--no-drafts", is_flag=True, help="Tanpa draf / leave drafts out of the preview.")
+def serve(project: Path, port: int, no_drafts: bool) -> None:
+    """Pratinjau / preview PROJECT on http://127.0.0.1:PORT/, rebuilt on every change.
+
+    Builds into a temporary folder (never site/), watches speeches, templates, static files and
+    config, and reloads the open page. Errors show in the terminal and over the page, while the
+    last good preview keeps being served. Stop with Ctrl+C.
+    """
+    from speechgen.serve import Server
+
+    server = Server(project, port, log=lambda message: click.echo(message, err=True), drafts=not no_drafts)
+    try:
+        server.start()
+    except OSError as error:
+        server.stop()
+        click.echo(f"cannot listen on 127.0.0.1:{port}: {error.strerror}", err=True)
+        sys.exit(1)
+    click.echo(f"Pratinjau / preview: {server.url}  (Ctrl+C untuk berhenti / to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()

@@ -88,7 +88,8 @@ class Site:
 
 
 def speech_dest(speech: Speech, lang: str, default_language: str) -> str:
-    if lang == default_language or (default_language not in speech.versions and lang == speech.primary.lang):
+    # Depends on the language alone, so adding a translation later never moves a printed URL.
+    if lang == default_language:
         return f"{speech.year}/{speech.slug}/index.html"
     return f"{speech.year}/{speech.slug}/{lang}/index.html"
 

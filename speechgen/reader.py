@@ -148,7 +148,8 @@ def read_source(path: Path, config: Config, problems: Problems) -> _Parsed | Non
                 err(key, f"{key} must be text, not {_kind(value)}"
                          + (" (put it in quotes)" if isinstance(value, (bool, int, float)) else ""))
             elif not value.strip():
-                err(key, f"{key} must not be empty")
+                if key in REQUIRED_KEYS:
+                    err(key, f"{key} must not be empty")
             else:
                 values[key] = value.strip()
 

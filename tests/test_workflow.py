@@ -1,0 +1,123 @@
+"""Editors' commands: new, init, check and serve, used as an editor would."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from speechgen.cli import main
+from speechgen.serve import STATUS_PATH, Server
+
+
+def test_init_makes_a_project_that_builds(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["init", str(tmp_path / "baru")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["build", str(tmp_path / "baru")])
+    assert result.exit_code == 0, result.output
+    assert "Contoh Pidato" in (tmp_path / "baru/site/index.html").read_text()
+
+
+def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "isi.txt").write_text("x")
+    result = CliRunner().invoke(main, ["init", str(tmp_path)])
+    assert result.exit_code == 1 and "not empty" in result.output
+    assert (tmp_path / "isi.txt").read_text() == "x"
+
+
+def test_new_writes_a_draft_in_the_right_folder_that_builds(project: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["new", "Hari Pahlawan: \"Uji\" #1", "--date", "2025-11-10",
+                                  "--lang", "en", "--project", str(project)])
+    assert result.exit_code == 0, result.output
+    path = project / "speeches/2025/hari-pahlawan-uji-1.en.md"
+    assert str(path.resolve()) in result.output
+    text = path.read_text()
+    for key in ("title:", "subtitle:", "speaker:", "date: 2025-11-10", "occasion:", "place:",
+                "recipients:", "status: draft"):
+        assert key in text
+    assert runner.invoke(main, ["build", str(project), "-q"]).exit_code == 0
+    assert not (project / "site/2025/hari-pahlawan-uji-1").exists()        # a draft
+    assert runner.invoke(main, ["build", str(project), "--drafts", "-q"]).exit_code == 0
+    page = (project / "site/2025/hari-pahlawan-uji-1/en/index.html").read_text()
+    assert "Hari Pahlawan: &#34;Uji&#34; #1" in page
+    again = runner.invoke(main, ["new", "Hari Pahlawan: \"Uji\" #1", "--date", "2025-11-10",
+                                 "--lang", "en", "--project", str(project)])
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_new_refuses_unknown_language(project: Path) -> None:
+    result = CliRunner().invoke(main, ["new", "X", "--lang", "fr", "--project", str(project)])
+    assert result.exit_code == 1 and "language 'fr' is not in [site] languages" in result.output
+
+
+def test_check_passes_a_good_project_and_writes_nothing(project: Path) -> None:
+    result = CliRunner().invoke(main, ["check", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "Baik / OK" in result.output
+    assert not (project / "site").exists()
+
+
+def test_check_lists_broken_links_and_anchors(project: Path) -> None:
+    (project / "speeches/2024/lama.id.md").write_text(
+        "---\ntitle: Pidato Lama\nspeaker: Menteri Uji\ndate: 2024-01-02\n---\n\n"
+        "Lihat [bagian](#tidak-ada) dan [pidato lain](/2023/hilang/index.html).\n")
+    result = CliRunner().invoke(main, ["check", str(project)])
+    assert result.exit_code == 1
+    assert "2024/lama/index.html" in result.output
+    assert "link '#tidak-ada': no element with id 'tidak-ada'" in result.output
+    assert "link '../../2023/hilang/index.html' leads to no file in the site" in result.output
+    assert not (project / "site").exists()
+
+
+def test_check_reports_source_errors(project: Path) -> None:
+    (project / "speeches/2024/lama.id.md").write_text("---\ntitle: X\n---\n")
+    result = CliRunner().invoke(main, ["check", str(project)])
+    assert result.exit_code == 1
+    assert "speeches/2024/lama.id.md:1: front matter is missing the required key 'speaker'" in result.output
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def _wait_for(condition, seconds: float = 15.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_serve_previews_edits_and_survives_errors(project: Path) -> None:
+    server = Server(project, port=0, log=lambda message: None, interval=0.1)
+    server.start()
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+        status, page = _get(server.url + "2024/lama/index.html")
+        assert status == 200 and "Teks lama." in page and STATUS_PATH in page
+        assert not (project / "site").exists()          # never touches site/
+
+        source = project / "speeches/2024/lama.id.md"
+        source.write_text(source.read_text().replace("Teks lama.", "Teks yang baru diubah."))
+        assert _wait_for(lambda: "Teks yang baru diubah." in _get(server.url + "2024/lama/index.html")[1])
+
+        source.write_text("---\ntitle: X\ndate: 2024-02-30\n---\n")           # broken
+        assert _wait_for(lambda: json.loads(_get(server.url + STATUS_PATH[1:])[1])["errors"])
+        errors = json.loads(_get(server.url + STATUS_PATH[1:])[1])["errors"]
+        assert any("lama.id.md:3: date 2024-02-30 is not a real day" in e for e in errors)
+        # the last good preview is still served
+        assert "Teks yang baru diubah." in _get(server.url + "2024/lama/index.html")[1]
+        assert _get(server.url + "tidak/ada")[0] == 404
+    finally:
+        server.stop()
+    assert not server.tmp.exists()
