@@ -16,7 +16,8 @@ from speechgen.config import Config
 from speechgen.errors import Problems, SourceError
 from speechgen.model import Recipient, Sources, Speech, Version
 
-MAX_SOURCE_BYTES = 2 * 1024 * 1024
+# 512 KiB is ~12x the longest speech we know; it bounds the worst Markdown case to seconds.
+MAX_SOURCE_BYTES = 512 * 1024
 # A slug or recipient id is one plain path segment: it can never climb out of its folder.
 SEGMENT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 SEGMENT_RULE = "a plain path segment: lowercase letters a-z, digits and hyphens, at most 80"
@@ -148,7 +149,7 @@ def read_source(path: Path, config: Config, problems: Problems) -> _Parsed | Non
                 err(key, f"{key} must be text, not {_kind(value)}"
                          + (" (put it in quotes)" if isinstance(value, (bool, int, float)) else ""))
             elif not value.strip():
-                if key in REQUIRED_KEYS:
+                if key in REQUIRED_KEYS or key == "slug":   # an empty optional key counts as absent
                     err(key, f"{key} must not be empty")
             else:
                 values[key] = value.strip()
