@@ -1,7 +1,9 @@
 """Benchmarks: generates N synthetic speeches and times `speechgen build` on them.
 
     python bench/bench.py                     # HTML only, 100 and 1,000 speeches
-    python bench/bench.py --sizes 100 --pdf   # with archival PDFs (when the PDF part is enabled)
+    python bench/bench.py --sizes 20 --pdf    # archival PDFs: serial vs parallel, cold vs cached
+    python bench/bench.py --sizes 10 --qr --recipients 1000   # the first speech goes to 1,000
+                                              # institutions: copy pages, QR codes, card sheet, CSV
 
 Each case runs `speechgen build` in its own process and reports wall seconds and peak RSS.
 Figures go to stdout as a Markdown table; the machine is noisy, so compare ratios.
@@ -46,7 +48,7 @@ def speech_text(rng: random.Random, n: int, year: int, lang: str, words: int) ->
     return "\n".join(parts)
 
 
-def make_project(root: Path, count: int, words: int, pdf: bool, qr: bool) -> Path:
+def make_project(root: Path, count: int, words: int, pdf: bool, qr: bool, recipients: int = 0) -> Path:
     rng = random.Random(count)
     (root / "speeches").mkdir(parents=True)
     (root / "speechgen.toml").write_text(
@@ -56,7 +58,14 @@ def make_project(root: Path, count: int, words: int, pdf: bool, qr: bool) -> Pat
         year = 2000 + n % 26
         folder = root / "speeches" / str(year)
         folder.mkdir(exist_ok=True)
-        (folder / f"pidato-{n}.id.md").write_text(speech_text(rng, n, year, "id", words))
+        text = speech_text(rng, n, year, "id", words)
+        if n == 0 and recipients:       # one speech sent to every institution
+            text = text.replace("\n---\n", "\nrecipients: [semua]\n---\n", 1)
+        (folder / f"pidato-{n}.id.md").write_text(text)
+    if recipients:
+        (root / "recipients.yaml").write_text("recipients:\n" + "".join(
+            f"  - id: lembaga-{i:04d}\n    name: Lembaga Contoh Nomor {i}\n    group: semua\n"
+            f"    address: Jalan Contoh No. {i}, Kota Contoh\n" for i in range(1, recipients + 1)))
     return root
 
 
@@ -70,25 +79,88 @@ def run_build(project: Path, extra: list[str]) -> tuple[float, int]:
     return seconds, max(peak, before)
 
 
+def pdf_cases(project: Path, size: int, words: int, notes: list[str]) -> None:
+    """PDF rows: serial (-j1) and parallel cold builds, a cached rebuild, and HTML alone; then
+    seconds per PDF page (PDF time = build time minus the same build with --no-pdf)."""
+    import json
+    import os
+
+    def cold(extra: list[str]) -> tuple[float, int]:
+        shutil.rmtree(project / ".speechgen-cache", ignore_errors=True)
+        return run_build(project, extra)
+
+    cores = os.cpu_count() or 1
+    html, html_rss = cold(["--no-pdf"])
+    serial, serial_rss = cold(["-j", "1"])
+    parallel, parallel_rss = cold([])
+    cached, cached_rss = run_build(project, [])
+    manifest = json.loads((project / "site" / "manifest.json").read_text())
+    pages = sum(entry["pdf"]["pages"] for speech in manifest["speeches"]
+                for entry in speech["languages"].values())
+    for label, seconds, rss in (("html only (--no-pdf)", html, html_rss), ("+pdf cold, -j 1", serial, serial_rss),
+                                (f"+pdf cold, -j {cores} (default)", parallel, parallel_rss),
+                                ("+pdf rebuild, all cached", cached, cached_rss)):
+        print(f"| {size} | {words} | {label} | {seconds:.2f} | {1000 * seconds / size:.1f} | {rss / 1024:.0f} |",
+              flush=True)
+    notes.append(
+        f"{size} speeches, {pages} PDF pages: {(serial - html) / pages:.3f} s per PDF page serial, "
+        f"{(parallel - html) / pages:.3f} s parallel on {cores} cores; serial/parallel "
+        f"{(serial - html) / max(parallel - html, 1e-9):.2f}x (PDF time), {serial / parallel:.2f}x (whole build); "
+        f"cold/cached rebuild {parallel / cached:.1f}x")
+
+
+def search_case(project: Path, size: int, words: int) -> None:
+    """The Pagefind index alone (it is part of every cold build above), timed in this process."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from speechgen import graph, reader, templates
+    from speechgen.config import load_config
+    from speechgen.render import html, search
+
+    config = load_config(project)
+    site = graph.make_site(config, reader.read_project(config))
+    pages = list(html.render_site(site, templates.make_environment(config.templates_dir)))
+    started = time.perf_counter()
+    files = search.render_search_index(site, pages)
+    seconds = time.perf_counter() - started
+    print(f"| {size} | {words} | search index only: {len(search.search_pages(site))} pages, "
+          f"{sum(len(a.data) for a in files) / 1e6:.1f} MB | {seconds:.2f} | {1000 * seconds / size:.1f} | |",
+          flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--words", type=int, default=2000, help="words per speech (default 2000)")
     parser.add_argument("--pdf", action="store_true", help="also render PDFs")
     parser.add_argument("--qr", action="store_true", help="also render QR codes and cards")
+    parser.add_argument("--search", action="store_true", help="also time the search index alone")
+    parser.add_argument("--recipients", type=int, default=0,
+                        help="institutions the first speech goes to (with --qr; e.g. 1000)")
     args = parser.parse_args()
     print("| speeches | words each | case | seconds | ms per speech | peak RSS MiB |")
     print("|---:|---:|---|---:|---:|---:|")
+    notes: list[str] = []
     for size in args.sizes:
         tmp = Path(tempfile.mkdtemp(prefix="speechgen-bench-"))
         try:
-            project = make_project(tmp / "p", size, args.words, args.pdf, args.qr)
+            project = make_project(tmp / "p", size, args.words, args.pdf, args.qr, args.recipients)
             seconds, rss = run_build(project, [])
-            label = "cold build" + (" +pdf" if args.pdf else "") + (" +qr" if args.qr else "")
+            label = "cold build" + (" +pdf" if args.pdf else "") + (" +qr" if args.qr else "") + (
+                f", {args.recipients:,} recipients" if args.recipients else "")
             print(f"| {size} | {args.words} | {label} | {seconds:.2f} | {1000 * seconds / size:.1f} | {rss / 1024:.0f} |",
                   flush=True)
+            if args.search:
+                search_case(project, size, args.words)
+            if args.pdf:
+                pdf_cases(project, size, args.words, notes)
+            if args.qr and args.recipients:    # QR matrices and card sheets come from the cache
+                seconds, rss = run_build(project, [])
+                print(f"| {size} | {args.words} | rebuild, nothing changed{label[len('cold build'):]} | "
+                      f"{seconds:.2f} | {1000 * seconds / size:.1f} | {rss / 1024:.0f} |", flush=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+    for note in notes:
+        print(f"\n{note}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 from speechgen import graph, reader, templates
 from speechgen.config import Config
 from speechgen.model import Artifact
-from speechgen.render import html, manifest
+from speechgen.render import cards, html, manifest
 from speechgen.writer import check_output_dir, write_site
 
 Log = Callable[[str], None]
@@ -28,7 +28,13 @@ class Report:
 
 
 def build(config: Config, *, out: Path | None = None, drafts: bool = False, write: bool = True,
-          log: Log = lambda message: None) -> Report:
+          log: Log = lambda message: None, card_pdfs: bool = True, preview: bool = False,
+          pdf: bool | None = None, jobs: int | None = None,
+          progress: Callable[[int, int], None] | None = None) -> Report:
+    """`card_pdfs=False` skips the card sheets (slow) but still makes the QR codes; `preview=True`
+    (the local preview) allows an http base_url for the QR codes. `pdf` overrides [pdf] enabled;
+    `jobs` is the number of PDF worker processes (default: every core); `progress(done, total)`
+    follows the PDFs being rendered."""
     started = time.perf_counter()
     out = (out or config.root / "site").absolute()
     if write:
@@ -36,11 +42,30 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     sources = reader.read_project(config, drafts=drafts)
     site = graph.make_site(config, sources)
     log(f"read {len(site.speeches)} speeches, {len(site.pages)} pages to render")
+    if config.qr.enabled and site.copies:
+        cards.check_base_url(site, preview)    # printed codes: refuse http before any work
     env = templates.make_environment(config.templates_dir)
     templates.check_templates(env, html.PAGE_TEMPLATES, config.root)
 
-    artifacts = list(html.render_site(site, env))
-    artifacts.append(manifest.render_manifest(site))
+    # PDFs first: the speech pages show each PDF's size, pages and fingerprint.
+    pdfs: dict = {}
+    books: list[Artifact] = []
+    if config.pdf.enabled if pdf is None else pdf:
+        from speechgen.render import pdf as pdf_render     # lazy; it imports WeasyPrint only in workers
+
+        templates.check_templates(env, pdf_render.PRINT_TEMPLATES, config.root)
+        books, pdfs = pdf_render.render_pdfs(site, env, jobs=jobs, log=log, progress=progress)
+    artifacts = list(html.render_site(site, env, pdfs))
+    artifacts += books
+    from speechgen.render import search      # lazy: starts the pagefind binary
+
+    artifacts += search.render_search_index(site, artifacts, log)
+    artifacts += cards.render_cards(site, pdfs, card_pdfs=card_pdfs, preview=preview, log=log)
+    artifacts.append(manifest.render_manifest(site, pdfs, with_copies=config.qr.enabled))
+    if pdfs:
+        from speechgen.render.pdf import sha256sums
+
+        artifacts.append(sha256sums(a for a in artifacts if a.dest.endswith(".pdf")))
     log(f"rendered {len(artifacts)} files")
 
     if write:

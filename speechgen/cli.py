@@ -46,11 +46,17 @@ def main() -> None:
               help="Folder keluaran / output folder (default: PROJECT/site).")
 @click.option("--drafts", is_flag=True, help="Sertakan draf / include speeches with status: draft.")
 @click.option("--quiet", "-q", is_flag=True, help="Hanya galat / print errors only.")
-def build(project: Path, out: Path | None, drafts: bool, quiet: bool) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Proses PDF paralel / PDF worker processes (default: every core).")
+@click.option("--no-pdf", is_flag=True, help="Tanpa PDF / skip the archival PDFs this time.")
+def build(project: Path, out: Path | None, drafts: bool, quiet: bool, jobs: int | None,
+          no_pdf: bool) -> None:
     """Bangun situs / build the site from PROJECT (default: this folder).
 
     The build is atomic: it is written beside the output folder and swapped in only when
-    everything succeeded, so a failed build leaves the previous site as it was.
+    everything succeeded, so a failed build leaves the previous site as it was. PDFs are
+    rendered in parallel and kept in PROJECT/.speechgen-cache/, so an unchanged speech is
+    never rendered twice.
     """
     from speechgen.build import build as run_build
     from speechgen.config import load_config
@@ -59,15 +65,49 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool) -> None:
         if not quiet:
             click.echo(message, err=True)
 
+    progress = _PdfProgress()
     try:
         config = load_config(project)
-        report = run_build(config, out=out, drafts=drafts, log=log)
+        switches = {"pdf": False} if no_pdf else {}      # otherwise [pdf] enabled decides
+        report = run_build(config, out=out, drafts=drafts, log=log, jobs=jobs,
+                           progress=None if quiet else progress, **switches)
     except SpeechgenError as error:
+        progress.close()
         _fail(error)
         return
+    finally:
+        progress.close()
     if not quiet:
         click.echo(f"Selesai / done: {report.speeches} pidato/speeches, {report.files} berkas/files "
                    f"in {report.seconds:.1f} s -> {report.out}")
+
+
+class _PdfProgress:
+    """A progress bar for the PDFs on a terminal; a plain line per PDF otherwise (logs, CI)."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if done == 0:
+            if total and sys.stderr.isatty():
+                self.bar = click.progressbar(length=total, label="PDF", file=sys.stderr, show_pos=True)
+                self.bar.__enter__()
+            return
+        if self.bar is not None:
+            self.bar.update(done - self.done)
+            if done == total:
+                self.bar.__exit__(None, None, None)
+                self.bar = None
+        else:
+            click.echo(f"PDF {done}/{total}", err=True)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 @main.command(context_settings=CONTEXT)
@@ -136,6 +176,34 @@ def init(folder: Path, title: str) -> None:
     for path in files:
         click.echo(f"  {path}")
     click.echo(f"Proyek dibuat / project created. Next: speechgen build {folder}")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("pdf", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--site", "-s", default="site", show_default=True,
+              help="Folder situs hasil build, atau URL situs / the built site folder, or the site's URL.")
+def verify(pdf: Path, site: str) -> None:
+    """Periksa PDF / tell whether PDF is the one the site published.
+
+    Compares the file's SHA-256 with every PDF in the site's manifest.json. Exit 0 when it is a
+    published PDF, 1 when it is not (or the manifest cannot be read).
+    """
+    from speechgen.verify import verify as run_verify
+
+    try:
+        verdict = run_verify(pdf, site)
+    except SpeechgenError as error:
+        _fail(error, published=False)
+        return
+    click.echo(f"SHA-256 {verdict.sha256}\nSidik / fingerprint: {verdict.fingerprint}")
+    match = verdict.match
+    if match is None:
+        click.secho(f"Tidak cocok / No match: {pdf.name} is not a PDF published in {verdict.manifest}. "
+                    "Jangan percayai isinya / do not rely on its content.", fg="red", err=True)
+        sys.exit(1)
+    click.secho(f"Cocok / Match: {pdf.name} is the published PDF of {match.title!r} "
+                f"({match.speech}, {match.lang}, {match.date})", fg="green")
+    click.echo(f"  {match.url}")
 
 
 @main.command(context_settings=CONTEXT)

@@ -33,6 +33,7 @@ class PdfConfig:
     page_size: str = "A4"
     variant: str = "pdf/a-3b"
     timeout: float = 120.0
+    emblem: str = ""             # PNG or JPEG under static/, on the cover
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "page_size": (str, _one_of(PAGE_SIZES)),
         "variant": (str, _one_of(PDF_VARIANTS)),
         "timeout": ((int, float), _positive),
+        "emblem": (str, None),
     },
     "qr": {
         "enabled": (bool, None),
@@ -146,6 +148,14 @@ def _key_line(text: str, section: str, key: str | None) -> int | None:
         elif in_section and key is not None and re.match(rf"{re.escape(key)}\s*=", stripped):
             return number
     return None
+
+
+def key_line(path: Path, section: str, key: str | None) -> int | None:
+    """The line of `key =` in `[section]` of a config file, for checks made after loading."""
+    try:
+        return _key_line(path.read_text("utf-8"), section, key)
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def load_config(root: Path) -> Config:

@@ -11,6 +11,9 @@ from speechgen.markdown import slugify
 from speechgen.model import Recipient, Sources, Speech, Version
 
 COPY_FOLDER = "salinan"      # <year>/<slug>/salinan/<recipient>/: "copy for"
+SIDE_BY_SIDE_FOLDER = "berdampingan"   # <year>/<slug>/berdampingan/: all languages, paragraph by paragraph
+SEARCH_DEST = "cari/index.html"
+ACCESSIBILITY_DEST = "aksesibilitas/index.html"
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,13 @@ class Site:
         return f"{speech.year}/{speech.slug}/{speech.slug}.{lang}.pdf"
 
     def copy_dest(self, copy: Copy) -> str:
-        return f"{copy.speech.year}/{copy.speech.slug}/{COPY_FOLDER}/{copy.recipient.id}/index.html"
+        return copy_dest(copy)
 
     def qr_dest(self, copy: Copy, ext: str) -> str:
         return posixpath.join(posixpath.dirname(self.copy_dest(copy)), f"qr.{ext}")
+
+    def side_by_side_dest(self, speech: Speech) -> str:
+        return f"{speech.year}/{speech.slug}/{SIDE_BY_SIDE_FOLDER}/index.html"
 
     def cards_dest(self, speech: Speech, ext: str = "pdf") -> str:
         return f"{speech.year}/{speech.slug}/kartu-qr.{ext}"
@@ -92,6 +98,11 @@ def speech_dest(speech: Speech, lang: str, default_language: str) -> str:
     if lang == default_language:
         return f"{speech.year}/{speech.slug}/index.html"
     return f"{speech.year}/{speech.slug}/{lang}/index.html"
+
+
+def copy_dest(copy: Copy) -> str:
+    # Printed on cards and mailed: must never move, so it depends on year, slug and id alone.
+    return f"{copy.speech.year}/{copy.speech.slug}/{COPY_FOLDER}/{copy.recipient.id}/index.html"
 
 
 def pretty(dest: str) -> str:
@@ -134,6 +145,12 @@ def make_site(config: Config, sources: Sources) -> Site:
             claim(dest, str(version.source))
             pages.append(Page(dest, "speech.html", "speech", lang, version.title,
                               speech=speech, version=version))
+        if len(speech.versions) > 1:   # the same text again: kept out of sitemap and search
+            dest = f"{speech.year}/{speech.slug}/{SIDE_BY_SIDE_FOLDER}/index.html"
+            claim(dest, f"side-by-side view of {speech.id}")
+            pages.append(Page(dest, "side-by-side.html", "side-by-side", speech.primary.lang,
+                              speech.primary.title,
+                              speech=speech, version=speech.primary, indexed=False))
 
     years = _group(speeches, "year", lambda s: s.year, lambda k: f"tahun/{k}/index.html")
     speakers = _group(speeches, "speaker", lambda s: s.speaker, _slug_dest("pembicara"))
@@ -145,7 +162,17 @@ def make_site(config: Config, sources: Sources) -> Site:
                           archive=archive))
     pages.insert(0, Page("index.html", "home.html", "home", default, config.site.title))
     pages.append(Page("404.html", "404.html", "404", default, "404", indexed=False))
+    for dest, template, kind in ((SEARCH_DEST, "search.html", "search"),
+                                 (ACCESSIBILITY_DEST, "accessibility.html", "accessibility")):
+        claim(dest, f"the {kind} page")
+        pages.append(Page(dest, template, kind, default, kind))
     copies = tuple(c for s in speeches for c in _copies(s, sources.recipients))
+    if config.qr.enabled:
+        for c in copies:   # a recipient's own page: noindex, canonical is the public speech page
+            dest = copy_dest(c)
+            claim(dest, f"the copy of {c.speech.id} for {c.recipient.id!r}")
+            pages.append(Page(dest, "copy.html", "copy", c.speech.primary.lang, c.speech.primary.title,
+                              speech=c.speech, version=c.speech.primary, copy=c, indexed=False))
     problems.raise_if_any(SourceError)
     return Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
                 copies=copies, static_files=sources.static_files)

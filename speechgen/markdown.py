@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -15,6 +16,13 @@ from speechgen.model import Heading
 # Link schemes a speech may use; anything else (javascript:, data:, file:, ...) is dropped.
 SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+# Paragraph anchors: the Nth top-level block is "p-N" in every language (and in the PDF).
+PARAGRAPH_ID = re.compile(r"p-\d+")
+_PARAGRAPH_START = re.compile(r'<[a-z][a-z0-9]*(?: class="[^"]*")? id="p-(\d+)"')
+# These blocks are wrapped in a <div id="p-N">: a heading keeps its own readable id, a table
+# scrolls sideways inside its wrapper on a phone, and a code block's attributes land on <code>.
+_WRAPPED = {"heading_open": "p-heading", "table_open": "table-wrap", "fence": "p-code",
+            "code_block": "p-code"}
 
 
 def slugify(text: str) -> str:
@@ -25,7 +33,9 @@ def slugify(text: str) -> str:
 
 
 def _validate_link(url: str) -> bool:
-    match = _SCHEME_RE.match(url.strip())
+    # markdown-it hands over the percent-encoded link; browsers drop tabs, newlines and controls
+    # before reading a scheme. Decode and drop them too, so "jav&#x09;ascript:" is refused.
+    match = _SCHEME_RE.match(re.sub(r"[\x00-\x20]", "", unquote(url)))
     return match is None or (match.group(1).lower() + ":") in SAFE_SCHEMES
 
 
@@ -62,7 +72,7 @@ def render(text: str, first_line: int = 1) -> Rendered:
             title = _plain_text(inline)
             base = slugify(title)
             anchor, n = base, 2
-            while anchor in used:
+            while anchor in used or PARAGRAPH_ID.fullmatch(anchor):   # "p-3" is a paragraph's
                 anchor, n = f"{base}-{n}", n + 1
             used.add(anchor)
             token.attrSet("id", anchor)
@@ -75,8 +85,58 @@ def render(text: str, first_line: int = 1) -> Rendered:
                     out.links.append((str(child.attrGet("href") or ""), line))
         elif token.type == "paragraph_open" and not out.summary and tokens[index + 1].type == "inline":
             out.summary = _plain_text(tokens[index + 1])
+    tokens = _number_blocks(tokens)
     out.html = _MD.renderer.render(tokens, _MD.options, env)
     return out
+
+
+def _number_blocks(tokens: list[Token]) -> list[Token]:
+    """Give the Nth top-level block (paragraph, heading, list, table, quote...) the id p-N."""
+    numbered: list[Token] = []
+    closing: list[str] = []      # close tags of wrappers, by nesting
+    n = 0
+    for token in tokens:
+        top_level_start = token.level == 0 and token.block and token.nesting >= 0 \
+            and not token.type.startswith("footnote")
+        if top_level_start:
+            n += 1
+            if token.type in _WRAPPED:
+                extra = ' tabindex="0"' if token.type == "table_open" else ""   # scrollable by keyboard
+                numbered.append(_raw(f'<div class="{_WRAPPED[token.type]}" id="p-{n}"{extra}>\n'))
+                if token.nesting == 0:
+                    numbered += [token, _raw("</div>\n")]
+                    continue
+                closing.append("</div>\n")
+            else:
+                token.attrSet("id", f"p-{n}")
+                closing.append("")
+        numbered.append(token)
+        if token.level == 0 and token.block and token.nesting == -1 and closing \
+                and not token.type.startswith("footnote"):
+            wrapper_end = closing.pop()
+            if wrapper_end:
+                numbered.append(_raw(wrapper_end))
+    return numbered
+
+
+def _raw(html: str) -> Token:
+    """Markup we write ourselves (never the author's: raw HTML in a source is off)."""
+    return Token("html_block", "", 0, content=html, block=True)
+
+
+def paragraphs(body_html: str) -> list[tuple[int, str]]:
+    """Split a rendered body back into its numbered top-level blocks: [(N, html), ...].
+
+    Footnotes, which follow the last block, are left out.
+    """
+    starts = [(m.start(), int(m.group(1))) for m in _PARAGRAPH_START.finditer(body_html)]
+    end = body_html.find('<hr class="footnotes-sep"')
+    end = len(body_html) if end < 0 else end
+    blocks = []
+    for i, (start, number) in enumerate(starts):
+        stop = starts[i + 1][0] if i + 1 < len(starts) else end
+        blocks.append((number, body_html[start:stop].strip()))
+    return blocks
 
 
 def _plain_text(token: Token) -> str:

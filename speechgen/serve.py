@@ -148,7 +148,7 @@ class Server:
 
         started = time.perf_counter()
         try:
-            build(load_config(self.project), out=self.out, drafts=self.drafts)
+            build(load_config(self.project), out=self.out, drafts=self.drafts, preview=True)
         except SpeechgenError as error:
             with self.preview.lock:
                 self.preview.errors = error.lines()

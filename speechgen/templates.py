@@ -30,6 +30,9 @@ LABELS: dict[str, dict[str, str]] = {
         "sample": "Contoh", "footnotes": "Catatan kaki", "published_by": "Diterbitkan oleh",
         "verify_hint": "Cocokkan sidik ini dengan yang tercetak pada kartu QR.",
         "side_by_side": "Baca berdampingan",
+        "no_login": "Tautan ini tidak pernah meminta login atau pembayaran.", "copy_number": "Salinan nomor",
+        "copy_public": "Versi publik pidato ini", "opening": "Pembukaan",
+        "accessibility": "Aksesibilitas", "paragraph": "Paragraf", "search_site": "Cari pidato",
     },
     "en": {
         "home": "Home", "archive": "Archive", "years": "Years", "speakers": "Speakers",
@@ -43,6 +46,9 @@ LABELS: dict[str, dict[str, str]] = {
         "sample": "Sample", "footnotes": "Footnotes", "published_by": "Published by",
         "verify_hint": "Compare this fingerprint with the one printed on the QR card.",
         "side_by_side": "Read side by side",
+        "no_login": "This link never asks for a login or payment.", "copy_number": "Copy number",
+        "copy_public": "The public page of this speech", "opening": "Opening",
+        "accessibility": "Accessibility", "paragraph": "Paragraph", "search_site": "Search speeches",
     },
 }
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}

@@ -16,6 +16,21 @@ def copy_project(dest: Path, overlay: Path | None = None) -> Path:
     return dest
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "pdf: builds in this test make the archival PDFs")
+
+
+@pytest.fixture(autouse=True)
+def _pdfs_only_where_asked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PDF costs about a second to render, so `build()` makes none unless a test is marked
+    `pdf` or passes `pdf=True` (tests/test_pdf.py builds its project once per module)."""
+    if request.node.get_closest_marker("pdf") is None:
+        from speechgen import build as build_module
+
+        defaults = {**build_module.build.__kwdefaults__, "pdf": False}
+        monkeypatch.setattr(build_module.build, "__kwdefaults__", defaults)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")

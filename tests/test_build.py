@@ -10,6 +10,7 @@ import pytest
 
 from conftest import tree_bytes
 from sitecheck import broken_links, external_refs, parse
+from speechgen import __version__
 from speechgen.build import build
 from speechgen.config import load_config
 
@@ -61,6 +62,8 @@ def test_speech_page_content(site: Path) -> None:
     # image from static/ rewritten relative to the page
     assert 'src="../../static/lambang.png" alt="Lambang uji"' in html
     assert '<meta property="og:title" content="Pidato Uji Kenegaraan">' in html
+    assert f'<meta name="generator" content="speechgen {__version__}">' in html
+    assert "recipients: [lembaga-negara" not in html      # the Markdown source stays out of the page
 
 
 def test_english_page_has_english_date_and_words(site: Path) -> None:

@@ -10,14 +10,15 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from speechgen import __version__
+from speechgen import __version__, markdown
 from speechgen.errors import Problems, SourceError
 from speechgen.graph import Page, Site, relative, root_prefix
 from speechgen.model import Artifact, PdfInfo
 from speechgen.templates import THEME_DIR, label, template_error
 
 PAGE_TEMPLATES = ["base.html", "home.html", "archive.html", "speech.html", "404.html",
-                  "feed.xml", "sitemap.xml", "robots.txt"]
+                  "feed.xml", "sitemap.xml", "robots.txt",
+                  "search.html", "accessibility.html", "side-by-side.html"]
 PdfMap = Mapping[tuple[str, str], PdfInfo]     # (speech id, lang) -> PdfInfo
 # Root-relative links in a speech body ("/static/x.png") become page-relative on output.
 _ROOT_LINK = re.compile(r'(\s(?:href|src))="/(?!/)')
@@ -73,7 +74,36 @@ def render_page(site: Site, env: jinja2.Environment, page: Page, pdfs: PdfMap) -
             body=Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{root_prefix(page.dest)}', version.body_html)),
             jsonld=Markup(jsonld(site, page, canonical)),
         )
+        if page.kind == "side-by-side":
+            extra.update(side_by_side(site, page))
     return _render(site, env, page, **extra)
+
+
+def side_by_side(site: Site, page: Page) -> dict:
+    """Every language of a speech, paragraph by paragraph: row N holds each language's p-N.
+
+    Inside a row the blocks lose their own ids (the row carries p-N, once per page), and a
+    footnote reference points at the footnote on that language's own page.
+    """
+    speech = page.speech
+    assert speech is not None
+    blocks = {lang: dict(markdown.paragraphs(v.body_html)) for lang, v in speech.versions.items()}
+    numbers = sorted({n for by_number in blocks.values() for n in by_number})
+    prefix = root_prefix(page.dest)
+
+    def cell(lang: str, html_text: str) -> Markup:
+        own_page = relative(page.dest, site.speech_dest(speech, lang))
+        html_text = _ID_ATTR.sub("", html_text)
+        html_text = html_text.replace('href="#', f'href="{own_page}#')
+        return Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{prefix}', html_text))
+
+    rows = [(n, [(lang, cell(lang, blocks[lang][n]) if n in blocks[lang] else None)
+                 for lang in speech.versions]) for n in numbers]
+    counts = {lang: len(b) for lang, b in blocks.items()}
+    return dict(rows=rows, paragraph_counts=counts, counts_differ=len(set(counts.values())) > 1)
+
+
+_ID_ATTR = re.compile(r'\sid="[^"]*"')
 
 
 def _render(site: Site, env: jinja2.Environment, page: Page, **extra) -> str:
@@ -84,7 +114,7 @@ def _render(site: Site, env: jinja2.Environment, page: Page, **extra) -> str:
         return base_path + dest if page.kind == "404" else relative(page.dest, dest)
 
     context = dict(
-        site=site, config=site.config, page=page, lang=page.lang, version=__version__,
+        site=site, config=site.config, page=page, lang=page.lang, speechgen_version=__version__,
         url=url, abs_url=site.url, t=lambda key: label(page.lang, key),
     )
     context.update(extra)

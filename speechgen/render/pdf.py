@@ -1,0 +1,514 @@
+"""Archival PDFs: every speech in every language becomes a PDF/A book. The only module that imports
+WeasyPrint, and only inside a worker process that really renders.
+
+The parent renders the print template with Jinja (cheap) and looks each book up in the
+content-addressed cache; only the misses go to a pool of worker processes. A worker lays the book
+out with WeasyPrint under three guards: a URL fetcher that reads only regular files under the
+project's static/ and templates/ folders and the bundled theme (never the network), a time limit
+per book, and errors that stop the build instead of leaving an image out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html as html_lib
+import mimetypes
+import multiprocessing
+import os
+import re
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import jinja2
+from markupsafe import Markup
+
+from speechgen import __version__
+from speechgen.cache import Cache, key as cache_key
+from speechgen.errors import Problems, SourceError
+from speechgen.graph import Site
+from speechgen.model import Artifact, PdfInfo, Speech, Version
+from speechgen.templates import THEME_DIR, label, template_error
+
+BOOK_TEMPLATE = "print/book.html"
+PRINT_TEMPLATES = [BOOK_TEMPLATE]
+STYLESHEET = THEME_DIR / "print.css"
+FONTS_DIR = THEME_DIR / "fonts"
+PROJECT_STYLESHEET = "print.css"        # PROJECT/templates/print.css, applied after the theme's
+# A book sees the project and the theme at fixed addresses, mapped to the real folders by the
+# fetcher: WeasyPrint names images after their URL, so real paths would change the bytes.
+PROJECT_URL = "file:///speechgen/project/"
+THEME_URL = "file:///speechgen/theme/"
+MAX_RESOURCE_BYTES = 64 * 1024 * 1024
+DATA_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml",
+              "font/ttf", "font/otf", "font/woff", "font/woff2")
+CSS_PAGE_SIZES = {"A4": "A4", "A5": "A5", "B5": "B5", "Letter": "letter"}
+VARIANT_LABELS = {"pdf/a-1b": "PDF/A-1b", "pdf/a-2b": "PDF/A-2b", "pdf/a-3b": "PDF/A-3b",
+                  "pdf/a-2u": "PDF/A-2u", "pdf/a-3u": "PDF/A-3u", "pdf/ua-1": "PDF/UA-1", "none": "PDF"}
+# Words only the book uses, Indonesian first; everything else comes from templates.LABELS.
+PRINT_LABELS: dict[str, dict[str, str]] = {
+    "id": {"colophon": "Kolofon", "online": "Daring", "source": "Naskah sumber", "format": "Format",
+           "colophon_text": "Salinan arsip ini memuat naskah sumbernya sebagai berkas lampiran."},
+    "en": {"colophon": "Colophon", "online": "Online", "source": "Source text", "format": "Format",
+           "colophon_text": "This archive copy carries its source text as an attached file."},
+}
+
+Log = Callable[[str], None]
+Progress = Callable[[int, int], None]     # (books done, books to render)
+
+
+def print_label(lang: str, key: str) -> str:
+    words = PRINT_LABELS.get(lang, PRINT_LABELS["en"])
+    return words.get(key) or PRINT_LABELS["en"].get(key) or label(lang, key)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs to make one book: plain, picklable data."""
+
+    name: str                                   # '2025/x (id)', for messages
+    html: str
+    base_url: str                               # PROJECT_URL
+    stylesheets: tuple[tuple[str, str], ...]    # (css text, base URL)
+    allowed: tuple[str, ...]                    # real paths of the folders a render may read
+    mounts: tuple[tuple[str, str], ...]         # (PROJECT_URL or THEME_URL, real folder)
+    variant: str
+    identifier: str
+    attachment_name: str
+    attachment: bytes
+    created: str                                # YYYY-MM-DD
+    timeout: float
+
+
+class ResourceRefused(BaseException):
+    """A resource a book may not load. A BaseException, like WeasyPrint's FatalURLFetchingError,
+    so that no `except Exception` inside WeasyPrint turns it into a missing image."""
+
+
+class RenderTimeout(BaseException):
+    """The book took longer than [pdf] timeout."""
+
+
+# --- the parent: HTML for each book, cache lookups, the pool ----------------------------------
+
+def render_pdfs(site: Site, env: jinja2.Environment, *, jobs: int | None = None,
+                log: Log = lambda message: None, progress: Progress | None = None,
+                use_cache: bool = True) -> tuple[list[Artifact], dict[tuple[str, str], PdfInfo]]:
+    """Every speech in every language as a PDF: the artifacts and what the pages say about them."""
+    config = site.config
+    problems = Problems(config.root)
+    emblem = _emblem(config, problems)
+    problems.raise_if_any(SourceError)
+    theme = _theme_inputs(config)
+    cache = Cache(config.root, "pdf") if use_cache else None
+
+    todo: list[tuple[Speech, Version, str, Job]] = []
+    for speech in site.speeches:
+        for lang, version in speech.versions.items():
+            try:
+                job = make_job(site, env, speech, version, emblem, theme)
+            except (jinja2.TemplateError, TypeError, KeyError, AttributeError) as exc:
+                problems.add(*template_error(exc, site.pdf_dest(speech, lang)))
+                continue
+            shown = [config.root / image.lstrip("/") for image in version.images]
+            if emblem:
+                shown.append(config.root / emblem)
+            todo.append((speech, version, _job_key(job, theme, config.root, shown), job))
+    problems.raise_if_any(SourceError)
+
+    done: dict[str, tuple[bytes, int]] = {}
+    misses = []
+    for speech, version, entry, job in todo:
+        cached = cache.get(entry) if cache else None
+        unpacked = _unpack(cached) if cached is not None else None
+        if unpacked is not None:
+            done[entry] = unpacked
+        elif entry not in (e for e, _ in misses):
+            misses.append((entry, job))
+    log(f"PDF: {len(todo)} books, {len(todo) - len(misses)} from the cache, {len(misses)} to render")
+    if progress:
+        progress(0, len(misses))
+
+    sources = {entry: version.source for _, version, entry, _ in todo}
+    for entry, outcome in _run(misses, jobs, progress):
+        if isinstance(outcome, str):
+            problems.add(sources[entry], None, f"cannot make the PDF: {outcome}")
+            continue
+        done[entry] = outcome
+        if cache:
+            cache.put(entry, _pack(*outcome))
+    problems.raise_if_any(SourceError)
+
+    artifacts, infos = [], {}
+    for speech, version, entry, _ in todo:
+        data, pages = done[entry]
+        dest = site.pdf_dest(speech, version.lang)
+        artifacts.append(Artifact(dest, data))
+        infos[(speech.id, version.lang)] = PdfInfo(dest, hashlib.sha256(data).hexdigest(), pages, len(data))
+    return artifacts, infos
+
+
+def sha256sums(artifacts: Iterable[Artifact]) -> Artifact:
+    """`SHA256SUMS` at the site root, in the format `sha256sum -c` reads."""
+    lines = [f"{hashlib.sha256(a.data).hexdigest()}  {a.dest}\n" for a in sorted(artifacts, key=lambda a: a.dest)]
+    return Artifact("SHA256SUMS", "".join(lines).encode("utf-8"))
+
+
+def make_job(site: Site, env: jinja2.Environment, speech: Speech, version: Version,
+             emblem: str, theme: "_Theme") -> Job:
+    config = site.config
+    lang = version.lang
+    canonical = site.url(site.speech_dest(speech, lang))
+    created = version.date.isoformat()
+    source_name = f"{speech.slug}.{lang}.md"
+    keywords = [k for k in (version.speaker, version.occasion, version.place, speech.year,
+                            config.site.publisher) if k]
+    context = dict(
+        site=site, config=config, speech=speech, version=version, lang=lang,
+        t=lambda k: print_label(lang, k), canonical=canonical, emblem=emblem,
+        body=Markup(print_body(version.body_html, config.site.base_url)),
+        toc=[h for h in version.headings if h.level <= 3],
+        keywords=keywords, created=created, modified=created,
+        page_size=CSS_PAGE_SIZES.get(config.pdf.page_size, "A4"),
+        generator_version=__version__, source_name=source_name,
+        source_sha256=hashlib.sha256(version.source_text.encode("utf-8")).hexdigest(),
+        variant_label=VARIANT_LABELS.get(config.pdf.variant, config.pdf.variant),
+    )
+    text = env.get_template(BOOK_TEMPLATE).render(context)
+    return Job(
+        name=f"{speech.id} ({lang})", html=text, base_url=PROJECT_URL,
+        stylesheets=theme.stylesheets, allowed=theme.allowed, mounts=theme.mounts,
+        variant=config.pdf.variant,
+        # The same speech and language keep one document identifier across revisions.
+        identifier=hashlib.sha256(f"{config.site.base_url}|{speech.id}|{lang}".encode()).hexdigest()[:32],
+        attachment_name=source_name, attachment=version.source_text.encode("utf-8"),
+        created=created, timeout=config.pdf.timeout,
+    )
+
+
+_FOOTNOTES = re.compile(r'(?:<hr class="footnotes-sep"\s*/?>\s*)?<section class="footnotes">(.*?)</section>\s*', re.S)
+_FOOTNOTE_ITEM = re.compile(r'<li id="fn(\d+)" class="footnote-item">(.*?)</li>', re.S)
+_FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref"><a href="#fn(\d+)" id="fnref\d+(?::\d+)?">[^<]*</a></sup>')
+_BACKREF = re.compile(r'\s*<a href="#fnref[^"]*" class="footnote-backref">[^<]*</a>')
+_BLOCK_TAG = re.compile(r"<(?:ul|ol|table|pre|blockquote|div|h\d)\b")
+_ROOT_HREF = re.compile(r'(\shref)="/(?!/)')
+_ROOT_SRC = re.compile(r'(\ssrc)="/(?!/)')
+
+
+def print_body(body_html: str, base_url: str) -> str:
+    """The web body made printable: footnotes move to their call (CSS `float: footnote` puts them
+    at the foot of that page), site links become public URLs, images project-relative files."""
+    body = _ROOT_SRC.sub(r'\1="', body_html)
+    body = _ROOT_HREF.sub(lambda m: f'{m[1]}="{html_lib.escape(base_url, quote=True)}', body)
+    found = _FOOTNOTES.search(body)
+    if not found:
+        return body
+    notes: dict[str, str] = {}
+    for number, content in _FOOTNOTE_ITEM.findall(found[1]):
+        content = _BACKREF.sub("", content).strip()
+        if _BLOCK_TAG.search(content):
+            return body             # a footnote with lists or tables: keep them as endnotes
+        content = re.sub(r"</p>\s*<p>", "<br />", content)
+        notes[number] = re.sub(r"</?p>", "", content).strip()
+    used: set[str] = set()
+
+    def call(match: re.Match) -> str:
+        number = match[1]
+        if number in notes and number not in used:
+            used.add(number)
+            return f'<span class="footnote">{notes[number]}</span>'
+        return f'<sup class="footnote-ref">{number}</sup>'
+
+    moved = _FOOTNOTE_REF.sub(call, body[:found.start()]) + body[found.end():]
+    return moved if used == set(notes) else body
+
+
+@dataclass(frozen=True)
+class _Theme:
+    stylesheets: tuple[tuple[str, str], ...]
+    allowed: tuple[str, ...]
+    mounts: tuple[tuple[str, str], ...]
+    digest: str                     # fonts and everything else a book reads beside its HTML
+
+
+def _theme_inputs(config) -> _Theme:
+    sheets = [(STYLESHEET.read_text("utf-8"), THEME_URL)]
+    override = config.templates_dir / PROJECT_STYLESHEET
+    if override.is_file():
+        sheets.append((override.read_text("utf-8"), PROJECT_URL + "templates/"))
+    allowed = tuple(str(p.resolve()) for p in (THEME_DIR, config.static_dir, config.templates_dir))
+    mounts = ((PROJECT_URL, str(config.root.resolve())), (THEME_URL, str(THEME_DIR.resolve())))
+    try:
+        from importlib.metadata import version
+        renderer = "weasyprint " + version("weasyprint")
+    except Exception:   # noqa: BLE001 - an unknown version only means no reuse across versions
+        renderer = "weasyprint unknown"
+    digest = hashlib.sha256(renderer.encode())
+    # the bundled fonts, and every file of the project's templates/ (overrides may show images)
+    files = sorted(FONTS_DIR.iterdir())
+    if config.templates_dir.is_dir():
+        inside = config.templates_dir.resolve()
+        files += sorted(p for p in config.templates_dir.rglob("*")
+                        if p.is_file() and p.resolve().is_relative_to(inside))
+    for path in files:
+        digest.update(path.as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return _Theme(tuple(sheets), allowed, mounts, digest.hexdigest())
+
+
+_SRC = re.compile(r'\ssrc="([^":#?]+)"')
+
+
+def _job_key(job: Job, theme: _Theme, root: Path, shown: list[Path]) -> str:
+    """Everything that can change a book's bytes: its HTML (speech, templates, config), the
+    stylesheets, fonts, the files it shows, its source, the variant and the renderer."""
+    files = []
+    paths = set(shown) | {root / html_lib.unescape(src) for src in _SRC.findall(job.html)}
+    for path in sorted(paths):
+        real = path.resolve()
+        # only regular files in the project are read here; the fetcher refuses the rest anyway
+        if real.is_relative_to(root.resolve()) and real.is_file():
+            files.append(f"{path.relative_to(root)}\0{hashlib.sha256(real.read_bytes()).hexdigest()}")
+        else:
+            files.append(f"{path}\0not read")
+    sheets = "\0".join(text for text, _ in job.stylesheets)
+    return cache_key("pdf", job.html, sheets, theme.digest, "\n".join(files), job.variant,
+                     job.identifier, job.attachment_name, job.attachment, job.created)
+
+
+def _emblem(config, problems: Problems) -> str:
+    """The cover emblem ([pdf] emblem), a PNG or JPEG under static/, as a project-relative URL."""
+    from speechgen.config import key_line
+
+    name = config.pdf.emblem
+    if not name:
+        return ""
+    path = config.root / name
+    line = key_line(config.path, "pdf", "emblem")
+    if not path.resolve().is_relative_to(config.static_dir.resolve()) or not path.is_file():
+        problems.add(config.path, line, f"[pdf] emblem {name!r} must be a file under static/")
+    elif path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        problems.add(config.path, line, f"[pdf] emblem {name!r} must be a PNG or JPEG file")
+    else:
+        return path.resolve().relative_to(config.root.resolve()).as_posix()
+    return ""
+
+
+def _pack(data: bytes, pages: int) -> bytes:
+    return f"{pages}\n".encode() + data
+
+
+def _unpack(raw: bytes) -> tuple[bytes, int] | None:
+    head, _, data = raw.partition(b"\n")
+    if not head.isdigit() or not data.startswith(b"%PDF-"):
+        return None
+    return data, int(head)
+
+
+def _run(misses: list[tuple[str, Job]], jobs: int | None, progress: Progress | None
+         ) -> Iterable[tuple[str, tuple[bytes, int] | str]]:
+    """Render in worker processes, results in any order. A worker that outlives its time limit
+    (stuck somewhere the in-worker alarm cannot reach) stops the whole pool."""
+    if not misses:
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = max(1, min(jobs or cores, len(misses)))
+    # fork: workers start at once with speechgen already imported, and need no `__main__` guard
+    # in the calling script; where there is no fork, a fresh interpreter per worker.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    hard_limit = max(job.timeout for _, job in misses) + 60    # startup and import slack
+    with context.Pool(workers, maxtasksperchild=None) as pool:
+        results = pool.imap_unordered(_work, misses)
+        finished: set[str] = set()
+        for count in range(1, len(misses) + 1):
+            try:
+                entry, outcome = results.next(timeout=hard_limit)
+            except multiprocessing.TimeoutError:
+                pool.terminate()
+                for entry, _ in misses:
+                    if entry not in finished:
+                        yield entry, f"no result within {hard_limit:.0f} s (a worker hung or died)"
+                return
+            finished.add(entry)
+            if progress:
+                progress(count, len(misses))
+            yield entry, outcome
+
+
+# --- the worker: WeasyPrint behind the fetcher -------------------------------------------------
+
+def _work(item: tuple[str, Job]) -> tuple[str, tuple[bytes, int] | str]:
+    entry, job = item
+    try:
+        return entry, render_job(job)
+    except ResourceRefused as exc:
+        return entry, str(exc)
+    except RenderTimeout:
+        return entry, f"rendering took longer than [pdf] timeout = {job.timeout:g} s"
+    except Exception as exc:  # noqa: BLE001 - reported with the speech's name, never a traceback
+        return entry, f"{type(exc).__name__}: {exc}"
+
+
+def render_job(job: Job) -> tuple[bytes, int]:
+    """One book: (PDF bytes, page count). Raises ResourceRefused, RenderTimeout or an error."""
+    from weasyprint import Attachment
+
+    def finish(document, fonts, fetcher) -> bytes:
+        day = dt.datetime.fromisoformat(job.created).replace(tzinfo=dt.timezone.utc)
+        source = Attachment(string=job.attachment, url_fetcher=fetcher, name=job.attachment_name,
+                            description="Markdown source", created=day, modified=day,
+                            relationship="Source")
+        return document.write_pdf(
+            pdf_variant=None if job.variant == "none" else job.variant,
+            pdf_identifier=job.identifier.encode("ascii"), pdf_tags=True, attachments=[source],
+            finisher=_one_af_entry)
+
+    return _render(job.html, job.base_url, job.stylesheets, job.allowed, job.mounts, job.timeout, finish)
+
+
+def _one_af_entry(document, pdf) -> None:
+    """WeasyPrint lists an attachment in the catalog's /AF twice (once from the name tree, once
+    from the file specification); PDF/A-3 wants each associated file once."""
+    import pydyf
+
+    if "AF" in pdf.catalog:
+        seen = list(dict.fromkeys(pdf.catalog["AF"]))
+        pdf.catalog["AF"] = pydyf.Array(seen)
+
+
+def _render(text: str, base_url: str, stylesheets: Iterable[tuple[str, str]], allowed: Iterable[str],
+            mounts: Iterable[tuple[str, str]], timeout: float, finish: Callable) -> tuple[bytes, int]:
+    import logging
+
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    errors: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            errors.append(record.getMessage())
+
+    handler = Collect(level=logging.ERROR)
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    cancel = _alarm(timeout)
+    try:
+        fetcher = project_fetcher(allowed, mounts)
+        fonts = FontConfiguration()
+        sheets = [CSS(string=css, base_url=base, url_fetcher=fetcher, font_config=fonts)
+                  for css, base in stylesheets]
+        document = HTML(string=text, base_url=base_url, url_fetcher=fetcher).render(
+            stylesheets=sheets, font_config=fonts)
+        # Nothing a template names is attached: <link rel=attachment> and <a rel=attachment>
+        # embed nothing; `finish` attaches what the caller means to.
+        document.metadata.attachments = []
+        for page in document.pages:
+            page.links[:] = [link for link in page.links if link[0] != "attachment"]
+        data = finish(document, fonts, fetcher)
+        if errors:      # e.g. an image that would not decode: fail rather than print without it
+            raise ResourceRefused("; ".join(dict.fromkeys(errors)))
+        return data, len(document.pages)
+    finally:
+        cancel()
+        logger.removeHandler(handler)
+
+
+def _alarm(seconds: float) -> Callable[[], None]:
+    """Raise RenderTimeout in this (main) thread after `seconds`; returns the cancel function."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return lambda: None
+
+    def expire(signum, frame):
+        raise RenderTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    def cancel() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return cancel
+
+
+def project_fetcher(allowed: Iterable[str], mounts: Iterable[tuple[str, str]] = ()):
+    """A WeasyPrint URL fetcher that reads only regular files under `allowed` folders (real
+    paths, so no symlink leads out) and `data:` images and fonts, and refuses everything else
+    loudly. `mounts` maps fixed file URLs (PROJECT_URL, THEME_URL) to real folders."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    roots = tuple(Path(os.path.realpath(a)) for a in allowed)
+    folders = tuple((urlsplit(prefix).path, Path(real)) for prefix, real in mounts)
+
+    class ProjectFetcher(URLFetcher):
+        def __init__(self) -> None:
+            super().__init__(timeout=1, allowed_protocols=("file", "data"), allow_redirects=False,
+                             fail_on_errors=True)
+
+        def fetch(self, url: str, headers=None):
+            scheme = url.partition(":")[0].lower()
+            if scheme == "data":
+                media = url[5:].partition(",")[0].partition(";")[0].strip().lower()
+                if media not in DATA_TYPES:
+                    raise ResourceRefused(f"{url[:40]}...: only data: images and fonts are allowed")
+                return super().fetch(url, headers)      # decoded by urllib, no network
+            if scheme != "file":
+                raise ResourceRefused(f"{url}: PDFs load nothing from the network; put the file in static/")
+            parts = urlsplit(url)
+            if parts.netloc not in ("", "localhost"):
+                raise ResourceRefused(f"{url}: not a local file")
+            wanted = url2pathname(parts.path)
+            for prefix, folder in folders:
+                if wanted.startswith(prefix):
+                    real = Path(os.path.realpath(folder / wanted[len(prefix):]))
+                    wanted = wanted[len(prefix):] if prefix == urlsplit(PROJECT_URL).path else wanted
+                    break
+            else:
+                real = Path(os.path.realpath(wanted))
+            if not any(real.is_relative_to(root) for root in roots):
+                raise ResourceRefused(f"{wanted}: outside the project's static/ and templates/ folders; "
+                                      "a PDF may only use files there")
+            if not real.is_file():
+                raise ResourceRefused(f"{wanted}: missing or not a regular file")
+            if real.stat().st_size > MAX_RESOURCE_BYTES:
+                raise ResourceRefused(f"{wanted}: larger than {MAX_RESOURCE_BYTES // (1024 * 1024)} MB")
+            mime = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, real.read_bytes(), {"Content-Type": mime})
+
+    return ProjectFetcher()
+
+
+# --- QR card sheets (render/cards.py makes the HTML) -------------------------------------------
+# In this process, not the pool: one sheet per speech, and its QR codes are inline data: images.
+
+def render_card_sheet(html: str, config) -> bytes:
+    """A card sheet's HTML as PDF bytes, behind the same fetcher and time limit as the books."""
+    import logging
+
+    from weasyprint import HTML
+
+    errors: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            errors.append(record.getMessage())
+
+    handler = Collect(level=logging.ERROR)
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    timer = _alarm(config.pdf.timeout)
+    try:
+        fetcher = project_fetcher(str(p.resolve()) for p in (THEME_DIR, config.static_dir, config.templates_dir))
+        data = HTML(string=html, base_url=config.root.resolve().as_uri() + "/", url_fetcher=fetcher).write_pdf(
+            pdf_identifier=hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii"))
+    finally:
+        timer()
+        logger.removeHandler(handler)
+    if errors:
+        raise ResourceRefused("; ".join(dict.fromkeys(errors)))
+    return data

@@ -1,0 +1,289 @@
+"""QR codes for recipients' copies: a PNG at 300 dpi for the printed size, and an SVG.
+
+The only module that imports qrcode. Codes are drawn from the module matrix with Pillow (PNG) and
+as one SVG path, so both are exact: whole pixels per module, a 4-module quiet zone, no smoothing.
+A logo, when configured, is validated (PNG or JPEG only, pixel-capped), re-encoded, and laid over
+the centre of the code; the code then uses error correction H.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import io
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DPI = 300
+QUIET_ZONE = 4                   # modules of white around the code (ISO/IEC 18004 minimum)
+LOGO_SHARE = 0.15                # logo area / code area; at 20% some codes no longer decode
+LOGO_MAX_PIXELS = 4096 * 4096    # a logo larger than this is refused before it is decoded
+LOGO_FORMATS = ["PNG", "JPEG"]
+MM_PER_INCH = 25.4
+
+
+class QrProblem(ValueError):
+    """A QR code cannot be made as configured; the caller names the config line."""
+
+
+@dataclass(frozen=True)
+class Logo:
+    """A validated logo, re-encoded: the only logo bytes that ever reach the output."""
+
+    image: object                # PIL.Image.Image, RGBA
+    png: bytes                   # the same, re-encoded as PNG (for the SVG and the card's emblem)
+
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+@dataclass(frozen=True)
+class QrCode:
+    url: str
+    png: bytes
+    svg: bytes
+    modules: int                 # symbol width in modules, quiet zone included
+    module_mm: float             # printed size of one module
+    size_mm: float               # printed size of the whole PNG, quiet zone included
+    error_correction: str
+    module_png: bytes = b""      # one pixel per module, without the logo
+    plate: tuple[int, int] | None = None   # the logo's white plate: (offset, side) in modules
+
+    def png_data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+    def module_data_uri(self) -> str:
+        """The bare modules, one pixel each, for a PDF to scale without smoothing (crisp at any dpi)."""
+        return "data:image/png;base64," + base64.b64encode(self.module_png).decode("ascii")
+
+
+
+def load_logo(path: Path) -> Logo:
+    """Open a user's logo as PNG or JPEG only, refusing huge images before decoding them."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with path.open("rb") as f, Image.open(f, formats=LOGO_FORMATS) as im:
+            width, height = im.size
+            if width * height > LOGO_MAX_PIXELS:
+                raise QrProblem(f"logo {path.name} is {width}x{height} pixels; the limit is "
+                                f"{LOGO_MAX_PIXELS:,} pixels (e.g. 4096x4096)")
+            im.load()
+            image = im.convert("RGBA")
+    except UnidentifiedImageError:
+        raise QrProblem(f"logo {path.name} is not a PNG or JPEG image") from None
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise QrProblem(f"logo {path.name} cannot be read: {exc}") from None
+    image.thumbnail((512, 512))              # plenty for 300 dpi at the logo's printed size
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    return Logo(image, buffer.getvalue())
+
+
+class QrMaker:
+    """Makes the QR codes of one build, once per URL.
+
+    `store` (a speechgen.cache.Cache) keeps finished codes between builds, keyed by everything
+    that shapes them: choosing the mask alone costs about 10 ms a code in pure Python. `make_all`
+    spreads the codes that are not stored over worker processes when there are many of them.
+    """
+
+    def __init__(self, size_mm: float, error_correction: str = "M", logo: Logo | None = None,
+                 store=None):
+        self.size_mm = size_mm
+        self.logo = logo
+        self.error_correction = "H" if logo is not None else error_correction
+        self.store = store
+        self._made: dict[str, QrCode] = {}
+
+    def make(self, url: str) -> QrCode:
+        return self.make_all([url])[url]
+
+    def make_all(self, urls: list[str], jobs: int | None = None) -> dict[str, QrCode]:
+        todo = []
+        for url in dict.fromkeys(urls):
+            if url not in self._made:
+                stored = self._load(url)
+                if stored is not None:
+                    self._made[url] = stored
+                else:
+                    todo.append(url)
+        recipe = (self.size_mm, self.error_correction, self.logo.png if self.logo else None)
+        workers = min(jobs or os.cpu_count() or 1, len(todo) // POOL_MIN_CODES)
+        if workers > 1:
+            import concurrent.futures
+            import multiprocessing
+
+            # spawn: a clean interpreter per worker, safe even when the caller has threads (serve)
+            with concurrent.futures.ProcessPoolExecutor(
+                    workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                made = list(pool.map(_draw_job, [(recipe, url) for url in todo], chunksize=32))
+        else:
+            made = [_draw(self.size_mm, self.error_correction, self.logo, url) for url in todo]
+        for url, code in zip(todo, made):
+            self._made[url] = code
+            self._save(code)
+        return {url: self._made[url] for url in urls}
+
+    def _key(self, url: str) -> str:
+        from speechgen.cache import key
+
+        logo = hashlib.sha256(self.logo.png).hexdigest() if self.logo else ""
+        return key("qr", FORMAT, _qrcode_version(), f"{self.size_mm!r}", self.error_correction, logo, url)
+
+    def _load(self, url: str) -> QrCode | None:
+        if self.store is None:
+            return None
+        raw = self.store.get(self._key(url))
+        try:
+            return _unpack(url, raw) if raw is not None else None
+        except (ValueError, KeyError, TypeError):
+            return None          # an entry from another format: draw the code again
+
+    def _save(self, code: QrCode) -> None:
+        if self.store is not None:
+            self.store.put(self._key(code.url), _pack(code))
+
+
+FORMAT = "qr 1"                  # bump when the drawing changes, so stored codes are redrawn
+POOL_MIN_CODES = 100             # fewer codes than this per worker are quicker drawn here
+
+
+def _draw_job(job: tuple[tuple[float, str, bytes | None], str]) -> QrCode:
+    (size_mm, error_correction, logo_png), url = job
+    logo = _logo_from_png(logo_png) if logo_png else None
+    return _draw(size_mm, error_correction, logo, url)
+
+
+@functools.lru_cache(maxsize=4)
+def _logo_from_png(data: bytes) -> Logo:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data), formats=["PNG"]) as im:
+        return Logo(im.convert("RGBA"), data)
+
+
+def _draw(size_mm: float, error_correction: str, logo: Logo | None, url: str) -> QrCode:
+    matrix = _matrix(url, error_correction)
+    n = len(matrix)
+    # Whole pixels per module at 300 dpi, as close to the wanted printed size as possible.
+    box = max(1, round(size_mm / MM_PER_INCH * DPI / n))
+    module_mm = box * MM_PER_INCH / DPI
+    return QrCode(url, _png(matrix, box, logo), _svg(matrix, url, logo, n * module_mm), n, module_mm,
+                  n * module_mm, error_correction, module_png=_png(matrix, 1, None, dpi=False),
+                  plate=_logo_box(n) if logo is not None else None)
+
+
+def _pack(code: QrCode) -> bytes:
+    head = json.dumps({"modules": code.modules, "module_mm": code.module_mm, "ecc": code.error_correction,
+                       "plate": code.plate, "sizes": [len(code.png), len(code.svg), len(code.module_png)]})
+    return head.encode("utf-8") + b"\n" + code.png + code.svg + code.module_png
+
+
+def _unpack(url: str, raw: bytes) -> QrCode:
+    head, _, body = raw.partition(b"\n")
+    meta = json.loads(head)
+    a, b, c = meta["sizes"]
+    if len(body) != a + b + c:
+        raise ValueError("truncated")
+    n, module_mm = meta["modules"], meta["module_mm"]
+    plate = tuple(meta["plate"]) if meta["plate"] else None
+    return QrCode(url, body[:a], body[a:a + b], n, module_mm, n * module_mm, meta["ecc"],
+                  module_png=body[a + b:], plate=plate)
+
+
+@functools.cache
+def _qrcode_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("qrcode")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _matrix(url: str, error_correction: str) -> list[list[bool]]:
+    import qrcode
+    import qrcode.constants
+
+    levels = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
+              "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
+    code = qrcode.QRCode(error_correction=levels[error_correction], border=QUIET_ZONE, box_size=1)
+    code.add_data(url.encode("utf-8"), optimize=0)
+    code.make(fit=True)
+    return code.get_matrix()
+
+
+def _logo_box(n: int) -> tuple[int, int]:
+    """(offset, side) in modules of the logo's white plate: centred, at most LOGO_SHARE of the symbol."""
+    symbol = n - 2 * QUIET_ZONE
+    side = int(math.sqrt(LOGO_SHARE) * symbol)
+    side -= (symbol - side) % 2                # keep it centred on whole modules
+    return QUIET_ZONE + (symbol - side) // 2, side
+
+
+def _png(matrix: list[list[bool]], box: int, logo: Logo | None, dpi: bool = True) -> bytes:
+    from PIL import Image
+
+    n = len(matrix)
+    small = Image.new("L", (n, n), 255)
+    small.putdata([0 if dark else 255 for row in matrix for dark in row])
+    image = small.resize((n * box, n * box), Image.Resampling.NEAREST)
+    if logo is not None:
+        offset, side = _logo_box(n)
+        image = image.convert("RGB")
+        image.paste((255, 255, 255), (offset * box, offset * box, (offset + side) * box, (offset + side) * box))
+        pad = max(box, side * box // 12)
+        art = logo.image.copy()
+        art.thumbnail((side * box - 2 * pad, side * box - 2 * pad), Image.Resampling.LANCZOS)
+        x = offset * box + (side * box - art.width) // 2
+        y = offset * box + (side * box - art.height) // 2
+        image.paste(art, (x, y), art)
+    else:
+        image = image.convert("1")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", **({"dpi": (DPI, DPI)} if dpi else {}))
+    return buffer.getvalue()
+
+
+def _svg(matrix: list[list[bool]], url: str, logo: Logo | None, size_mm: float) -> bytes:
+    """One path of horizontal runs, in module units; crisp at any print size."""
+    n = len(matrix)
+    plate = _logo_box(n) if logo is not None else None
+    runs = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < n:
+            if row[x]:
+                start = x
+                while x < n and row[x]:
+                    x += 1
+                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" width="{size_mm:.2f}mm" '
+        f'height="{size_mm:.2f}mm" '
+        'shape-rendering="crispEdges">\n',
+        f"<title>{_xml_escape(url)}</title>\n",
+        f'<rect width="{n}" height="{n}" fill="#fff"/>\n',
+        f'<path fill="#000" d="{"".join(runs)}"/>\n',
+    ]
+    if plate is not None and logo is not None:
+        offset, side = plate
+        pad = side / 12
+        parts.append(f'<rect x="{offset}" y="{offset}" width="{side}" height="{side}" fill="#fff"/>\n')
+        parts.append(f'<image x="{offset + pad:g}" y="{offset + pad:g}" width="{side - 2 * pad:g}" '
+                     f'height="{side - 2 * pad:g}" preserveAspectRatio="xMidYMid meet" '
+                     f'href="{logo.data_uri()}"/>\n')
+    parts.append("</svg>\n")
+    return "".join(parts).encode("utf-8")
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

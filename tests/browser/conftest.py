@@ -1,0 +1,149 @@
+"""Browser tests: the sample project's site served on 127.0.0.1, read by Debian's chromium.
+
+Nothing is downloaded: Playwright drives /usr/bin/chromium, axe-core comes from npm through
+`.ci/setup --test`, and every request that would leave the local server is refused and recorded.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from .browsing import ARTIFACTS, AXE, CHROMIUM, CHROMIUM_ARGS, DESKTOP, REPO, SUB_PATH
+
+
+def _missing(reason: str):
+    # On CI everything must be there (.ci/setup --test installs it): a skip would hide a gap.
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The repository's own sample project, built once for all browser tests."""
+    from speechgen.build import build
+    from speechgen.config import load_config
+
+    out = tmp_path_factory.mktemp("browser") / "site"
+    build(load_config(REPO), out=out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def manifest(built_site: Path) -> dict:
+    return json.loads((built_site / "manifest.json").read_text())
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """A plain static host: files under SUB_PATH, its 404.html for anything missing."""
+
+    def translate_path(self, path: str) -> str:
+        path = urlsplit(path).path
+        if not path.startswith(SUB_PATH):
+            return str(Path(self.directory) / "does-not-exist")
+        return super().translate_path("/" + path[len(SUB_PATH):])
+
+    def send_error(self, code, message=None, explain=None):
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(built_site: Path):
+    handler = functools.partial(_Handler, directory=str(built_site))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.timeout = 5
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}{SUB_PATH}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (bash .ci/setup --test)")
+    if not CHROMIUM.is_file():
+        _missing(f"{CHROMIUM} is missing (bash .ci/setup --test)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.is_file():
+        _missing(f"{AXE.relative_to(REPO)} is missing (bash .ci/setup --test installs axe-core)")
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+class Visits:
+    """Opens pages in fresh contexts; every request to another host is refused and remembered."""
+
+    def __init__(self, browser, server: str) -> None:
+        self.browser, self.server = browser, server
+        self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(server))
+        self.foreign: list[str] = []
+        self.contexts: list = []
+
+    def page(self, viewport=DESKTOP, **options):
+        context = self.browser.new_context(viewport=viewport, accept_downloads=True, **options)
+        self.contexts.append(context)
+        context.route("**/*", self._route)
+        return context.new_page()
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(self.origin + "/") or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            self.foreign.append(url)
+            route.abort()
+
+    def open(self, dest: str, viewport=DESKTOP, **options):
+        page = self.page(viewport, **options)
+        response = page.goto(self.server + dest, wait_until="load")
+        assert response is not None
+        return page, response
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def visit(browser, server):
+    visits = Visits(browser, server)
+    yield visits
+    visits.close()
+    assert visits.foreign == [], f"requests left the local server: {visits.foreign}"

@@ -1,0 +1,210 @@
+"""The printable card sheet and the mailroom list: rendered as a printer would (pdftoppm, 150 dpi),
+each card's code decodes to that card's institution's copy, and the words on it are right."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from speechgen.build import build
+from speechgen.config import load_config
+from speechgen.render.cards import LAYOUTS, SHEET_MM
+
+BASE = "https://pidato.example.go.id/arsip/2025/kenegaraan/salinan/"
+DPI = 150
+NAMES = ["Dewan Perwakilan Rakyat", "Majelis Permusyawaratan Rakyat", "Dewan Perwakilan Daerah",
+         "Mahkamah Agung", "=Badan Pemeriksa Keuangan", "Arsip Nasional"]
+IDS = ["dpr", "mpr", "dpd", "ma", "bpk", "arsip"]
+
+
+def six_recipients(project: Path) -> None:
+    """Six institutions (two sheets of A6); one name starts with '=' as a spreadsheet formula would."""
+    groups = ["lembaga-negara"] * 5 + ["arsip"]
+    (project / "recipients.yaml").write_text("recipients:\n" + "".join(
+        f"  - id: {i}\n    name: \"{n}\"\n    group: {g}\n    address: Jalan Uji No. {k}, Kota Uji\n"
+        for k, (i, n, g) in enumerate(zip(IDS, NAMES, groups), 1)))
+
+
+def set_qr(project: Path, text: str) -> None:
+    with (project / "speechgen.toml").open("a") as f:
+        f.write("\n[qr]\n" + text)
+
+
+def pages(pdf: Path, tmp: Path) -> list[Image.Image]:
+    subprocess.run(["pdftoppm", "-r", str(DPI), "-png", str(pdf), str(tmp / "sheet")], check=True)
+    return [Image.open(p) for p in sorted(tmp.glob("sheet-*.png"))]
+
+
+def cells(page: Image.Image, size: str) -> list[Image.Image]:
+    """Each card's area of a rendered sheet, in card order (left to right, top to bottom)."""
+    layout = LAYOUTS[size]
+    cols, rows = layout.grid
+    x0, y0 = layout.origin
+    px = lambda mm: round(mm / 25.4 * DPI)   # noqa: E731
+    assert abs(page.width - px(SHEET_MM[0])) <= 1 and abs(page.height - px(SHEET_MM[1])) <= 1
+    return [page.crop((px(x0 + c * layout.width_mm), px(y0 + r * layout.height_mm),
+                       px(x0 + (c + 1) * layout.width_mm), px(y0 + (r + 1) * layout.height_mm)))
+            for r in range(rows) for c in range(cols)]
+
+
+def card_text(pdf: Path, index: int, size: str) -> str:
+    """The words printed on one card (pdftotext of the card's area), whitespace collapsed."""
+    layout = LAYOUTS[size]
+    cols, _ = layout.grid
+    page, place = divmod(index, layout.per_sheet)
+    x0, y0 = layout.origin
+    pt = lambda mm: str(round(mm / 25.4 * 72))   # noqa: E731
+    out = subprocess.run(
+        ["pdftotext", "-r", "72", "-f", str(page + 1), "-l", str(page + 1),
+         "-x", pt(x0 + (place % cols) * layout.width_mm), "-y", pt(y0 + (place // cols) * layout.height_mm),
+         "-W", pt(layout.width_mm), "-H", pt(layout.height_mm), str(pdf), "-"],
+        capture_output=True, text=True, check=True).stdout
+    return " ".join(out.split())
+
+
+def decoded(cell: Image.Image) -> list[str]:
+    return [r.text for r in zxingcpp.read_barcodes(cell)]
+
+
+@pytest.mark.pdf
+def test_each_card_on_the_sheet_decodes_to_its_own_copy(project: Path, tmp_path: Path) -> None:
+    six_recipients(project)
+    build(load_config(project), pdf=True)
+    site = project / "site"
+    sheet = site / "2025/kenegaraan/kartu-qr.pdf"
+    rendered = pages(sheet, tmp_path)
+    assert len(rendered) == 2                                   # 6 cards, 4 to an A4 sheet
+    found = [decoded(cell) for page in rendered for cell in cells(page, "A6")]
+    assert found == [[BASE + i + "/"] for i in IDS] + [[], []]  # the last two places are empty
+    for rid in IDS:                                             # each URL is a page of this build
+        assert (site / f"2025/kenegaraan/salinan/{rid}/index.html").is_file()
+
+    manifest = json.loads((site / "manifest.json").read_text())
+    speech = next(s for s in manifest["speeches"] if s["id"] == "2025/kenegaraan")
+    sha = speech["languages"]["id"]["pdf"]["sha256"]
+    fingerprint = " ".join(sha[i:i + 4] for i in range(0, 16, 4))
+    for index, (rid, name) in enumerate(zip(IDS, NAMES)):
+        text = card_text(sheet, index, "A6")
+        assert text.startswith("SEKRETARIAT UJI No. ") or text.startswith("No. ")
+        assert f"No. {index + 1:03d}/006" in text
+        assert f"Untuk / For: {name}" in text
+        assert "Pidato Uji Kenegaraan 15 Agustus 2025" in text
+        assert f"https://pidato.example.go.id/arsip/2025/kenegaraan/salinan/{rid}/" in text.replace(" ", "")
+        assert f"Sidik PDF / PDF fingerprint: {fingerprint}" in text
+        assert "Tautan ini tidak pernah meminta login atau pembayaran." in text
+        assert "This link never asks for a login or payment." in text
+        assert all(other not in text for other in NAMES if other != name and other not in name)
+    # the fingerprint printed on the card is the one the copy page shows
+    assert fingerprint in (site / "2025/kenegaraan/salinan/dpr/index.html").read_text()
+
+
+def test_crop_marks_sit_on_the_cut_lines(project: Path, tmp_path: Path) -> None:
+    build(load_config(project), pdf=False)
+    page = pages(project / "site/2025/kenegaraan/kartu-qr.pdf", tmp_path)[0].convert("L")
+    px = lambda mm: round(mm / 25.4 * DPI)   # noqa: E731
+    # the vertical cut at 105 mm: a mark at the top and bottom edges, none beside it
+    assert min(page.getpixel((px(105) + d, px(5))) for d in (-1, 0, 1)) < 128
+    assert min(page.getpixel((px(105) + d, px(292))) for d in (-1, 0, 1)) < 128
+    assert page.getpixel((px(100), px(5))) == 255
+    # the horizontal cut at 148.5 mm, at both edges, and the cross in the middle
+    assert min(page.getpixel((px(4), px(148.5) + d)) for d in (-1, 0, 1)) < 128
+    assert min(page.getpixel((px(206), px(148.5) + d)) for d in (-1, 0, 1)) < 128
+    assert min(page.getpixel((px(105) + d, px(147))) for d in (-1, 0, 1)) < 128
+
+
+def test_a7_cards_eight_to_a_sheet_still_decode(project: Path, tmp_path: Path) -> None:
+    six_recipients(project)
+    set_qr(project, 'card_size = "A7"\n')
+    build(load_config(project), pdf=False)
+    rendered = pages(project / "site/2025/kenegaraan/kartu-qr.pdf", tmp_path)
+    assert len(rendered) == 1
+    found = [decoded(cell) for cell in cells(rendered[0], "A7")]
+    assert found == [[BASE + i + "/"] for i in IDS] + [[], []]
+
+
+def test_cards_with_a_logo_still_decode_at_150_dpi(project: Path, tmp_path: Path) -> None:
+    from test_qr import _logo
+
+    _logo(project / "static" / "logo.jpg")
+    set_qr(project, 'logo = "static/logo.jpg"\n')
+    build(load_config(project), pdf=False)
+    page = pages(project / "site/2025/kenegaraan/kartu-qr.pdf", tmp_path)[0]
+    found = [decoded(cell) for cell in cells(page, "A6")]
+    assert found == [[BASE + "dpr/"], [BASE + "mpr/"], [BASE + "arsip/"], []]
+    colours = page.convert("RGB").getcolors(1 << 24)
+    assert any(r > 150 and g < 80 and b < 80 for _, (r, g, b) in colours), "the logo is printed"
+
+
+def test_no_fingerprint_line_without_pdfs(project: Path) -> None:
+    build(load_config(project), pdf=False)
+    text = subprocess.run(["pdftotext", str(project / "site/2025/kenegaraan/kartu-qr.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "fingerprint" not in text and "Untuk / For:" in text
+    rows = list(csv.reader(io.StringIO((project / "site/2025/kenegaraan/kartu-qr.csv").read_text("utf-8-sig"))))
+    assert all(row[-1] == "" for row in rows[1:])
+
+
+@pytest.mark.pdf
+def test_mailroom_list_matches_the_cards(project: Path) -> None:
+    six_recipients(project)
+    build(load_config(project), card_pdfs=False, pdf=True)
+    raw = (project / "site/2025/kenegaraan/kartu-qr.csv").read_bytes()
+    assert raw.startswith("\ufeff".encode("utf-8"))              # spreadsheets read it as UTF-8
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0] == ["no", "id", "name", "group", "address", "url", "fingerprint"]
+    assert [r[0] for r in rows[1:]] == [f"{n:03d}/006" for n in range(1, 7)]
+    assert [r[1] for r in rows[1:]] == IDS
+    assert rows[1][2:6] == ["Dewan Perwakilan Rakyat", "lembaga-negara", "Jalan Uji No. 1, Kota Uji", BASE + "dpr/"]
+    assert rows[5][2] == "'=Badan Pemeriksa Keuangan"           # never run as a formula
+    manifest = json.loads((project / "site/manifest.json").read_text())
+    sha = next(s for s in manifest["speeches"] if s["id"] == "2025/kenegaraan")["languages"]["id"]["pdf"]["sha256"]
+    assert {r[6] for r in rows[1:]} == {" ".join(sha[i:i + 4] for i in range(0, 16, 4))}
+    assert not (project / "site/2025/kenegaraan/kartu-qr.pdf").exists()     # card_pdfs=False
+
+
+@pytest.mark.parametrize("size", ["A6", "A7"])
+def test_layouts_fit_the_sheet(size: str) -> None:
+    layout = LAYOUTS[size]
+    cols, rows = layout.grid
+    x0, y0 = layout.origin
+    assert x0 >= 0 and y0 >= 0 and layout.per_sheet == {"A6": 4, "A7": 8}[size]
+    assert x0 + cols * layout.width_mm <= SHEET_MM[0] and y0 + rows * layout.height_mm <= SHEET_MM[1]
+
+
+def test_codes_print_sharp_at_printer_resolution(project: Path, tmp_path: Path) -> None:
+    """One pixel per module, scaled without smoothing: at 300 dpi the code is pure black and white."""
+    build(load_config(project), pdf=False)
+    sheet = project / "site/2025/kenegaraan/kartu-qr.pdf"
+    assert sheet.read_bytes().count(b"/Interpolate false") >= 3
+    layout = LAYOUTS["A6"]
+    px = lambda mm: round(mm / 25.4 * 300)   # noqa: E731
+    # a square inside the first card's code (centred horizontally, below the speech's heading)
+    left = px((layout.width_mm - layout.qr_mm) / 2 + 5)
+    subprocess.run(["pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-x", str(left), "-y", str(px(60)),
+                    "-W", str(px(30)), "-H", str(px(30)), "-gray", "-png", str(sheet), str(tmp_path / "zoom")],
+                   check=True)
+    image = Image.open(next(tmp_path.glob("zoom*.png"))).convert("L")
+    values = {v for _, v in image.getcolors(256)}
+    assert values == {0, 255}
+
+
+def test_the_pdf_emblem_heads_the_cards_when_there_is_no_qr_logo(project: Path, tmp_path: Path) -> None:
+    from test_qr import _logo
+
+    _logo(project / "static" / "lambang-besar.jpg")
+    with (project / "speechgen.toml").open("a") as f:
+        f.write('\n[pdf]\nemblem = "static/lambang-besar.jpg"\n')
+    build(load_config(project), pdf=False)
+    page = pages(project / "site/2025/kenegaraan/kartu-qr.pdf", tmp_path)[0].convert("RGB")
+    first = cells(page, "A6")[0]
+    head, code = first.crop((0, 0, first.width, first.height // 4)), first.crop((0, first.height // 4, first.width, first.height))
+    red = lambda im: sum(n for n, (r, g, b) in im.getcolors(1 << 24) if r > 150 and g < 80 and b < 80)  # noqa: E731
+    assert red(head) > 100 and red(code) == 0          # on the card's head, not over the code
+    assert decoded(first) == [BASE + "dpr/"]
