@@ -7,6 +7,7 @@ written atomically and carry their own checksum; a torn or corrupt entry is a mi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -18,10 +19,21 @@ CACHE_DIR = ".speechgen-cache"
 _MAGIC = b"speechgen-cache 1\n"
 
 
+@functools.cache
+def code_digest() -> str:
+    """The SHA-256 of speechgen's own code, so a changed renderer never serves an old entry,
+    even between two builds of one version number."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def key(kind: str, *parts: bytes | str) -> str:
     """The SHA-256 of the parts, each length-prefixed so ('ab', 'c') and ('a', 'bc') differ."""
     digest = hashlib.sha256()
-    for part in (f"speechgen {__version__}", kind, *parts):
+    for part in (f"speechgen {__version__}", code_digest(), kind, *parts):
         data = part.encode("utf-8") if isinstance(part, str) else part
         digest.update(len(data).to_bytes(8, "big"))
         digest.update(data)

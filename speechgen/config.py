@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from speechgen.errors import ConfigError, Problems
 
 CONFIG_NAME = "speechgen.toml"
-LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?\Z")
 PAGE_SIZES = ("A4", "A5", "B5", "Letter")
 PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/ua-1", "none")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -57,6 +59,16 @@ class Rendered:
     images: list[tuple[str, str, int]] = field(default_factory=list)   # (src, alt, line)
     links: list[tuple[str, int]] = field(default_factory=list)         # (href, line)
     summary: str = ""
+
+    def to_json(self) -> bytes:
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> "Rendered":
+        raw = json.loads(data)
+        return cls(html=raw["html"], headings=[Heading(**h) for h in raw["headings"]],
+                   images=[tuple(i) for i in raw["images"]], links=[tuple(i) for i in raw["links"]],
+                   summary=raw["summary"])
 
 
 def render(text: str, first_line: int = 1) -> Rendered:

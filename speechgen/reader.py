@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from speechgen import markdown, yamlsafe
+from speechgen.cache import Cache, key as cache_key
 from speechgen.config import Config
 from speechgen.errors import Problems, SourceError
 from speechgen.model import Recipient, Sources, Speech, Version
@@ -19,11 +20,11 @@ from speechgen.model import Recipient, Sources, Speech, Version
 # 512 KiB is ~12x the longest speech we know; it bounds the worst Markdown case to seconds.
 MAX_SOURCE_BYTES = 512 * 1024
 # A slug or recipient id is one plain path segment: it can never climb out of its folder.
-SEGMENT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+SEGMENT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?\Z")
 SEGMENT_RULE = "a plain path segment: lowercase letters a-z, digits and hyphens, at most 80"
-SOURCE_NAME_RE = re.compile(r"^(?P<stem>[^.]+)\.(?P<lang>[a-zA-Z-]+)\.md$")
-YEAR_RE = re.compile(r"^\d{4}$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SOURCE_NAME_RE = re.compile(r"^(?P<stem>[^.]+)\.(?P<lang>[a-zA-Z-]+)\.md\Z")
+YEAR_RE = re.compile(r"^\d{4}\Z")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 
 TEXT_KEYS = ("title", "subtitle", "speaker", "occasion", "place")
 FRONT_MATTER_KEYS = TEXT_KEYS + ("date", "slug", "language", "recipients", "status")
@@ -198,7 +199,7 @@ def read_source(path: Path, config: Config, problems: Problems) -> _Parsed | Non
 
     if len(problems.items) > count or date is None:
         return None
-    rendered = markdown.render(body, body_line)
+    rendered = _render_body(body, body_line, config)
     version = Version(
         lang=lang, title=values["title"], speaker=values["speaker"], date=date,
         source=path, source_text=text, body_html=rendered.html,
@@ -212,6 +213,21 @@ def read_source(path: Path, config: Config, problems: Problems) -> _Parsed | Non
             problems.add(path, line, f"image {src!r} has no alt text: write ![what it shows]({src})")
     return _Parsed(path, year, stem, slug, status, recipients,
                    line_of("recipients") if "recipients" in fm else None, version)
+
+
+def _render_body(body: str, body_line: int, config: Config) -> markdown.Rendered:
+    """Markdown is most of reading's cost: keep each body's rendering by its text (as JSON)."""
+    store = Cache(config.root, "markdown")
+    entry = cache_key("markdown", str(body_line), body)
+    hit = store.get(entry)
+    if hit is not None:
+        try:
+            return markdown.Rendered.from_json(hit)
+        except (ValueError, KeyError, TypeError):
+            pass                               # an entry from another layout: render again
+    rendered = markdown.render(body, body_line)
+    store.put(entry, rendered.to_json())
+    return rendered
 
 
 def _join_translations(parsed: list[_Parsed], config: Config, problems: Problems) -> list[Speech]:

@@ -11,6 +11,7 @@ import jinja2
 from markupsafe import Markup
 
 from speechgen import __version__, markdown
+from speechgen.cache import Cache, key as cache_key
 from speechgen.errors import Problems, SourceError
 from speechgen.graph import Page, Site, relative, root_prefix
 from speechgen.model import Artifact, PdfInfo
@@ -24,14 +25,24 @@ PdfMap = Mapping[tuple[str, str], PdfInfo]     # (speech id, lang) -> PdfInfo
 _ROOT_LINK = re.compile(r'(\s(?:href|src))="/(?!/)')
 
 
-def render_site(site: Site, env: jinja2.Environment, pdfs: PdfMap | None = None) -> Iterator[Artifact]:
+def render_site(site: Site, env: jinja2.Environment, pdfs: PdfMap | None = None,
+                use_cache: bool = True) -> Iterator[Artifact]:
     pdfs = pdfs or {}
     problems = Problems(site.config.root)
+    pages = PageKeys(site, pdfs) if use_cache else None
+    store = Cache(site.config.root, "html")
     for page in site.pages:
-        try:
-            yield Artifact(page.dest, render_page(site, env, page, pdfs).encode("utf-8"))
-        except (jinja2.TemplateError, TypeError, KeyError, AttributeError) as exc:
-            problems.add(*template_error(exc, page.dest))
+        entry = pages.key(page) if pages else None
+        data = store.get(entry) if entry else None
+        if data is None:
+            try:
+                data = render_page(site, env, page, pdfs).encode("utf-8")
+            except (jinja2.TemplateError, TypeError, KeyError, AttributeError) as exc:
+                problems.add(*template_error(exc, page.dest))
+                continue
+            if entry:
+                store.put(entry, data)
+        yield Artifact(page.dest, data)
     for lang in site.config.site.languages:
         page = Page(f"feeds/{lang}.xml", "feed.xml", "feed", lang, site.config.site.title, indexed=False)
         entries = [(s, s.versions[lang]) for s in site.speeches if lang in s.versions][:50]
@@ -51,6 +62,44 @@ def render_site(site: Site, env: jinja2.Environment, pdfs: PdfMap | None = None)
             problems.add(*template_error(exc, name))
     problems.raise_if_any(SourceError)
     yield from static_artifacts(site)
+
+
+class PageKeys:
+    """What each page is made from, as a cache key, so a rebuild renders only what changed.
+
+    A page's key covers the templates, the config, every speech's listing data (titles, dates,
+    speakers, occasions: what home, archives and navigation show), and the whole source of the
+    page's own speech with its PDFs and recipient. A template that shows another speech's body
+    would need that speech in the key too; the bundled ones do not.
+    """
+
+    def __init__(self, site: Site, pdfs: PdfMap) -> None:
+        self.pdfs = pdfs
+        parts: list[str] = [repr(site.config)]
+        for folder in (site.config.templates_dir, THEME_DIR / "templates"):
+            if folder.is_dir():
+                for path in sorted(folder.rglob("*")):
+                    if path.is_file():
+                        parts.append(f"{path.relative_to(folder)}\0{path.read_bytes().hex()}")
+        for speech in site.speeches:
+            parts.append(repr((speech.id, speech.status, speech.recipients)))
+            for v in speech.versions.values():
+                parts.append(repr((v.lang, v.title, v.subtitle, v.speaker, v.date, v.occasion,
+                                   v.place, v.summary)))
+        parts.extend(repr(r) for r in site.recipients)
+        parts.extend(p.dest for p in site.pages)
+        self.base = cache_key("html-site", *parts)
+
+    def key(self, page: Page) -> str:
+        parts = [self.base, repr((page.dest, page.template, page.kind, page.lang, page.title,
+                                  page.indexed))]
+        if page.speech is not None:
+            for lang, v in page.speech.versions.items():
+                parts.append(v.source_text)
+                parts.append(repr(self.pdfs.get((page.speech.id, lang))))
+        if page.copy is not None:
+            parts.append(repr((page.copy.recipient, page.copy.number, page.copy.total)))
+        return cache_key("html", *parts)
 
 
 def static_artifacts(site: Site) -> Iterator[Artifact]:

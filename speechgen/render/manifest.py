@@ -13,7 +13,7 @@ MANIFEST = "manifest.json"
 
 
 def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo] | None = None,
-                    with_copies: bool = False) -> Artifact:
+                    with_copies: bool = False, with_cards: bool = True) -> Artifact:
     pdfs = pdfs or {}
     speeches = []
     for speech in site.speeches:
@@ -35,7 +35,8 @@ def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo] | None =
                  "url": site.url(site.copy_dest(c)),
                  "qr": {"png": site.qr_dest(c, "png"), "svg": site.qr_dest(c, "svg")}}
                 for c in copies]
-            item["cards"] = site.cards_dest(speech)
+            if with_cards:
+                item["cards"] = site.cards_dest(speech)
         speeches.append(item)
     data = {"base_url": site.config.site.base_url, "generator": f"speechgen {__version__}",
             "speeches": speeches}
