@@ -1,0 +1,118 @@
+"""Builds that redo only what changed, and whose output always equals a clean build's."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import tree_bytes
+from speechgen.build import build
+from speechgen.cache import CACHE_DIR
+from speechgen.config import load_config
+
+
+def rebuild(project: Path) -> dict[str, bytes]:
+    build(load_config(project), pdf=False, card_pdfs=False)
+    return tree_bytes(project / "site")
+
+
+def clean_build(project: Path, out: Path) -> dict[str, bytes]:
+    shutil.rmtree(project / CACHE_DIR, ignore_errors=True)
+    build(load_config(project), out=out, pdf=False, card_pdfs=False)
+    return tree_bytes(out)
+
+
+def rendered_pages(project: Path) -> set[Path]:
+    """Every page rendering leaves one entry in the page cache: new entries = pages rendered."""
+    return {p for p in (project / CACHE_DIR / "html").rglob("*") if p.is_file()}
+
+
+def changed(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]:
+    return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+
+
+@pytest.fixture
+def built(project: Path) -> tuple[Path, dict[str, bytes]]:
+    return project, rebuild(project)
+
+
+def test_noop_rebuild_renders_nothing_and_changes_nothing(built) -> None:
+    project, first = built
+    cached = rendered_pages(project)
+    assert rebuild(project) == first
+    assert rendered_pages(project) == cached
+
+
+def test_body_edit_rerenders_only_that_speech(built, tmp_path: Path) -> None:
+    project, first = built
+    cached = rendered_pages(project)
+    source = project / "speeches/2024/lama.id.md"
+    source.write_text(source.read_text() + "\nParagraf tambahan.\n")
+    after = rebuild(project)
+    pages = {k for k in changed(first, after) if k.endswith(".html")}
+    assert pages == {"2024/lama/index.html"}     # one language: no side-by-side page, no copies
+    assert len(rendered_pages(project) - cached) == len(pages)
+    assert after == clean_build(project, tmp_path / "clean")
+
+
+def test_title_edit_rerenders_listings(built, tmp_path: Path) -> None:
+    project, first = built
+    source = project / "speeches/2024/lama.id.md"
+    source.write_text(source.read_text().replace("title: Pidato Lama", "title: Pidato Lama Sekali"))
+    after = rebuild(project)
+    diff = changed(first, after)
+    assert {"index.html", "tahun/2024/index.html", "2024/lama/index.html", "feeds/id.xml"} <= diff
+    assert "Pidato Lama Sekali" in after["tahun/2024/index.html"].decode()
+    assert after == clean_build(project, tmp_path / "clean")
+
+
+def test_translation_edit_changes_both_languages_pages(built, tmp_path: Path) -> None:
+    project, first = built
+    source = project / "speeches/2025/kenegaraan.en.md"
+    source.write_text(source.read_text().replace("Economy section.", "Economy section, revised."))
+    after = rebuild(project)
+    diff = changed(first, after)
+    assert "2025/kenegaraan/en/index.html" in diff
+    assert "2024/lama/index.html" not in diff
+    assert after == clean_build(project, tmp_path / "clean")
+
+
+def test_template_edit_rerenders_its_pages(built, tmp_path: Path) -> None:
+    project, first = built
+    (project / "templates").mkdir(exist_ok=True)
+    (project / "templates/speech.html").write_text(
+        '{% extends "!default/speech.html" %}{% block speech_kicker %}<p class="kicker">BARU</p>{% endblock %}')
+    after = rebuild(project)
+    assert '<p class="kicker">BARU</p>' in after["2024/lama/index.html"].decode()
+    assert '<p class="kicker">BARU</p>' in after["2025/kenegaraan/en/index.html"].decode()
+    assert after == clean_build(project, tmp_path / "clean")
+
+
+def test_static_file_edit_changes_only_that_file(built, tmp_path: Path) -> None:
+    project, first = built
+    cached = rendered_pages(project)
+    (project / "static/lambang.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    after = rebuild(project)
+    assert {k for k in changed(first, after) if not k.startswith("_assets/")} <= {"static/lambang.png"}
+    assert "static/lambang.png" in changed(first, after)
+    assert rendered_pages(project) == cached
+
+
+def test_config_edit_rerenders_everything_that_shows_it(built, tmp_path: Path) -> None:
+    project, first = built
+    config = project / "speechgen.toml"
+    config.write_text(config.read_text().replace('title = "Arsip Uji"', 'title = "Arsip Baru"'))
+    after = rebuild(project)
+    for dest in ("index.html", "2024/lama/index.html", "2025/kenegaraan/en/index.html"):
+        assert "Arsip Baru" in after[dest].decode()
+    assert after == clean_build(project, tmp_path / "clean")
+
+
+def test_corrupt_cache_entries_are_misses(built, tmp_path: Path) -> None:
+    project, first = built
+    for entry in (project / CACHE_DIR).rglob("*"):
+        if entry.is_file():
+            entry.write_bytes(entry.read_bytes()[:-3] + b"xyz")
+    assert rebuild(project) == first
