@@ -136,6 +136,7 @@ class Server:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.httpd: ThreadingHTTPServer | None = None
+        self._seen: dict[str, tuple[int, int]] = {}
 
     @property
     def url(self) -> str:
@@ -164,6 +165,8 @@ class Server:
         return True
 
     def start(self) -> None:
+        # Taken before the first build and before start() returns, so no edit can slip between.
+        self._seen = snapshot(self.project)
         self.rebuild()
         handler = type("Handler", (_Handler,), {"preview": self.preview})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), partial(handler, directory=str(self.out)))
@@ -174,7 +177,7 @@ class Server:
             self._threads.append(thread)
 
     def _watch(self) -> None:
-        seen = snapshot(self.project)
+        seen = self._seen
         while not self._stop.wait(self.interval):
             now = snapshot(self.project)
             if now != seen:

@@ -88,6 +88,7 @@ def test_each_card_on_the_sheet_decodes_to_its_own_copy(project: Path, tmp_path:
 
     manifest = json.loads((site / "manifest.json").read_text())
     speech = next(s for s in manifest["speeches"] if s["id"] == "2025/kenegaraan")
+    assert site / speech["cards"] == sheet
     sha = speech["languages"]["id"]["pdf"]["sha256"]
     fingerprint = " ".join(sha[i:i + 4] for i in range(0, 16, 4))
     for index, (rid, name) in enumerate(zip(IDS, NAMES)):

@@ -26,6 +26,7 @@ from speechgen.cache import Cache, key
 from speechgen.cli import main
 from speechgen.config import load_config
 from speechgen.errors import SourceError
+from speechgen.render import pdf as pdf_module
 
 pytestmark = pytest.mark.pdf
 
@@ -343,3 +344,24 @@ def test_long_tables_repeat_their_header_and_no_heading_ends_a_page(single: Path
         body = [line for line in lines if not line.strip().endswith(f"/ {len(pages)}")
                 and line.strip() != "Pidato Lama"]        # footer and running title
         assert not body[-1].startswith("Bagian "), f"page {n + 1} ends with the heading {body[-1]!r}"
+
+
+def test_books_render_while_other_threads_run(single: Path, tmp_path: Path) -> None:
+    """With threads running (the preview server does), workers come from a fork server, not a
+    fork of this process; the bytes are the same as from a single-threaded build."""
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        assert pdf_module._pool_context().get_start_method() == "forkserver"
+        build(load_config(single), pdf=True, jobs=1, card_pdfs=False)
+    finally:
+        stop.set()
+    thread.join()
+    other = copy_project(tmp_path / "other")
+    shutil.rmtree(other / "speeches/2025")
+    (other / "speeches/2024/draf.id.md").unlink()
+    build(load_config(other), pdf=True, jobs=1, card_pdfs=False)
+    assert (single / "site/2024/lama/lama.id.pdf").read_bytes() == (other / "site/2024/lama/lama.id.pdf").read_bytes()

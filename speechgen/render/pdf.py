@@ -317,10 +317,7 @@ def _run(misses: list[tuple[str, Job]], jobs: int | None, progress: Progress | N
         return
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     workers = max(1, min(jobs or cores, len(misses)))
-    # fork: workers start at once with speechgen already imported, and need no `__main__` guard
-    # in the calling script; where there is no fork, a fresh interpreter per worker.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context = _pool_context()
     hard_limit = max(job.timeout for _, job in misses) + 60    # startup and import slack
     with context.Pool(workers, maxtasksperchild=None) as pool:
         results = pool.imap_unordered(_work, misses)
@@ -338,6 +335,21 @@ def _run(misses: list[tuple[str, Job]], jobs: int | None, progress: Progress | N
             if progress:
                 progress(count, len(misses))
             yield entry, outcome
+
+
+def _pool_context():
+    """fork when this process has one thread: workers start at once and the calling script needs
+    no `__main__` guard. With other threads running (the preview server, a test browser), a fork
+    could copy a lock another thread holds and hang the worker; then a fork server, a fresh
+    single-threaded process that has imported this module, forks the workers instead."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 # --- the worker: WeasyPrint behind the fetcher -------------------------------------------------

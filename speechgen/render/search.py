@@ -9,11 +9,14 @@ without search, and the search page points readers to the archive listings.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+from importlib import metadata
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from speechgen.cache import Cache, key as cache_key
 from speechgen.graph import Site
 from speechgen.model import Artifact
 
@@ -37,6 +40,14 @@ def render_search_index(site: Site, artifacts: Iterable[Artifact],
     """Index the rendered HTML of the speech pages; [] (and a log line) without pagefind."""
     wanted = set(search_pages(site))
     pages = [(a.dest, a.data.decode("utf-8")) for a in artifacts if a.dest in wanted]
+    # The index is a function of the pages it reads: an unchanged site reuses the last one.
+    store = Cache(site.config.root, "search")
+    entry = cache_key("search", _pagefind_version(), *(f"{dest}\0{html}" for dest, html in pages))
+    hit = store.get(entry)
+    if hit is not None:
+        out = [Artifact(dest, base64.b64decode(data)) for dest, data in json.loads(hit)]
+        log(f"search index: {len(pages)} pages, {len(out)} files (unchanged)")
+        return out
     try:
         files = _run_async(lambda: _index(pages))
     except SearchUnavailable as exc:
@@ -44,8 +55,17 @@ def render_search_index(site: Site, artifacts: Iterable[Artifact],
         return []
     out = [Artifact(f"{BUNDLE}/{path}", _stable(path, content)) for path, content in files
            if not path.startswith(_UNUSED)]
+    out.sort(key=lambda a: a.dest)
+    store.put(entry, json.dumps([(a.dest, base64.b64encode(a.data).decode()) for a in out]).encode())
     log(f"search index: {len(pages)} pages, {len(out)} files")
     return sorted(out, key=lambda a: a.dest)
+
+
+def _pagefind_version() -> str:
+    try:
+        return metadata.version("pagefind")
+    except metadata.PackageNotFoundError:
+        return "none"
 
 
 def _stable(path: str, content: bytes) -> bytes:

@@ -226,3 +226,18 @@ def test_page_weight_stays_within_budget(visit, types) -> None:
     print("search after a query:", sum(sizes.values()), "bytes:", sizes)
     assert any("/pagefind/wasm." in url for url in sizes)
     assert sum(sizes.values()) <= SEARCH_BUDGET, sizes
+
+
+def test_search_opened_from_disk_points_to_the_listings(browser, built_site) -> None:
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto((built_site / "cari/index.html").as_uri())
+        page.fill("#q", "irigasi")
+        page.press("#q", "Enter")
+        page.wait_for_function("document.getElementById('search-status').textContent.includes('arsip')")
+        assert "daftar arsip" in page.locator("#search-status").inner_text()
+        assert page.locator("#search-status span[lang=en]").count() == 1
+        assert page.locator(".archive-nav a").count() >= 2
+    finally:
+        context.close()
