@@ -10,16 +10,18 @@ per book, and errors that stop the build instead of leaving an image out.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import html as html_lib
+import logging
 import mimetypes
 import multiprocessing
 import os
 import re
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -395,22 +397,10 @@ def _one_af_entry(document, pdf) -> None:
 
 def _render(text: str, base_url: str, stylesheets: Iterable[tuple[str, str]], allowed: Iterable[str],
             mounts: Iterable[tuple[str, str]], timeout: float, finish: Callable) -> tuple[bytes, int]:
-    import logging
-
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    errors: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            errors.append(record.getMessage())
-
-    handler = Collect(level=logging.ERROR)
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(handler)
-    cancel = _alarm(timeout)
-    try:
+    with _guarded(timeout) as errors:
         fetcher = project_fetcher(allowed, mounts)
         fonts = FontConfiguration()
         sheets = [CSS(string=css, base_url=base, url_fetcher=fetcher, font_config=fonts)
@@ -423,12 +413,30 @@ def _render(text: str, base_url: str, stylesheets: Iterable[tuple[str, str]], al
         for page in document.pages:
             page.links[:] = [link for link in page.links if link[0] != "attachment"]
         data = finish(document, fonts, fetcher)
-        if errors:      # e.g. an image that would not decode: fail rather than print without it
-            raise ResourceRefused("; ".join(dict.fromkeys(errors)))
-        return data, len(document.pages)
+    return data, len(document.pages)
+
+
+@contextlib.contextmanager
+def _guarded(timeout: float) -> Iterator[list[str]]:
+    """A render under a time limit whose WeasyPrint errors fail it: an image that would not
+    decode must stop the build rather than print without it."""
+    errors: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            errors.append(record.getMessage())
+
+    handler = Collect(level=logging.ERROR)
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    cancel = _alarm(timeout)
+    try:
+        yield errors
     finally:
         cancel()
         logger.removeHandler(handler)
+    if errors:
+        raise ResourceRefused("; ".join(dict.fromkeys(errors)))
 
 
 def _alarm(seconds: float) -> Callable[[], None]:
@@ -500,27 +508,10 @@ def project_fetcher(allowed: Iterable[str], mounts: Iterable[tuple[str, str]] = 
 
 def render_card_sheet(html: str, config) -> bytes:
     """A card sheet's HTML as PDF bytes, behind the same fetcher and time limit as the books."""
-    import logging
-
     from weasyprint import HTML
 
-    errors: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            errors.append(record.getMessage())
-
-    handler = Collect(level=logging.ERROR)
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(handler)
-    timer = _alarm(config.pdf.timeout)
-    try:
+    with _guarded(config.pdf.timeout):
         fetcher = project_fetcher(str(p.resolve()) for p in (THEME_DIR, config.static_dir, config.templates_dir))
         data = HTML(string=html, base_url=config.root.resolve().as_uri() + "/", url_fetcher=fetcher).write_pdf(
             pdf_identifier=hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii"))
-    finally:
-        timer()
-        logger.removeHandler(handler)
-    if errors:
-        raise ResourceRefused("; ".join(dict.fromkeys(errors)))
     return data
