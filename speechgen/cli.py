@@ -46,11 +46,12 @@ def main() -> None:
               help="Folder keluaran / output folder (default: PROJECT/site).")
 @click.option("--drafts", is_flag=True, help="Sertakan draf / include speeches with status: draft.")
 @click.option("--quiet", "-q", is_flag=True, help="Hanya galat / print errors only.")
+@click.option("--verbose", "-v", is_flag=True, help="Rinci / every stage with its time.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Proses PDF paralel / PDF worker processes (default: every core).")
 @click.option("--no-pdf", is_flag=True, help="Tanpa PDF / skip the archival PDFs this time.")
-def build(project: Path, out: Path | None, drafts: bool, quiet: bool, jobs: int | None,
-          no_pdf: bool) -> None:
+def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: bool,
+          jobs: int | None, no_pdf: bool) -> None:
     """Bangun situs / build the site from PROJECT (default: this folder).
 
     The build is atomic: it is written beside the output folder and swapped in only when
@@ -61,9 +62,11 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool, jobs: int 
     from speechgen.build import build as run_build
     from speechgen.config import load_config
 
+    started = time.perf_counter()
+
     def log(message: str) -> None:
-        if not quiet:
-            click.echo(message, err=True)
+        if verbose and not quiet:
+            click.echo(f"[{time.perf_counter() - started:6.2f}s] {message}", err=True)
 
     progress = _PdfProgress()
     try:

@@ -30,3 +30,13 @@ def test_missing_project_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["build", str(tmp_path / "nope")])
     assert result.exit_code == 1
     assert "speechgen.toml: not found" in result.output
+
+
+def test_verbose_shows_stages_with_times_and_quiet_shows_nothing(project: Path) -> None:
+    verbose = CliRunner().invoke(main, ["build", str(project), "-v"])
+    assert verbose.exit_code == 0, verbose.output
+    assert "s] read 2 speeches" in verbose.output and "s] wrote " in verbose.output
+    quiet = CliRunner().invoke(main, ["build", str(project), "-q"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+    plain = CliRunner().invoke(main, ["build", str(project)])
+    assert "read 2 speeches" not in plain.output and "Selesai / done" in plain.output
