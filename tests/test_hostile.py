@@ -218,3 +218,23 @@ def test_killed_build_leaves_previous_output_and_is_cleaned_next_time(project: P
     build(load_config(project))
     assert not list(project.glob(".site.tmp-*"))
     assert tree_bytes(project / "site") == before
+
+
+# --- 8. recipients: a URL too long for the printed code ------------------------------------------
+
+@pytest.mark.parametrize("repeat, message", [
+    (500, "speechgen.toml:3: [site] base_url makes copy URLs of 3060 bytes, and a QR code at error "
+          "correction M holds at most 2331"),
+    (250, "speechgen.toml:"),          # fits a code, but its modules would print too small
+])
+def test_url_too_long_for_the_printed_code_is_refused(project: Path, repeat: int, message: str) -> None:
+    config = project / "speechgen.toml"
+    config.write_text(config.read_text().replace(
+        'base_url = "https://pidato.example.go.id/arsip/"',
+        f'base_url = "https://pidato.example.go.id/{"arsip-" * repeat}/"'))
+    result = CliRunner().invoke(main, ["build", str(project), "--no-pdf"])
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output
+    if repeat == 250:
+        assert "under module_min_mm = 0.4" in result.output
+    assert not (project / "site").exists()

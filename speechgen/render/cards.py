@@ -71,6 +71,7 @@ def render_cards(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo], *, card_pd
     check_base_url(site, preview)
     logo = _logo(site)
     maker = QrMaker(layout.qr_mm, config.qr.error_correction, logo, store=Cache(config.root, "qr"))
+    _check_url_capacity(site, "H" if logo else config.qr.error_correction)
     made = maker.make_all([site.url(site.copy_dest(c)) for c in site.copies])
     # Keyed by the copy's output path (a Copy holds dicts, so it cannot be a key itself).
     codes = {site.copy_dest(c): made[site.url(site.copy_dest(c))] for c in site.copies}
@@ -141,6 +142,23 @@ def _image(site: Site, section: str, key: str, name: str) -> Logo | None:
             problems.add(config.path, line, f"[{section}] {exc}")
     problems.raise_if_any(ConfigError)
     return None
+
+
+# Bytes a QR code holds at its largest (version 40), by error correction level (ISO/IEC 18004).
+CAPACITY = {"L": 2953, "M": 2331, "Q": 1663, "H": 1273}
+
+
+def _check_url_capacity(site: Site, level: str) -> None:
+    """A URL no QR code can hold is the config's problem, said before any code is drawn."""
+    longest = max((site.url(site.copy_dest(c)) for c in site.copies), key=lambda u: len(u.encode()))
+    if len(longest.encode()) <= CAPACITY[level]:
+        return
+    problems = Problems(site.config.root)
+    problems.add(site.config.path, key_line(site.config.path, "site", "base_url"),
+                 f"[site] base_url makes copy URLs of {len(longest.encode())} bytes, and a QR code at "
+                 f"error correction {level} holds at most {CAPACITY[level]}; use a shorter base_url "
+                 "(URL terlalu panjang untuk kode QR)")
+    problems.raise_if_any(ConfigError)
 
 
 def _check_module_size(site: Site, layout: CardLayout, codes: Mapping[str, QrCode]) -> None:
