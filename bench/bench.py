@@ -1,6 +1,7 @@
 """Benchmarks: generates N synthetic speeches and times `speechgen build` on them.
 
     python bench/bench.py                     # HTML only, 100 and 1,000 speeches
+    python bench/bench.py --incremental [--pdf]   # cold, no-op and one-edit rebuilds
     python bench/bench.py --sizes 20 --pdf    # archival PDFs: serial vs parallel, cold vs cached
     python bench/bench.py --sizes 10 --qr --recipients 1000   # the first speech goes to 1,000
                                               # institutions: copy pages, QR codes, card sheet, CSV
@@ -12,8 +13,8 @@ Figures go to stdout as a Markdown table; the machine is noisy, so compare ratio
 from __future__ import annotations
 
 import argparse
+import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -70,20 +71,35 @@ def make_project(root: Path, count: int, words: int, pdf: bool, qr: bool, recipi
 
 
 def run_build(project: Path, extra: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one `speechgen build` in a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds and peak RSS (KiB) of one `speechgen build` in a child process: the largest
+    resident set of that build's processes (its PDF workers included), not of earlier runs."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "speechgen", "build", str(project), "-q", *extra], check=True)
+    child = subprocess.Popen([sys.executable, "-m", "speechgen", "build", str(project), "-q", *extra])
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before)
+    if child.returncode:
+        raise SystemExit(f"speechgen build failed with exit code {child.returncode}")
+    return seconds, usage.ru_maxrss
+
+
+def incremental_cases(project: Path, size: int, words: int, extra: list[str], label: str) -> None:
+    """Cold build (no cache), no-op rebuild, and a rebuild after one edit to one speech's body."""
+    shutil.rmtree(project / ".speechgen-cache", ignore_errors=True)
+    shutil.rmtree(project / "site", ignore_errors=True)
+    rows = [("cold", *run_build(project, extra)), ("no-op rebuild", *run_build(project, extra))]
+    source = sorted((project / "speeches").rglob("*.md"))[size // 2]
+    source.write_text(source.read_text() + "\nSatu paragraf baru untuk mengukur suntingan.\n")
+    rows.append(("one-edit rebuild", *run_build(project, extra)))
+    for case, seconds, rss in rows:
+        print(f"| {size} | {words} | {case}{label} | {seconds:.2f} | {1000 * seconds / size:.1f} | "
+              f"{rss / 1024:.0f} |", flush=True)
 
 
 def pdf_cases(project: Path, size: int, words: int, notes: list[str]) -> None:
     """PDF rows: serial (-j1) and parallel cold builds, a cached rebuild, and HTML alone; then
     seconds per PDF page (PDF time = build time minus the same build with --no-pdf)."""
     import json
-    import os
 
     def cold(extra: list[str]) -> tuple[float, int]:
         shutil.rmtree(project / ".speechgen-cache", ignore_errors=True)
@@ -134,6 +150,8 @@ def main() -> None:
     parser.add_argument("--pdf", action="store_true", help="also render PDFs")
     parser.add_argument("--qr", action="store_true", help="also render QR codes and cards")
     parser.add_argument("--search", action="store_true", help="also time the search index alone")
+    parser.add_argument("--incremental", action="store_true",
+                        help="cold, no-op and one-edit builds (with --pdf: with PDFs, else --no-pdf)")
     parser.add_argument("--recipients", type=int, default=0,
                         help="institutions the first speech goes to (with --qr; e.g. 1000)")
     args = parser.parse_args()
@@ -144,6 +162,10 @@ def main() -> None:
         tmp = Path(tempfile.mkdtemp(prefix="speechgen-bench-"))
         try:
             project = make_project(tmp / "p", size, args.words, args.pdf, args.qr, args.recipients)
+            if args.incremental:
+                extra = [] if args.pdf else ["--no-pdf"]
+                incremental_cases(project, size, args.words, extra, ", +pdf" if args.pdf else ", html")
+                continue
             seconds, rss = run_build(project, [])
             label = "cold build" + (" +pdf" if args.pdf else "") + (" +qr" if args.qr else "") + (
                 f", {args.recipients:,} recipients" if args.recipients else "")

@@ -56,7 +56,13 @@ def sha256_file(path: Path) -> str:
 
 def load_manifest(site: str) -> tuple[dict, str]:
     """The manifest of a built folder, or of a site URL (http or https); and where it came from."""
-    if urlsplit(site).scheme in ("http", "https"):
+    parts = urlsplit(site)
+    if parts.scheme in ("http", "https"):
+        # A manifest read over plain http could be swapped on the way: only https proves anything
+        # (http is allowed for a preview on this machine).
+        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise VerifyError(f"{site}: use the site's https:// address; over plain http the "
+                              "manifest could be altered on the way (gunakan https)")
         url = site if site.endswith(".json") else urljoin(site if site.endswith("/") else site + "/", MANIFEST)
         return _parse(_download(url), url), url
     path = Path(site)

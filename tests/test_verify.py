@@ -89,3 +89,14 @@ def test_a_folder_without_a_manifest_is_a_clear_error(tmp_path: Path) -> None:
     result = verify(str(pdf), "--site", str(tmp_path))
     assert result.exit_code == 1 and "not a speechgen manifest" in result.output
     assert verify(str(tmp_path / "absent.pdf")).exit_code == 2      # a usage error
+
+
+def test_a_remote_manifest_over_plain_http_is_refused(tmp_path) -> None:
+    from click.testing import CliRunner
+    from speechgen.cli import main
+
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(b"%PDF-1.7 not really")
+    result = CliRunner().invoke(main, ["verify", str(pdf), "--site", "http://pidato.example.go.id/arsip/"])
+    assert result.exit_code == 1
+    assert "use the site's https:// address" in result.output
