@@ -334,7 +334,8 @@ def _static_files(config: Config, problems: Problems) -> list[Path]:
 
 def _check_local_refs(speeches: list[Speech], config: Config, static: list[Path], problems: Problems) -> None:
     """Images must be files in the project's static/ folder: no request leaves the site."""
-    available = {"/" + p.relative_to(config.root).as_posix() for p in static}
+    available = {"/" + p.relative_to(config.root).as_posix(): p for p in static}
+    checked: dict[str, str | None] = {}
     for speech in speeches:
         for version in speech.versions.values():
             for src in version.images:
@@ -342,6 +343,34 @@ def _check_local_refs(speeches: list[Speech], config: Config, static: list[Path]
                     problems.add(version.source, None,
                                  f"image {src!r} not found: images must be files in static/, "
                                  "written as /static/<file>")
+                    continue
+                if src not in checked:
+                    checked[src] = _image_problem(available[src])
+                if checked[src]:
+                    problems.add(version.source, None, f"image {src!r} {checked[src]}")
+
+
+IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
+IMAGE_MAX_PIXELS = 40_000_000    # 8000x5000: more is a decompression bomb, not a photograph
+
+
+def _image_problem(path: Path) -> str | None:
+    """Read only the header: a raster image must be a known format and of a sane size before a
+    browser or the PDF renderer decodes it. SVG is drawn as an image, without scripts."""
+    if path.suffix.lower() == ".svg":
+        return None
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path, formats=IMAGE_FORMATS) as image:
+            width, height = image.size
+    except Image.DecompressionBombError:      # Pillow refuses it outright: far over any sane size
+        return f"has too many pixels to open safely; the limit is {IMAGE_MAX_PIXELS:,} pixels"
+    except (UnidentifiedImageError, OSError):
+        return f"is not a {', '.join(IMAGE_FORMATS)} or SVG image"
+    if width * height > IMAGE_MAX_PIXELS:
+        return f"is {width}x{height} pixels; the limit is {IMAGE_MAX_PIXELS:,} pixels"
+    return None
 
 
 def _kind(value: Any) -> str:

@@ -238,3 +238,34 @@ def test_url_too_long_for_the_printed_code_is_refused(project: Path, repeat: int
     if repeat == 250:
         assert "under module_min_mm = 0.4" in result.output
     assert not (project / "site").exists()
+
+
+# --- 5. files a speech points at ---------------------------------------------------------------
+
+@pytest.mark.parametrize("src, expected", [
+    ("https://cdn.example.com/x.png", "image 'https://cdn.example.com/x.png' not found: images must be files in static/"),
+    ("/static/bom.png", "image '/static/bom.png' has too many pixels to open safely; the limit is 40,000,000 pixels"),
+    ("/static/besar.png", "image '/static/besar.png' is 9000x5000 pixels; the limit is 40,000,000 pixels"),
+    ("/static/bukan-gambar.png", "image '/static/bukan-gambar.png' is not a PNG, JPEG, GIF, WEBP or SVG image"),
+])
+def test_images_from_the_network_bombs_and_non_images_are_refused(project: Path, src: str, expected: str) -> None:
+    from PIL import Image
+
+    Image.new("1", (20000, 20000)).save(project / "static/bom.png")       # ~50 KB on disk, 400 MB decoded
+    Image.new("1", (9000, 5000)).save(project / "static/besar.png")
+    (project / "static/bukan-gambar.png").write_bytes(b"<svg onload=alert(1)>")
+    write_speech(project, "gambar.id.md", "title: X\nspeaker: Y\ndate: 2025-01-01\n", f"![Gambar]({src})\n")
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["build", str(project), "--no-pdf"])
+    assert result.exit_code == 1
+    assert f"speeches/2025/gambar.id.md: {expected}" in result.output
+    assert time.monotonic() - started < 30
+    assert not (project / "site").exists()
+
+
+def test_file_and_data_images_never_become_images(project: Path) -> None:
+    write_speech(project, "berkas.id.md", "title: X\nspeaker: Y\ndate: 2025-01-01\n",
+                 "![nol](file:///dev/zero) ![data](data:image/svg+xml;base64,PHN2Zz4=)\n")
+    build(load_config(project))
+    page = (project / "site/2025/berkas/index.html").read_text()
+    assert "<img" not in page.split('class="speech-body"')[1]
