@@ -71,7 +71,8 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
 
     if write:
         written = write_site(artifacts, out, config.root)
-        log(f"wrote {written.files} files ({written.bytes:,} bytes) to {out}")
+        log(f"{out} already holds these {written.files} files: left as it was" if written.unchanged
+            else f"wrote {written.files} files ({written.bytes:,} bytes) to {out}")
     return Report(
         speeches=len(site.speeches), pages=len(site.pages), files=len(artifacts),
         bytes=sum(len(a.data) for a in artifacts), seconds=time.perf_counter() - started,

@@ -63,3 +63,29 @@ def broken_links(artifacts: Iterable[Artifact], skip: Iterable[str] = ("404.html
                 problems.append(Problem(dest, line, f"link {ref!r}: no element with id "
                                         f"{unquote(parts.fragment)!r} in {target}"))
     return problems
+
+
+def qr_round_trip(artifacts: Iterable[Artifact]) -> list[Problem]:
+    """Every QR code, read back from the PNG that would be printed, opens its own copy's URL."""
+    import io
+    import json
+
+    import zxingcpp                      # a reader, not the writer: decodes what qrcode drew
+    from PIL import Image
+
+    files = {a.dest: a.data for a in artifacts}
+    if "manifest.json" not in files:
+        return []
+    problems = []
+    for speech in json.loads(files["manifest.json"])["speeches"]:
+        for copy in speech.get("copies", []):
+            png = copy["qr"]["png"]
+            if png not in files:
+                problems.append(Problem(png, None, "QR code missing from the build"))
+                continue
+            found = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(files[png])))]
+            if found != [copy["url"]]:
+                problems.append(Problem(png, None, f"QR code reads {found!r}, expected {copy['url']!r}"))
+            elif copy["path"] not in files:
+                problems.append(Problem(png, None, f"QR code opens {copy['url']}, a page not in the build"))
+    return problems

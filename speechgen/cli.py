@@ -119,23 +119,26 @@ class _PdfProgress:
 def check(project: Path, drafts: bool) -> None:
     """Periksa proyek / check PROJECT without writing anything.
 
-    Validates everything a build validates (sources, recipients, config, templates) and every
-    internal link and anchor of the rendered site. Exit 1 with every problem listed.
+    Validates everything a build validates (sources, recipients, config, templates, PDFs) and
+    every internal link and anchor of the rendered site, and reads every QR code back from its
+    image to the URL of its copy. Exit 1 with every problem listed.
     """
     from speechgen.build import build as run_build
-    from speechgen.check import broken_links
+    from speechgen.check import broken_links, qr_round_trip
     from speechgen.config import load_config
     from speechgen.errors import SourceError
 
     try:
         report = run_build(load_config(project), drafts=drafts, write=False)
-        problems = broken_links(report.artifacts)
+        problems = broken_links(report.artifacts) + qr_round_trip(report.artifacts)
         if problems:
             raise SourceError(problems)
     except SpeechgenError as error:
         _fail(error, published=False)
         return
-    click.echo(f"Baik / OK: {report.speeches} pidato/speeches, {report.files} berkas/files checked")
+    copies = sum(1 for a in report.artifacts if a.dest.endswith("/qr.png"))
+    click.echo(f"Baik / OK: {report.speeches} pidato/speeches, {report.files} berkas/files, "
+               f"{copies} kode QR/QR codes checked")
 
 
 @main.command(context_settings=CONTEXT)

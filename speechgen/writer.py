@@ -8,11 +8,12 @@ an interrupted build are removed on the next run.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import ctypes.util
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -28,6 +29,7 @@ class WriteReport:
     out: Path
     files: int
     bytes: int
+    unchanged: bool = False      # the output already held exactly these files
 
 
 def check_output_dir(out: Path, project: Path) -> None:
@@ -69,11 +71,34 @@ def clean_leftovers(out: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
+def digest(artifacts: Sequence[Artifact]) -> str:
+    """One SHA-256 over every output path and its bytes."""
+    total = hashlib.sha256()
+    for artifact in sorted(artifacts, key=lambda a: a.dest):
+        total.update(artifact.dest.encode("utf-8") + b"\0" + hashlib.sha256(artifact.data).digest())
+    return total.hexdigest()
+
+
+def _unchanged(artifacts: Sequence[Artifact], out: Path, wanted: str) -> bool:
+    """The output already holds exactly these files: the same digest recorded by the build that
+    wrote it, and every file still there at its size (a cheap stat each)."""
+    try:
+        if f"digest: {wanted}" not in (out / MARKER).read_text(encoding="utf-8").splitlines():
+            return False
+        return all((out / a.dest).stat().st_size == len(a.data) for a in artifacts)
+    except OSError:
+        return False
+
+
 def write_site(artifacts: Iterable[Artifact], out: Path, project: Path) -> WriteReport:
     out = out.absolute()
     check_output_dir(out, project)
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(out)
+    wanted = digest(artifacts) if isinstance(artifacts, (list, tuple)) else None
+    if wanted and _unchanged(artifacts, out, wanted):
+        # A rebuild that changed nothing leaves the site untouched: no rewrite, no swap.
+        return WriteReport(out, len(artifacts), sum(len(a.data) for a in artifacts), unchanged=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     files = size = 0
     try:
@@ -85,7 +110,8 @@ def write_site(artifacts: Iterable[Artifact], out: Path, project: Path) -> Write
             files += 1
             size += len(artifact.data)
         (tmp / MARKER).write_text("This folder is made by speechgen build and replaced whole on "
-                                  "every build.\n", encoding="utf-8")
+                                  "every build.\n" + (f"digest: {wanted}\n" if wanted else ""),
+                                  encoding="utf-8")
         os.chmod(tmp, 0o755)
         _swap_in(tmp, out)
     except FileExistsError as exc:

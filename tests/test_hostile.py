@@ -269,3 +269,27 @@ def test_file_and_data_images_never_become_images(project: Path) -> None:
     build(load_config(project))
     page = (project / "site/2025/berkas/index.html").read_text()
     assert "<img" not in page.split('class="speech-body"')[1]
+
+
+@pytest.mark.pdf
+def test_markup_in_titles_stays_text_in_pdf_metadata_and_cards(project: Path) -> None:
+    import subprocess
+
+    from pypdf import PdfReader
+
+    # One speech, one recipient whose name is markup: the book and the card sheet both print text.
+    for path in (project / "speeches").rglob("*.md"):
+        path.unlink()
+    (project / "recipients.yaml").write_text(
+        'recipients:\n  - id: dpr\n    name: "<b>DPR</b> & <script>x</script>"\n')
+    write_speech(project, "jahat.id.md",
+                 f"title: {json.dumps(HOSTILE_TITLE)}\nspeaker: \"<i>Presiden</i>\"\ndate: 2025-03-03\n"
+                 "recipients: [dpr]\n")
+    build(load_config(project), pdf=True)
+    site = project / "site"
+    info = PdfReader(site / "2025/jahat/jahat.id.pdf").metadata
+    assert info.title == HOSTILE_TITLE and info.author == "<i>Presiden</i>"
+    cards = subprocess.run(["pdftotext", str(site / "2025/jahat/kartu-qr.pdf"), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    assert "<b>DPR</b> & <script>x</script>" in cards
+    assert 'Pidato <script>alert("x")</script>' in " ".join(cards.split())

@@ -213,7 +213,7 @@ def test_cover_and_body_render_to_png(built, tmp_path: Path) -> None:
 
 def test_an_unchanged_speech_is_never_rendered_again(built) -> None:
     project, _ = built
-    result = CliRunner().invoke(main, ["build", str(project), "-j", "1"])
+    result = CliRunner().invoke(main, ["build", str(project), "-j", "1", "-v"])
     assert result.exit_code == 0, result.output
     assert "PDF: 3 books, 3 from the cache, 0 to render" in result.output
     # one speech changed: only its book is rendered again
@@ -221,7 +221,7 @@ def test_an_unchanged_speech_is_never_rendered_again(built) -> None:
     original = speech.read_text()
     speech.write_text(original + "\nParagraf baru.\n")
     try:
-        result = CliRunner().invoke(main, ["build", str(project), "-j", "1"])
+        result = CliRunner().invoke(main, ["build", str(project), "-j", "1", "-v"])
         assert "PDF: 3 books, 2 from the cache, 1 to render" in result.output, result.output
         assert "PDF 1/1" in result.output       # no terminal: a plain progress line
     finally:

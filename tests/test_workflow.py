@@ -58,8 +58,24 @@ def test_new_refuses_unknown_language(project: Path) -> None:
 def test_check_passes_a_good_project_and_writes_nothing(project: Path) -> None:
     result = CliRunner().invoke(main, ["check", str(project)])
     assert result.exit_code == 0, result.output
-    assert "Baik / OK" in result.output
+    assert "Baik / OK" in result.output and "3 kode QR/QR codes checked" in result.output
     assert not (project / "site").exists()
+
+
+def test_check_reads_every_qr_code_back(project: Path) -> None:
+    from speechgen.build import build
+    from speechgen.check import qr_round_trip
+    from speechgen.config import load_config
+    from speechgen.model import Artifact
+
+    artifacts = list(build(load_config(project), write=False, card_pdfs=False).artifacts)
+    assert qr_round_trip(artifacts) == []
+    pngs = {a.dest: a for a in artifacts if a.dest.endswith("/qr.png")}
+    dpr, mpr = "2025/kenegaraan/salinan/dpr/qr.png", "2025/kenegaraan/salinan/mpr/qr.png"
+    swapped = [Artifact(a.dest, pngs[mpr].data) if a.dest == dpr else a for a in artifacts]
+    problems = [str(p) for p in qr_round_trip(swapped)]
+    assert problems == [f"{dpr}: QR code reads ['https://pidato.example.go.id/arsip/2025/kenegaraan/salinan/mpr/'], "
+                        "expected 'https://pidato.example.go.id/arsip/2025/kenegaraan/salinan/dpr/'"]
 
 
 def test_check_lists_broken_links_and_anchors(project: Path) -> None:

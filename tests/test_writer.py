@@ -82,3 +82,17 @@ def test_refuses_dangerous_output_folders(tmp_path: Path, which: str, monkeypatc
 def test_output_is_world_readable(tmp_path: Path) -> None:
     write_site([Artifact("index.html", b"x")], tmp_path / "site", tmp_path / "proj")
     assert os.stat(tmp_path / "site").st_mode & 0o755 == 0o755
+
+
+def test_an_unchanged_rebuild_leaves_the_output_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    files = [Artifact("index.html", b"1"), Artifact("a/b.html", b"22")]
+    assert not write_site(files, out, tmp_path / "proj").unchanged
+    inode = os.stat(out).st_ino
+    again = write_site(list(files), out, tmp_path / "proj")
+    assert again.unchanged and os.stat(out).st_ino == inode          # not swapped
+    (out / "a/b.html").write_bytes(b"2")                               # damaged by hand: rewritten
+    repaired = write_site(list(files), out, tmp_path / "proj")
+    assert not repaired.unchanged and (out / "a/b.html").read_bytes() == b"22"
+    changed = write_site([Artifact("index.html", b"3")], out, tmp_path / "proj")
+    assert not changed.unchanged and not (out / "a").exists()
