@@ -29,7 +29,7 @@ DEFAULT_LANG = "id"
 FEED_ALL_ATOM = None
 CATEGORY_FEED_ATOM = None
 AUTHOR_FEED_ATOM = None
-DEFAULT_PAGINATION = 10
+DEFAULT_PAGINATION = False   # page 2 of "pembicara-1" would be "pembicara-12.html", another author's page
 """
 
 

@@ -92,7 +92,7 @@ def render_cards(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo], *, card_pd
         if card_pdfs:
             html = card_sheet_html(site, speech, copies, codes, layout, fingerprint, logo, _emblem(site, logo))
             dest = site.cards_dest(speech, "pdf")
-            artifacts.append(Artifact(dest, _to_pdf(site, dest, html)))
+            artifacts.append(Artifact(dest, _to_pdf(site, dest, html, len(copies))))
     log(f"made {len(codes)} QR codes for {len({c.speech.id for c in site.copies})} speeches")
     return artifacts
 
@@ -287,7 +287,12 @@ def _font_faces() -> Markup:
     return Markup("\n".join(faces))
 
 
-def _to_pdf(site: Site, dest: str, html: str) -> bytes:
+# The sheet's time limit grows with its cards: about 17 ms of CPU each, so 0.1 s a card is ample
+# on a busy machine while still stopping a render that hangs.
+SECONDS_PER_CARD = 0.1
+
+
+def _to_pdf(site: Site, dest: str, html: str, cards: int) -> bytes:
     """The sheet from the cache when nothing that makes it changed; WeasyPrint otherwise."""
     from importlib.metadata import version
 
@@ -300,9 +305,11 @@ def _to_pdf(site: Site, dest: str, html: str) -> bytes:
     if cached is not None and cached.startswith(b"%PDF-"):
         return cached
     try:
-        data = pdf.render_card_sheet(html, site.config)
+        timeout = site.config.pdf.timeout + SECONDS_PER_CARD * cards
+        data = pdf.render_card_sheet(html, site.config, timeout)
     except (pdf.ResourceRefused, pdf.RenderTimeout) as exc:
-        reason = str(exc) or f"took longer than [pdf] timeout = {site.config.pdf.timeout:g} s"
+        reason = str(exc) or (f"took longer than {timeout:g} s ([pdf] timeout = "
+                              f"{site.config.pdf.timeout:g} s and {SECONDS_PER_CARD:g} s a card)")
         raise RenderError(f"{dest}: cannot make the card sheet: {reason}") from None
     cache.put(entry, data)
     return data

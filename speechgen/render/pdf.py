@@ -506,11 +506,11 @@ def project_fetcher(allowed: Iterable[str], mounts: Iterable[tuple[str, str]] = 
 # --- QR card sheets (render/cards.py makes the HTML) -------------------------------------------
 # In this process, not the pool: one sheet per speech, and its QR codes are inline data: images.
 
-def render_card_sheet(html: str, config) -> bytes:
-    """A card sheet's HTML as PDF bytes, behind the same fetcher and time limit as the books."""
+def render_card_sheet(html: str, config, timeout: float) -> bytes:
+    """A card sheet's HTML as PDF bytes, behind the same fetcher as the books and a time limit."""
     from weasyprint import HTML
 
-    with _guarded(config.pdf.timeout):
+    with _guarded(timeout):
         fetcher = project_fetcher(str(p.resolve()) for p in (THEME_DIR, config.static_dir, config.templates_dir))
         data = HTML(string=html, base_url=config.root.resolve().as_uri() + "/", url_fetcher=fetcher).write_pdf(
             pdf_identifier=hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii"))
