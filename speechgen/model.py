@@ -102,11 +102,15 @@ class PdfInfo:
 
     @property
     def fingerprint(self) -> str:
-        """Short form of the SHA-256 printed on pages and cards: 'a1b2 c3d4 e5f6 0718'."""
-        return " ".join(self.sha256[i:i + 4] for i in range(0, 16, 4))
+        return fingerprint(self.sha256)
 
     @property
     def size_label(self) -> str:
         if self.bytes >= 1024 * 1024:
             return f"{self.bytes / (1024 * 1024):.1f} MB"
         return f"{max(1, round(self.bytes / 1024))} KB"
+
+
+def fingerprint(sha256: str) -> str:
+    """Short form of a SHA-256 printed on pages and cards: 'a1b2 c3d4 e5f6 0718'."""
+    return " ".join(sha256[i:i + 4] for i in range(0, 16, 4))

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from speechgen.errors import SpeechgenError
+from speechgen.model import fingerprint
 
 MANIFEST = "manifest.json"
 TIMEOUT = 20.0                          # seconds for the manifest download
@@ -40,7 +41,7 @@ class Verdict:
 
     @property
     def fingerprint(self) -> str:
-        return " ".join(self.sha256[i:i + 4] for i in range(0, 16, 4))
+        return fingerprint(self.sha256)
 
 
 def sha256_file(path: Path) -> str:
