@@ -233,6 +233,9 @@ def serve(project: Path, port: int, no_drafts: bool) -> None:
         click.echo(f"cannot listen on 127.0.0.1:{port}: {error.strerror}", err=True)
         sys.exit(1)
     click.echo(f"Pratinjau / preview: {server.url}  (Ctrl+C untuk berhenti / to stop)")
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))   # clean up on `kill` too
     try:
         while True:
             time.sleep(3600)
