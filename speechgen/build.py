@@ -60,7 +60,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     from speechgen.render import search      # lazy: starts the pagefind binary
 
     artifacts += search.render_search_index(site, artifacts, log)
-    artifacts += cards.render_cards(site, pdfs, card_pdfs=card_pdfs, preview=preview, log=log)
+    artifacts += cards.render_cards(site, pdfs, card_pdfs=card_pdfs, log=log)
     artifacts.append(manifest.render_manifest(site, pdfs, with_copies=config.qr.enabled,
                                               with_cards=card_pdfs))
     if pdfs:

@@ -62,13 +62,13 @@ LAYOUTS = {
 
 
 def render_cards(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo], *, card_pdfs: bool = True,
-                 preview: bool = False, log=lambda message: None) -> list[Artifact]:
-    """QR codes (PNG + SVG) of every copy; per speech the card sheet PDF and the mailroom CSV."""
+                 log=lambda message: None) -> list[Artifact]:
+    """QR codes (PNG + SVG) of every copy; per speech the card sheet PDF and the mailroom CSV.
+    The caller has checked the base_url first (`check_base_url`), before any other work."""
     config = site.config
     if not config.qr.enabled or not site.copies:
         return []
     layout = LAYOUTS[config.qr.card_size]
-    check_base_url(site, preview)
     logo = _logo(site)
     maker = QrMaker(layout.qr_mm, config.qr.error_correction, logo, store=Cache(config.root, "qr"))
     _check_url_capacity(site, "H" if logo else config.qr.error_correction)
