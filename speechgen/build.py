@@ -1,19 +1,42 @@
-"""`build(config) -> Report`: read -> graph -> render -> write. `check` is the same without writing."""
+"""`build(config) -> Report`: preflight -> read -> graph -> render (remembered) -> write.
+
+The only stage that memoizes. Every output of the inventory is made in turn and streamed to the
+writer as soon as it exists; nothing is held until the end. An output is reused from the cache
+only when the build can prove it unchanged:
+
+- a page or book records what its template read (`deps`), and is reused when every object it read
+  digests as before, with the same code, templates, config and direct inputs (its static key);
+- a book also records every file WeasyPrint read, with its SHA-256;
+- QR codes, card sheets, Markdown and the search index are keyed by their whole input.
+
+`check` is the same build into a private folder with the cache read-only.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
+import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from speechgen import graph, reader, templates
-from speechgen.config import Config
-from speechgen.model import Artifact
+from speechgen import deps, graph, markdown, preflight, reader
+from speechgen.cache import Cache, key
+from speechgen.config import CONFIG_NAME, Config
+from speechgen.errors import ConfigError, Problems, SourceError
+from speechgen.graph import Options, Site
+from speechgen.model import PdfInfo
 from speechgen.render import cards, html, manifest
-from speechgen.writer import check_output_dir, write_site
+from speechgen.render.qr import QrMaker, pack, unpack
+from speechgen.templates import Templates
+from speechgen.writer import SiteWriter, check_output_dir
 
 Log = Callable[[str], None]
+PdfMap = dict[tuple[str, str], PdfInfo]
 
 
 @dataclass(frozen=True)
@@ -24,57 +47,308 @@ class Report:
     bytes: int
     seconds: float
     out: Path | None
-    artifacts: tuple[Artifact, ...] = ()
+    copies: int = 0              # recipients' copies, each with its QR code
+    rendered: int = 0            # outputs made this time (the rest came from the cache)
+    unchanged: bool = False      # the output already held exactly this site
 
 
 def build(config: Config, *, out: Path | None = None, drafts: bool = False, write: bool = True,
           log: Log = lambda message: None, card_pdfs: bool = True, preview: bool = False,
           pdf: bool | None = None, jobs: int | None = None,
-          progress: Callable[[int, int], None] | None = None) -> Report:
+          progress: Callable[[int, int], None] | None = None, cache: Cache | None = None,
+          inspect: Callable[[Path], None] | None = None, notice: Log = lambda message: None) -> Report:
     """`card_pdfs=False` skips the card sheets (slow) but still makes the QR codes; `preview=True`
     (the local preview) allows an http base_url for the QR codes. `pdf` overrides [pdf] enabled;
     `jobs` is the number of PDF worker processes (default: every core); `progress(done, total)`
-    follows the PDFs being rendered."""
+    follows the PDFs being rendered. `write=False` builds into a private folder that is removed
+    at the end, with the cache read-only; `inspect(folder)` is called on the finished files first.
+    `notice` gets what a user should see even without --verbose (waiting for another build)."""
     started = time.perf_counter()
-    out = (out or config.root / "site").absolute()
     if write:
+        out = (out or config.root / "site").absolute()
         check_output_dir(out, config.root)     # fail before any work, not after it
-    sources = reader.read_project(config, drafts=drafts)
-    site = graph.make_site(config, sources)
-    log(f"read {len(site.speeches)} speeches, {len(site.pages)} pages to render")
-    if config.qr.enabled and site.copies:
-        cards.check_base_url(site, preview)    # printed codes: refuse http before any work
-    env = templates.make_environment(config.templates_dir)
-    templates.check_templates(env, html.PAGE_TEMPLATES, config.root)
+    store = cache if cache is not None else Cache.for_project(config.root, writable=write)
+    options = Options(pdf=config.pdf.enabled if pdf is None else pdf, cards=card_pdfs,
+                      search=importlib.util.find_spec("pagefind") is not None)
+    if not options.search:
+        log("search index skipped: the 'pagefind' package is not installed (pip install 'pagefind[extended]')")
 
-    # PDFs first: the speech pages show each PDF's size, pages and fingerprint.
-    pdfs: dict = {}
-    books: list[Artifact] = []
-    if config.pdf.enabled if pdf is None else pdf:
-        from speechgen.render import pdf as pdf_render     # lazy; it imports WeasyPrint only in workers
+    # Preflight, sources and graph: every problem of all three at once, before any rendering.
+    problems = Problems(config.root)
+    templates, media = preflight.check_project(config, problems, pdf=options.pdf, cards=options.cards)
+    sources = reader.read_project(config, drafts=drafts, problems=problems,
+                                  render=_remembered_markdown(store))
+    _raise(problems)
+    site = graph.make_site(config, sources, options)
+    preflight.check_site(site, media, problems, preview=preview)
+    _raise(problems)
+    log(f"read {len(site.speeches)} speeches; {len(site.outputs)} outputs to make")
 
-        templates.check_templates(env, pdf_render.PRINT_TEMPLATES, config.root)
-        books, pdfs = pdf_render.render_pdfs(site, env, jobs=jobs, log=log, progress=progress)
-    artifacts = list(html.render_site(site, env, pdfs))
-    artifacts += books
-    from speechgen.render import search      # lazy: starts the pagefind binary
+    private = None if write else Path(tempfile.mkdtemp(prefix="speechgen-check-"))
+    try:
+        target = out if write else private / "site"
+        stamps_key = key("stamps", str(target))
+        with SiteWriter(target, config.root if write else private, wait=notice,
+                        stamps=_load_stamps(store.get("stamps", stamps_key))) as writer:
+            run = _Run(site, templates, media, store, writer, log)
+            pdfs = run.books(jobs, progress) if options.pdf else {}
+            run.pages(pdfs)
+            run.files()
+            run.copies(pdfs)
+            if options.search:
+                run.search()
+            writer.write(site.manifest_dest, manifest.render_manifest(site, pdfs))
+            if options.pdf:
+                from speechgen.render.pdf import sha256sums
 
-    artifacts += search.render_search_index(site, artifacts, log)
-    artifacts += cards.render_cards(site, pdfs, card_pdfs=card_pdfs, log=log)
-    artifacts.append(manifest.render_manifest(site, pdfs, with_copies=config.qr.enabled,
-                                              with_cards=card_pdfs))
-    if pdfs:
-        from speechgen.render.pdf import sha256sums
+                writer.write(site.checksums_dest, sha256sums(pdfs.values()))
+            if inspect is not None:
+                inspect(writer.tmp)
+            written = writer.commit() if write else None
+            if written is not None and not written.unchanged:
+                store.put("stamps", stamps_key, json.dumps(writer.stamps).encode())
+            files = len(writer.files)
+            size = sum(s for _, s in writer.files.values())
+    finally:
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
+    if written is not None:
+        log(f"{out} already holds these {files} files: left as it was" if written.unchanged
+            else f"wrote {files} files ({size:,} bytes) to {out}")
+    return Report(speeches=len(site.speeches), pages=len(site.pages), files=files, bytes=size,
+                  seconds=time.perf_counter() - started, out=out if write else None,
+                  copies=len(site.copies) if config.qr.enabled else 0,
+                  rendered=run.rendered, unchanged=bool(written and written.unchanged))
 
-        artifacts.append(sha256sums(a for a in artifacts if a.dest.endswith(".pdf")))
-    log(f"rendered {len(artifacts)} files")
 
-    if write:
-        written = write_site(artifacts, out, config.root)
-        log(f"{out} already holds these {written.files} files: left as it was" if written.unchanged
-            else f"wrote {written.files} files ({written.bytes:,} bytes) to {out}")
-    return Report(
-        speeches=len(site.speeches), pages=len(site.pages), files=len(artifacts),
-        bytes=sum(len(a.data) for a in artifacts), seconds=time.perf_counter() - started,
-        out=out if write else None, artifacts=tuple(artifacts),
-    )
+def _raise(problems: Problems) -> None:
+    """A ConfigError when speechgen.toml alone is at fault, a SourceError otherwise."""
+    only_config = all(p.path == CONFIG_NAME for p in problems.items)
+    problems.raise_if_any(ConfigError if only_config else SourceError)
+
+
+def _load_stamps(raw: bytes | None) -> dict[str, int]:
+    try:
+        stamps = json.loads(raw) if raw else {}
+        return {str(k): int(v) for k, v in stamps.items()}
+    except (ValueError, TypeError, AttributeError):
+        return {}
+
+
+def _remembered_markdown(store: Cache) -> reader.Render:
+    """Markdown is most of reading's cost: keep each body's rendering by its text (as JSON)."""
+    def render(body: str, first_line: int) -> markdown.Rendered:
+        entry = key("markdown", str(first_line), body)
+        hit = store.get("markdown", entry)
+        if hit is not None:
+            try:
+                return markdown.Rendered.from_json(hit)
+            except (ValueError, KeyError, TypeError):
+                pass                               # an entry from another layout: render again
+        rendered = markdown.render(body, first_line)
+        store.put("markdown", entry, rendered.to_json())
+        return rendered
+    return render
+
+
+class _Run:
+    """One build's rendering: each stage makes its outputs, reusing what it can prove unchanged."""
+
+    def __init__(self, site: Site, templates: Templates, media: preflight.Media, store: Cache,
+                 writer: SiteWriter, log: Log) -> None:
+        self.site = site
+        self.templates = templates
+        self.media = media
+        self.store = store
+        self.writer = writer
+        self.log = log
+        self.rendered = 0
+        self.resolver = deps.Resolver(site, {})
+        self.globals = key("globals", templates.digest, repr(site.config))
+
+    # --- records: an output with what it read --------------------------------------------------
+
+    def _recall(self, static: str) -> dict | None:
+        """The record of an output made from `static` inputs, if everything it read is unchanged
+        and its bytes are at hand (in the previous output or the cache)."""
+        raw = self.store.get("trace", static)
+        if raw is None:
+            return None
+        try:
+            record = json.loads(raw)
+            unchanged = all(self.resolver.token_digest(t) == d for t, d in record["deps"].items()) \
+                and all(_file_sha(Path(p)) == s for p, s in record.get("files", {}).items())
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return record if unchanged else None
+
+    def _put_back(self, dest: str, record: dict) -> bool:
+        """Write a recalled output: linked from the previous output, or its bytes from the cache."""
+        sha = record["sha256"]
+        if self.writer.reuse(dest, sha):
+            return True
+        data = self.store.get("blob", sha)
+        if data is None or hashlib.sha256(data).hexdigest() != sha:
+            return False
+        self.writer.write(dest, data)
+        return True
+
+    def _keep(self, static: str, dest: str, data: bytes, tokens: Iterable[str], **extra) -> dict:
+        sha = self.writer.write(dest, data)
+        record = dict(sha256=sha, bytes=len(data),
+                      deps={t: self.resolver.token_digest(t) for t in sorted(tokens)}, **extra)
+        self.store.put("blob", sha, data)
+        self.store.put("trace", static, json.dumps(record, sort_keys=True).encode())
+        self.rendered += 1
+        return record
+
+    # --- stages ------------------------------------------------------------------------------------
+
+    def books(self, jobs: int | None, progress) -> PdfMap:
+        from speechgen.render import pdf
+
+        site, env = self.site, self.templates.env
+        done: PdfMap = {}
+        misses = []
+        for speech in site.speeches:
+            for lang, version in speech.versions.items():
+                dest = site.pdf_dest(speech, lang)
+                context = pdf.book_context(site, speech, version, self.media.emblem)
+                static = key("book", self.globals, dest, deps.shallow(context))
+                record = self._recall(static)
+                if record is not None and self._put_back(dest, record):
+                    done[(speech.id, lang)] = PdfInfo(dest, record["sha256"], record["pages"], record["bytes"])
+                    continue
+                with deps.recording() as tokens:
+                    job = pdf.make_job(site, env, speech, version, context, self.templates.print_css)
+                misses.append((dest, job, static, set(tokens), (speech.id, lang), version.source))
+        self.log(f"PDF: {len(done) + len(misses)} books, {len(done)} from the cache, {len(misses)} to render")
+        if progress:
+            progress(0, len(misses))
+        problems = Problems(site.config.root)
+        by_dest = {m[0]: m for m in misses}
+        for dest, outcome in pdf.render_books([(m[0], m[1]) for m in misses], jobs, progress):
+            _, _, static, tokens, ident, source = by_dest[dest]
+            if isinstance(outcome, str):
+                problems.add(source, None, f"cannot make the PDF: {outcome}")
+                continue
+            data, pages, read = outcome
+            record = self._keep(static, dest, data, tokens, pages=pages, files=dict(read))
+            done[ident] = PdfInfo(dest, record["sha256"], pages, len(data))
+        problems.raise_if_any(SourceError)
+        self.resolver = deps.Resolver(site, done)       # pages read the PDFs' facts
+        return done
+
+    def pages(self, pdfs: PdfMap) -> None:
+        site, env = self.site, self.templates.env
+        for page in site.pages:
+            extra = html.page_context(site, page, pdfs)
+            static = key("page", self.globals, deps.fields(page), deps.shallow(extra))
+            record = self._recall(static)
+            if record is not None and self._put_back(page.dest, record):
+                continue
+            with deps.recording() as tokens:
+                data = html.render_page(env, site, page, extra)
+            self._keep(static, page.dest, data, tokens)
+        self.log(f"pages: {len(site.pages)}")
+
+    def files(self) -> None:
+        """Theme assets and static files, copied as they are (linked when unchanged)."""
+        for output in self.site.outputs_of("file"):
+            assert output.source is not None
+            stat = output.source.stat()
+            entry = key("stat", str(output.source), f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}")
+            known = self.store.get("stat", entry)
+            if known is not None and self.writer.reuse(output.dest, known.decode()):
+                continue
+            sha = self.writer.copy(output.dest, output.source)
+            self.store.put("stat", entry, sha.encode())
+
+    def copies(self, pdfs: PdfMap) -> None:
+        """QR codes of every copy; per speech the mailroom list and the card sheet."""
+        site = self.site
+        config = site.config
+        if not config.qr.enabled or not site.copies:
+            return
+        layout = cards.LAYOUTS[config.qr.card_size]
+        maker = QrMaker(layout.qr_mm, config.qr.error_correction, self.media.logo)
+        urls = [site.url(site.copy_dest(c)) for c in site.copies]
+        codes = {}
+        for url in urls:
+            raw = self.store.get("qr", key("qr", maker.recipe, url))
+            try:
+                codes[url] = unpack(url, raw) if raw is not None else None
+            except (ValueError, KeyError, TypeError):
+                codes[url] = None
+        missing = [u for u, c in codes.items() if c is None]
+        for url, code in maker.make_all(missing).items():
+            codes[url] = code
+            self.store.put("qr", key("qr", maker.recipe, url), pack(code))
+            self.rendered += 1
+        for copy in site.copies:
+            code = codes[site.url(site.copy_dest(copy))]
+            self.writer.write(site.qr_dest(copy, "png"), code.png)
+            self.writer.write(site.qr_dest(copy, "svg"), code.svg)
+        for speech in site.speeches:
+            chosen = site.copies_of(speech)
+            if not chosen:
+                continue
+            book = pdfs.get((speech.id, speech.primary.lang))
+            fingerprint = book.fingerprint if book is not None else ""
+            self.writer.write(site.cards_dest(speech, "csv"), cards.mailroom_csv(site, chosen, fingerprint))
+            if not site.options.cards:
+                continue
+            sheet = cards.card_sheet_html(self.templates.env, site, speech, chosen, codes, layout,
+                                          fingerprint, self.media.logo, self.media.card_emblem)
+            entry = key("cards", sheet)
+            data = self.store.get("cards", entry)
+            if data is None or not data.startswith(b"%PDF-"):
+                data = cards.sheet_pdf(site, speech, sheet, len(chosen))
+                self.store.put("cards", entry, data)
+                self.rendered += 1
+            self.writer.write(site.cards_dest(speech, "pdf"), data)
+        self.log(f"made {len(codes)} QR codes ({len(missing)} new)")
+
+    def search(self) -> None:
+        """The Pagefind index of the public speech pages, from the pages as written."""
+        from speechgen.render import search
+
+        site, writer = self.site, self.writer
+        assert writer.tmp is not None
+        pages = search.search_pages(site)
+        entry = key("search", search.pagefind_version(), *(f"{d}\0{writer.files[d][0]}" for d in pages))
+        listing = self.store.get("search", entry)
+        if listing is not None:
+            try:
+                files = json.loads(listing)
+                blobs = [(dest, sha, self.store.get("blob", sha)) for dest, sha in files]
+                if all(b is not None and hashlib.sha256(b).hexdigest() == s for _, s, b in blobs):
+                    for dest, sha, data in blobs:
+                        if not writer.reuse(dest, sha):
+                            writer.write(dest, data)
+                    return
+            except (ValueError, TypeError):
+                pass
+        scratch = Path(tempfile.mkdtemp(prefix=f".{writer.out.name}.tmp-search-", dir=writer.out.parent))
+        try:
+            made = search.build_index([(d, writer.tmp / d) for d in pages], scratch, site.search_bundle)
+            kept = []
+            for dest, path in made:
+                sha = writer.copy(dest, path)
+                self.store.put("blob", sha, path.read_bytes())
+                kept.append((dest, sha))
+        except search.SearchUnavailable as exc:
+            self.log(f"search index skipped: {exc}")
+            return
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        self.store.put("search", entry, json.dumps(kept).encode())
+        self.rendered += 1
+        self.log(f"search index: {len(pages)} pages, {len(kept)} files")
+
+
+def _file_sha(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "absent"

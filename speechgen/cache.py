@@ -1,81 +1,158 @@
-"""A small content-addressed cache under `PROJECT/.speechgen-cache/`.
+"""The build's cache: authenticated entries in the user's cache folder, never in the project.
 
-An entry's key is the SHA-256 of everything that made it (sources, templates, fonts, config and
-the speechgen version), so a key never goes stale: a changed input is a different key. Entries are
-written atomically and carry their own checksum; a torn or corrupt entry is a miss, never an error.
+Only `build.py` uses it. An entry is accepted only if it carries an HMAC made with this machine's
+cache key, which lives outside the cache (in the user's state folder, mode 0600): an entry
+committed with the sources, restored from a shared CI cache or edited by hand is a miss, never
+input. Entries are written atomically; a torn or foreign entry is a miss, never an error. A cache
+opened read-only (`speechgen check`) writes nothing anywhere.
+
+Where: `$SPEECHGEN_CACHE_DIR` if set, else `$XDG_CACHE_HOME/speechgen` (`~/.cache/speechgen`), one
+folder per project (by the project's real path). The key: `$XDG_STATE_HOME/speechgen/cache.key`
+(`~/.local/state/speechgen/cache.key`).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
 from speechgen import __version__
 
-CACHE_DIR = ".speechgen-cache"
-_MAGIC = b"speechgen-cache 1\n"
+_MAGIC = b"speechgen-cache 2\n"
+_MAC_BYTES = 32
 
 
 @functools.cache
 def code_digest() -> str:
-    """The SHA-256 of speechgen's own code, so a changed renderer never serves an old entry,
-    even between two builds of one version number."""
-    digest = hashlib.sha256()
+    """The SHA-256 of speechgen's own code and theme, so a changed renderer never serves an old
+    entry, even between two builds of one version number."""
+    digest = hashlib.sha256(__version__.encode())
     package = Path(__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".html", ".xml", ".txt", ".css", ".js"):
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
 def key(kind: str, *parts: bytes | str) -> str:
     """The SHA-256 of the parts, each length-prefixed so ('ab', 'c') and ('a', 'bc') differ."""
     digest = hashlib.sha256()
-    for part in (f"speechgen {__version__}", code_digest(), kind, *parts):
+    for part in (code_digest(), kind, *parts):
         data = part.encode("utf-8") if isinstance(part, str) else part
         digest.update(len(data).to_bytes(8, "big"))
         digest.update(data)
     return digest.hexdigest()
 
 
+def default_folder(project: Path) -> Path:
+    base = os.environ.get("SPEECHGEN_CACHE_DIR")
+    if not base:
+        base = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "speechgen")
+    name = hashlib.sha256(str(project.resolve()).encode()).hexdigest()[:16]
+    return Path(base) / f"{project.resolve().name[:40]}-{name}"
+
+
+def machine_key(create: bool) -> bytes | None:
+    """This machine's secret for the cache's HMACs; made on first use (unless read-only)."""
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "speechgen"
+    path = state / "cache.key"
+    try:
+        data = path.read_bytes()
+        if len(data) == 32:
+            return data
+    except OSError:
+        pass
+    if not create:
+        return None
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=state, prefix=".key-")
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_bytes(32))
+        os.chmod(tmp, 0o600)
+        os.link(tmp, path)             # the first of two racing builds wins; both read its key
+        os.unlink(tmp)
+    except FileExistsError:
+        os.unlink(tmp)
+    except OSError:
+        return None                    # no writable home: build without a cache
+    return machine_key(create=False)
+
+
 class Cache:
-    """Bytes by key, one file each: `<root>/<kind>/<key[:2]>/<key>`."""
+    """Bytes by (kind, key), one file each: `<folder>/<kind>/<key[:2]>/<key>`.
 
-    def __init__(self, root: Path, kind: str) -> None:
-        self.folder = root / CACHE_DIR / kind
+    `Cache.disabled()` hits nothing and keeps nothing; `writable=False` reads only.
+    """
 
-    def _path(self, entry: str) -> Path:
-        if len(entry) != 64 or not all(c in "0123456789abcdef" for c in entry):
-            raise ValueError(f"not a cache key: {entry!r}")
-        return self.folder / entry[:2] / entry
+    def __init__(self, folder: Path | None, *, writable: bool = True) -> None:
+        self.folder = folder
+        self.writable = writable and folder is not None
+        self._key = machine_key(create=self.writable) if folder is not None else None
+        if self._key is None:
+            self.folder, self.writable = None, False
 
-    def get(self, entry: str) -> bytes | None:
+    @classmethod
+    def for_project(cls, project: Path, *, writable: bool = True) -> "Cache":
+        return cls(default_folder(project), writable=writable)
+
+    @classmethod
+    def disabled(cls) -> "Cache":
+        return cls(None, writable=False)
+
+    def _path(self, kind: str, entry: str) -> Path:
+        if len(entry) != 64 or not all(c in "0123456789abcdef" for c in entry) or not kind.isalpha():
+            raise ValueError(f"not a cache key: {kind}/{entry!r}")
+        assert self.folder is not None
+        return self.folder / kind / entry[:2] / entry
+
+    def _mac(self, kind: str, entry: str, data: bytes) -> bytes:
+        assert self._key is not None
+        mac = hmac.new(self._key, digestmod=hashlib.sha256)
+        mac.update(f"{kind}/{entry}\n".encode())
+        mac.update(data)
+        return mac.digest()
+
+    def get(self, kind: str, entry: str) -> bytes | None:
+        if self.folder is None:
+            return None
         try:
-            raw = self._path(entry).read_bytes()
+            raw = self._path(kind, entry).read_bytes()
         except OSError:
             return None
-        body = raw[len(_MAGIC):]
-        if not raw.startswith(_MAGIC) or len(body) < 65 or body[64:65] != b"\n":
+        head = len(_MAGIC) + _MAC_BYTES
+        if not raw.startswith(_MAGIC) or len(raw) < head:
             return None
-        checksum, data = body[:64], body[65:]
-        if hashlib.sha256(data).hexdigest().encode() != checksum:
-            return None          # torn or tampered entry: render again
+        mac, data = raw[len(_MAGIC):head], raw[head:]
+        if not hmac.compare_digest(mac, self._mac(kind, entry, data)):
+            return None          # torn, forged or from another machine: render again
         return data
 
-    def put(self, entry: str, data: bytes) -> None:
+    def put(self, kind: str, entry: str, data: bytes) -> None:
         """Store atomically; a cache that cannot be written only costs speed, never the build."""
-        path = self._path(entry)
+        if not self.writable:
+            return
+        path = self._path(kind, entry)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as out:
-                    out.write(_MAGIC + hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
+                    out.write(_MAGIC + self._mac(kind, entry, data) + data)
                 os.replace(tmp, path)
             except BaseException:
                 os.unlink(tmp)
                 raise
         except OSError:
             pass
+
+    def count(self, kind: str) -> int:
+        """Entries of a kind (tests use it to count renders)."""
+        if self.folder is None:
+            return 0
+        return sum(1 for p in (self.folder / kind).rglob("*") if p.is_file() and not p.name.startswith("."))

@@ -55,9 +55,10 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: b
     """Bangun situs / build the site from PROJECT (default: this folder).
 
     The build is atomic: it is written beside the output folder and swapped in only when
-    everything succeeded, so a failed build leaves the previous site as it was. PDFs are
-    rendered in parallel and kept in PROJECT/.speechgen-cache/, so an unchanged speech is
-    never rendered twice.
+    everything succeeded, so a failed build leaves the previous site as it was; a second build
+    into the same folder waits for the first. PDFs are rendered in parallel, and what a build
+    made is kept in your cache folder (~/.cache/speechgen, or $SPEECHGEN_CACHE_DIR), so an
+    unchanged page or speech is never rendered twice.
     """
     from speechgen.build import build as run_build
     from speechgen.config import load_config
@@ -73,7 +74,9 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: b
         config = load_config(project)
         switches = {"pdf": False} if no_pdf else {}      # otherwise [pdf] enabled decides
         report = run_build(config, out=out, drafts=drafts, log=log, jobs=jobs,
-                           progress=None if quiet else progress, **switches)
+                           progress=None if quiet else progress,
+                           notice=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)),
+                           **switches)
     except SpeechgenError as error:
         progress.close()
         _fail(error)
@@ -123,22 +126,19 @@ def check(project: Path, drafts: bool) -> None:
     every internal link and anchor of the rendered site, and reads every QR code back from its
     image to the URL of its copy. Exit 1 with every problem listed.
     """
-    from speechgen.build import build as run_build
-    from speechgen.check import broken_links, qr_round_trip
+    from speechgen.check import check_project
     from speechgen.config import load_config
     from speechgen.errors import SourceError
 
     try:
-        report = run_build(load_config(project), drafts=drafts, write=False)
-        problems = broken_links(report.artifacts) + qr_round_trip(report.artifacts)
+        report, problems = check_project(load_config(project), drafts=drafts)
         if problems:
             raise SourceError(problems)
     except SpeechgenError as error:
         _fail(error, published=False)
         return
-    copies = sum(1 for a in report.artifacts if a.dest.endswith("/qr.png"))
     click.echo(f"Baik / OK: {report.speeches} pidato/speeches, {report.files} berkas/files, "
-               f"{copies} kode QR/QR codes checked")
+               f"{report.copies} kode QR/QR codes checked")
 
 
 @main.command(context_settings=CONTEXT)

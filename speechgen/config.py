@@ -93,12 +93,35 @@ def _base_url(value: str) -> str | None:
     return None
 
 
+def language_problem(code: object) -> str | None:
+    """The one rule for a language code, wherever one is written: a BCP 47 tag (`id`, `en`,
+    `es-419`, `zh-Hant`) that CLDR knows, so dates and names can be written in it. Interface words
+    missing in a language come in English."""
+    if not isinstance(code, str) or not LANG_RE.match(code):
+        return f"{code!r} is not a language code such as id, en or es-419"
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(code.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return f"{code!r} is not a language CLDR knows (dates and names could not be written in it)"
+    return None
+
+
 def _languages(value: list) -> str | None:
-    if not value or not all(isinstance(v, str) and LANG_RE.match(v) for v in value):
+    if not value:
         return "must be a non-empty list of language codes such as [\"id\", \"en\"]"
+    for code in value:
+        problem = language_problem(code)
+        if problem:
+            return f"lists {problem}"
     if len(set(value)) != len(value):
         return "lists a language twice"
     return None
+
+
+def _timeout(value: float) -> str | None:
+    return None if 0 < value <= 3600 else "must be more than 0 and at most 3600 seconds"
 
 
 def _positive(value: float) -> str | None:
@@ -109,7 +132,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
     "site": {
         "title": (str, lambda v: None if v.strip() else "must not be empty"),
         "base_url": (str, _base_url),
-        "default_language": (str, lambda v: None if LANG_RE.match(v) else "must be a language code such as id"),
+        "default_language": (str, lambda v: language_problem(v) and "must be one of the languages, such as id"),
         "languages": (list, _languages),
         "publisher": (str, None),
         "description": (str, None),
@@ -118,7 +141,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "enabled": (bool, None),
         "page_size": (str, _one_of(PAGE_SIZES)),
         "variant": (str, _one_of(PDF_VARIANTS)),
-        "timeout": ((int, float), _positive),
+        "timeout": ((int, float), _timeout),
         "emblem": (str, None),
     },
     "qr": {

@@ -1,19 +1,39 @@
-"""The one place that decides URLs and output paths, and catches two things claiming one path."""
+"""The one place that decides URLs and output paths: the inventory of every output file.
+
+`make_site` lists every file a build will write (pages, feeds, sitemap, robots, theme assets,
+static files, PDFs, QR images, card sheets, mailroom lists, manifest, checksums, search index),
+each with its destination, and refuses two outputs on one path before anything is rendered.
+Templates, renderers, manifest, verify and check ask the `Site` for paths; no other module spells one.
+"""
 
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
 from speechgen.config import Config
 from speechgen.errors import Problems, SourceError
 from speechgen.markdown import slugify
 from speechgen.model import Recipient, Sources, Speech, Version
 
-COPY_FOLDER = "salinan"      # <year>/<slug>/salinan/<recipient>/: "copy for"
-SIDE_BY_SIDE_FOLDER = "berdampingan"   # <year>/<slug>/berdampingan/: all languages, paragraph by paragraph
-SEARCH_DEST = "cari/index.html"
-ACCESSIBILITY_DEST = "aksesibilitas/index.html"
+THEME_ASSETS = Path(__file__).parent / "theme" / "assets"
+
+# Every fixed path of the output, and the folders the graph gives out.
+HOME = "index.html"
+NOT_FOUND = "404.html"
+SEARCH_PAGE = "cari/index.html"
+ACCESSIBILITY_PAGE = "aksesibilitas/index.html"
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
+MANIFEST = "manifest.json"
+CHECKSUMS = "SHA256SUMS"
+SEARCH_BUNDLE = "pagefind"                 # a folder: the search index's own files
+ASSETS = "_assets"
+FEEDS = "feeds"
+COPY_FOLDER = "salinan"                    # <year>/<slug>/salinan/<recipient>/: "copy for"
+SIDE_BY_SIDE_FOLDER = "berdampingan"       # <year>/<slug>/berdampingan/: all languages, paragraph by paragraph
+ARCHIVE_FOLDERS = {"year": "tahun", "speaker": "pembicara", "occasion": "acara"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +58,8 @@ class Copy:
 
 @dataclass(frozen=True)
 class Page:
+    """An output made from a template: HTML pages, feeds, sitemap, robots.txt."""
+
     dest: str
     template: str
     kind: str
@@ -51,6 +73,34 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Output:
+    """One entry of the inventory: a file (or, for `search`, a folder) the build writes."""
+
+    dest: str
+    kind: str                    # page | file | pdf | qr | cards | mailroom | manifest | checksums | search
+    owner: str                   # who claims the path, for messages
+    source: Path | None = None   # kind "file": copied as it is, never read into memory
+
+
+@dataclass(frozen=True)
+class Options:
+    """What this build makes besides the pages."""
+
+    pdf: bool = True
+    cards: bool = True           # card sheet PDFs (QR codes and mailroom lists follow [qr] enabled)
+    search: bool = True
+
+
+def reads(*attributes: str):
+    """Marks a Site method with the Site fields its answer depends on (besides the config), so a
+    page that calls it from a template depends on exactly those."""
+    def mark(method):
+        method.reads = attributes
+        return method
+    return mark
+
+
+@dataclass(frozen=True)
 class Site:
     config: Config
     speeches: tuple[Speech, ...]
@@ -60,9 +110,18 @@ class Site:
     speakers: tuple[Archive, ...]
     occasions: tuple[Archive, ...]
     copies: tuple[Copy, ...] = ()
-    static_files: tuple = field(default=())
+    outputs: tuple[Output, ...] = ()
+    options: Options = Options()
 
-    # --- URLs: every other stage asks these --------------------------------------------------
+    # --- paths: every other stage asks these -------------------------------------------------
+    home_dest = HOME
+    search_dest = SEARCH_PAGE
+    accessibility_dest = ACCESSIBILITY_PAGE
+    sitemap_dest = SITEMAP
+    manifest_dest = MANIFEST
+    checksums_dest = CHECKSUMS
+    search_bundle = SEARCH_BUNDLE
+
     def speech_dest(self, speech: Speech, lang: str) -> str:
         return speech_dest(speech, lang, self.config.site.default_language)
 
@@ -73,7 +132,7 @@ class Site:
         return copy_dest(copy)
 
     def qr_dest(self, copy: Copy, ext: str) -> str:
-        return posixpath.join(posixpath.dirname(self.copy_dest(copy)), f"qr.{ext}")
+        return posixpath.join(posixpath.dirname(copy_dest(copy)), f"qr.{ext}")
 
     def side_by_side_dest(self, speech: Speech) -> str:
         return f"{speech.year}/{speech.slug}/{SIDE_BY_SIDE_FOLDER}/index.html"
@@ -81,16 +140,30 @@ class Site:
     def cards_dest(self, speech: Speech, ext: str = "pdf") -> str:
         return f"{speech.year}/{speech.slug}/kartu-qr.{ext}"
 
+    def feed_dest(self, lang: str) -> str:
+        return f"{FEEDS}/{lang}.xml"
+
+    def asset_dest(self, name: str) -> str:
+        dest = f"{ASSETS}/{name}"
+        if not (THEME_ASSETS / name).is_file():
+            raise KeyError(f"no theme asset {name!r}")
+        return dest
+
     def url(self, dest: str) -> str:
         """Absolute public URL of an output path (folders end in '/')."""
         return self.config.site.base_url + pretty(dest)
 
+    @reads("years", "speakers", "occasions")
     def archive(self, kind: str, key: str) -> Archive:
         listing = {"year": self.years, "speaker": self.speakers, "occasion": self.occasions}[kind]
         return next(a for a in listing if a.key == key)
 
+    @reads("copies")
     def copies_of(self, speech: Speech) -> tuple[Copy, ...]:
         return tuple(c for c in self.copies if c.speech.id == speech.id)
+
+    def outputs_of(self, kind: str) -> tuple[Output, ...]:
+        return tuple(o for o in self.outputs if o.kind == kind)
 
 
 def speech_dest(speech: Speech, lang: str, default_language: str) -> str:
@@ -125,57 +198,105 @@ def root_prefix(from_dest: str) -> str:
     return "../" * depth if depth else "./"
 
 
-def make_site(config: Config, sources: Sources) -> Site:
+def make_site(config: Config, sources: Sources, options: Options = Options()) -> Site:
     default = config.site.default_language
     speeches = sources.speeches
-    problems = Problems(config.root)
-    claimed: dict[str, str] = {}
-
-    def claim(dest: str, owner: str) -> None:
-        key = dest.lower()  # case-insensitive hosts and file systems would merge these
-        if key in claimed and claimed[key] != owner:
-            problems.add(owner, None, f"claims the URL {pretty(dest)!r} that {claimed[key]} also "
-                         "claims; give one of them another slug")
-        claimed.setdefault(key, owner)
-
     pages: list[Page] = []
     for speech in speeches:
         for lang, version in speech.versions.items():
-            dest = speech_dest(speech, lang, default)
-            claim(dest, str(version.source))
-            pages.append(Page(dest, "speech.html", "speech", lang, version.title,
-                              speech=speech, version=version))
+            pages.append(Page(speech_dest(speech, lang, default), "speech.html", "speech", lang,
+                              version.title, speech=speech, version=version))
         if len(speech.versions) > 1:   # the same text again: kept out of sitemap and search
-            dest = f"{speech.year}/{speech.slug}/{SIDE_BY_SIDE_FOLDER}/index.html"
-            claim(dest, f"side-by-side view of {speech.id}")
-            pages.append(Page(dest, "side-by-side.html", "side-by-side", speech.primary.lang,
-                              speech.primary.title,
-                              speech=speech, version=speech.primary, indexed=False))
+            pages.append(Page(f"{speech.year}/{speech.slug}/{SIDE_BY_SIDE_FOLDER}/index.html",
+                              "side-by-side.html", "side-by-side", speech.primary.lang,
+                              speech.primary.title, speech=speech, version=speech.primary, indexed=False))
 
-    years = _group(speeches, "year", lambda s: s.year, lambda k: f"tahun/{k}/index.html")
-    speakers = _group(speeches, "speaker", lambda s: s.speaker, _slug_dest("pembicara"))
+    folders = ARCHIVE_FOLDERS
+    years = _group(speeches, "year", lambda s: s.year, lambda k: f"{folders['year']}/{k}/index.html")
+    speakers = _group(speeches, "speaker", lambda s: s.speaker, _slug_dest(folders["speaker"]))
     occasions = _group([s for s in speeches if s.occasion], "occasion",
-                       lambda s: s.occasion, _slug_dest("acara"))
+                       lambda s: s.occasion, _slug_dest(folders["occasion"]))
     for archive in years + speakers + occasions:
-        claim(archive.dest, f"{archive.kind} {archive.key!r}")
-        pages.append(Page(archive.dest, "archive.html", archive.kind, default, archive.key,
-                          archive=archive))
-    pages.insert(0, Page("index.html", "home.html", "home", default, config.site.title))
-    pages.append(Page("404.html", "404.html", "404", default, "404", indexed=False))
-    for dest, template, kind in ((SEARCH_DEST, "search.html", "search"),
-                                 (ACCESSIBILITY_DEST, "accessibility.html", "accessibility")):
-        claim(dest, f"the {kind} page")
-        pages.append(Page(dest, template, kind, default, kind))
+        pages.append(Page(archive.dest, "archive.html", archive.kind, default, archive.key, archive=archive))
+    pages.insert(0, Page(HOME, "home.html", "home", default, config.site.title))
+    pages.append(Page(NOT_FOUND, "404.html", "404", default, "404", indexed=False))
+    pages.append(Page(SEARCH_PAGE, "search.html", "search", default, "search"))
+    pages.append(Page(ACCESSIBILITY_PAGE, "accessibility.html", "accessibility", default, "accessibility"))
     copies = tuple(c for s in speeches for c in _copies(s, sources.recipients))
     if config.qr.enabled:
         for c in copies:   # a recipient's own page: noindex, canonical is the public speech page
-            dest = copy_dest(c)
-            claim(dest, f"the copy of {c.speech.id} for {c.recipient.id!r}")
-            pages.append(Page(dest, "copy.html", "copy", c.speech.primary.lang, c.speech.primary.title,
+            pages.append(Page(copy_dest(c), "copy.html", "copy", c.speech.primary.lang, c.speech.primary.title,
                               speech=c.speech, version=c.speech.primary, copy=c, indexed=False))
-    problems.raise_if_any(SourceError)
+    for lang in config.site.languages:
+        pages.append(Page(f"{FEEDS}/{lang}.xml", "feed.xml", "feed", lang, config.site.title, indexed=False))
+    for name in (SITEMAP, ROBOTS):
+        pages.append(Page(name, name, name, default, name, indexed=False))
+
+    site = Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
+                copies=copies, options=options)
+    outputs = _inventory(site, sources, options)
+    _check_claims(outputs, config)
     return Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
-                copies=copies, static_files=sources.static_files)
+                copies=copies, outputs=outputs, options=options)
+
+
+def _inventory(site: Site, sources: Sources, options: Options) -> tuple[Output, ...]:
+    config = site.config
+    out: list[Output] = []
+    for page in site.pages:
+        owner = (str(page.version.source) if page.kind == "speech" and page.version is not None
+                 else f"the {page.kind} page {page.title!r}" if page.archive is not None
+                 else f"the {page.kind} page")
+        out.append(Output(page.dest, "page", owner))
+    for path in sorted(p for p in THEME_ASSETS.rglob("*") if p.is_file()):
+        out.append(Output(f"{ASSETS}/{path.relative_to(THEME_ASSETS).as_posix()}", "file",
+                          "the theme", source=path))
+    for path in sources.static_files:
+        out.append(Output(path.relative_to(config.root).as_posix(), "file", str(path), source=path))
+    if options.pdf:
+        for speech in site.speeches:
+            for lang, version in speech.versions.items():
+                out.append(Output(site.pdf_dest(speech, lang), "pdf", str(version.source)))
+    if config.qr.enabled:
+        for c in site.copies:
+            owner = f"the copy of {c.speech.id} for {c.recipient.id!r}"
+            out += [Output(site.qr_dest(c, "png"), "qr", owner), Output(site.qr_dest(c, "svg"), "qr", owner)]
+        with_copies = {c.speech.id for c in site.copies}
+        for speech in (s for s in site.speeches if s.id in with_copies):
+            out.append(Output(site.cards_dest(speech, "csv"), "mailroom", f"the cards of {speech.id}"))
+            if options.cards:
+                out.append(Output(site.cards_dest(speech, "pdf"), "cards", f"the cards of {speech.id}"))
+    out.append(Output(MANIFEST, "manifest", "the manifest"))
+    if options.pdf:
+        out.append(Output(CHECKSUMS, "checksums", "the checksums"))
+    if options.search:
+        out.append(Output(SEARCH_BUNDLE, "search", "the search index"))
+    return tuple(out)
+
+
+def _check_claims(outputs: tuple[Output, ...], config: Config) -> None:
+    """Two outputs on one path, or a file where another output needs a folder, is an error."""
+    problems = Problems(config.root)
+    claimed: dict[str, Output] = {}
+    for output in outputs:
+        key = output.dest.lower()    # case-insensitive hosts and file systems would merge these
+        if key in claimed:
+            problems.add(output.owner, None, f"claims the URL {pretty(output.dest)!r} that "
+                         f"{claimed[key].owner} also claims; give one of them another slug")
+        else:
+            claimed[key] = output
+    for output in outputs:
+        parts = output.dest.lower().split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            other = claimed.get(folder)
+            if other is not None and other.kind != "search":
+                problems.add(output.owner, None, f"needs the folder {folder!r}, which {other.owner} "
+                             "claims as a file")
+            elif other is not None:
+                problems.add(output.owner, None, f"claims a path inside {folder}/, the search "
+                             "index's folder")
+    problems.raise_if_any(SourceError)
 
 
 def _copies(speech: Speech, recipients: tuple[Recipient, ...]) -> list[Copy]:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from speechgen import markdown, yamlsafe
-from speechgen.cache import Cache, key as cache_key
 from speechgen.config import Config
 from speechgen.errors import Problems, SourceError
 from speechgen.model import Recipient, Sources, Speech, Version
@@ -22,7 +22,7 @@ MAX_SOURCE_BYTES = 512 * 1024
 # A slug or recipient id is one plain path segment: it can never climb out of its folder.
 SEGMENT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?\Z")
 SEGMENT_RULE = "a plain path segment: lowercase letters a-z, digits and hyphens, at most 80"
-SOURCE_NAME_RE = re.compile(r"^(?P<stem>[^.]+)\.(?P<lang>[a-zA-Z-]+)\.md\Z")
+SOURCE_NAME_RE = re.compile(r"^(?P<stem>[^.]+)\.(?P<lang>[A-Za-z0-9-]+)\.md\Z")
 YEAR_RE = re.compile(r"^\d{4}\Z")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 
@@ -46,16 +46,24 @@ class _Parsed:
     version: Version
 
 
-def read_project(config: Config, *, drafts: bool = False) -> Sources:
-    problems = Problems(config.root)
+Render = Callable[[str, int], markdown.Rendered]     # (body, its first line) -> rendered
+
+
+def read_project(config: Config, *, drafts: bool = False, problems: Problems | None = None,
+                 render: Render = markdown.render) -> Sources:
+    """Every source, validated. With `problems`, problems are added there and the caller raises;
+    `render` turns a body into HTML (the build passes one that remembers earlier bodies)."""
+    own = problems is None
+    problems = Problems(config.root) if problems is None else problems
     recipients = read_recipients(config, problems)
     parsed = [p for path in find_sources(config, problems)
-              if (p := read_source(path, config, problems)) is not None]
+              if (p := read_source(path, config, problems, render)) is not None]
     speeches = _join_translations(parsed, config, problems)
     _check_recipient_refs(parsed, recipients, config, problems)
     static = _static_files(config, problems)
     _check_local_refs(speeches, config, static, problems)
-    problems.raise_if_any(SourceError)
+    if own:
+        problems.raise_if_any(SourceError)
     if not drafts:
         speeches = [s for s in speeches if s.status != "draft"]
     speeches.sort(key=lambda s: (s.date, s.id), reverse=True)
@@ -100,7 +108,8 @@ def split_front_matter(text: str) -> tuple[str, str, int] | str:
     return "unterminated front matter: no closing '---' line (did you forget it?)"
 
 
-def read_source(path: Path, config: Config, problems: Problems) -> _Parsed | None:
+def read_source(path: Path, config: Config, problems: Problems,
+                render: Render = markdown.render) -> _Parsed | None:
     raw = path.read_bytes()
     if len(raw) > MAX_SOURCE_BYTES:
         problems.add(path, None, f"file is {len(raw):,} bytes; the limit is {MAX_SOURCE_BYTES:,}")
@@ -199,7 +208,7 @@ def read_source(path: Path, config: Config, problems: Problems) -> _Parsed | Non
 
     if len(problems.items) > count or date is None:
         return None
-    rendered = _render_body(body, body_line, config)
+    rendered = render(body, body_line)
     version = Version(
         lang=lang, title=values["title"], speaker=values["speaker"], date=date,
         source=path, source_text=text, body_html=rendered.html,
@@ -213,21 +222,6 @@ def read_source(path: Path, config: Config, problems: Problems) -> _Parsed | Non
             problems.add(path, line, f"image {src!r} has no alt text: write ![what it shows]({src})")
     return _Parsed(path, year, stem, slug, status, recipients,
                    line_of("recipients") if "recipients" in fm else None, version)
-
-
-def _render_body(body: str, body_line: int, config: Config) -> markdown.Rendered:
-    """Markdown is most of reading's cost: keep each body's rendering by its text (as JSON)."""
-    store = Cache(config.root, "markdown")
-    entry = cache_key("markdown", str(body_line), body)
-    hit = store.get(entry)
-    if hit is not None:
-        try:
-            return markdown.Rendered.from_json(hit)
-        except (ValueError, KeyError, TypeError):
-            pass                               # an entry from another layout: render again
-    rendered = markdown.render(body, body_line)
-    store.put(entry, rendered.to_json())
-    return rendered
 
 
 def _join_translations(parsed: list[_Parsed], config: Config, problems: Problems) -> list[Speech]:
@@ -319,6 +313,10 @@ def _check_recipient_refs(parsed: list[_Parsed], recipients: list[Recipient], co
 
 def _static_files(config: Config, problems: Problems) -> list[Path]:
     root = config.static_dir
+    if root.is_symlink() or (root.exists() and not root.resolve().is_relative_to(config.root.resolve())):
+        problems.add(root, None, "must be a folder inside the project, not a link out of it; "
+                     "nothing outside the project is published")
+        return []
     if not root.is_dir():
         return []
     real_root = root.resolve()

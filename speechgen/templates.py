@@ -7,12 +7,16 @@ Autoescape is on for every template and undefined variables are errors.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from babel.dates import format_date as babel_format_date
 
-from speechgen.errors import Problems, SourceError
+from speechgen import deps
+from speechgen.errors import Problems
 
 THEME_DIR = Path(__file__).parent / "theme"
 
@@ -64,41 +68,134 @@ def format_date(value: dt.date, lang: str) -> str:
 
 
 def language_name(lang: str) -> str:
-    return LANGUAGE_NAMES.get(lang, lang)
+    """A language's name in itself: from the table above, else from CLDR."""
+    if lang in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[lang]
+    from babel import Locale
+
+    return Locale.parse(lang.replace("-", "_")).get_display_name() or lang
 
 
-def make_environment(project_templates: Path | None) -> jinja2.Environment:
-    bundled = jinja2.FileSystemLoader(str(THEME_DIR / "templates"))
-    loaders: list[jinja2.BaseLoader] = []
-    if project_templates is not None and project_templates.is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(project_templates)))
-    loaders.append(jinja2.PrefixLoader({"!default": bundled}))
-    loaders.append(bundled)
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
+class _Environment(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox (templates are the site's code, but reach no Python internals), with every
+    read of a model object noted for the build's dependency record."""
+
+    def getattr(self, obj, attribute):
+        deps.note(obj, attribute)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj, argument):
+        deps.note(obj, argument)
+        return super().getitem(obj, argument)
+
+
+def _finalize(value):
+    deps.note(value)            # an object printed whole has been read whole
+    return value
+
+
+@dataclass(frozen=True)
+class Templates:
+    """Every template the build may use, read once: the renderers never touch the disk."""
+
+    env: jinja2.Environment
+    digest: str                  # SHA-256 over every file, the project's and the theme's
+    print_css: str               # the project's templates/print.css ("" without one)
+
+
+def load_templates(project_templates: Path | None, problems: Problems) -> Templates:
+    """The project's templates/ over the bundled theme; only regular files whose real path is
+    inside their folder (a symlink out of the project is refused, naming the file)."""
+    project_files = _read_folder(project_templates, problems) if project_templates is not None else {}
+    theme_files = _read_folder(THEME_DIR / "templates", problems)
+    digest = hashlib.sha256()
+    for origin, files in (("project", project_files), ("theme", theme_files)):
+        for name, data in sorted(files.items()):
+            digest.update(f"{origin}/{name}".encode() + b"\0" + hashlib.sha256(data).digest())
+    bundled = _MemoryLoader(_texts(theme_files), str(THEME_DIR / "templates"))
+    env = _Environment(
+        loader=jinja2.ChoiceLoader([_MemoryLoader(_texts(project_files), "templates"),
+                                    jinja2.PrefixLoader({"!default": bundled}), bundled]),
         autoescape=True,                 # every template, whatever its extension
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     env.filters["date"] = format_date
     env.globals["label"] = label
     env.globals["language_name"] = language_name
-    return env
+    css = project_files.get(PRINT_CSS, b"").decode("utf-8", "replace")
+    return Templates(env, digest.hexdigest(), css)
 
 
-def check_templates(env: jinja2.Environment, names: list[str], root: Path) -> None:
-    """Load every template up front, so a syntax error names its file and line before any work."""
-    problems = Problems(root)
+PRINT_CSS = "print.css"          # PROJECT/templates/print.css, applied after the theme's print.css
+MAX_TEMPLATE_BYTES = 4 * 1024 * 1024
+
+
+def _read_folder(folder: Path, problems: Problems) -> dict[str, bytes]:
+    if not folder.exists():
+        return {}
+    if folder.is_symlink() or not folder.is_dir():
+        problems.add(folder, None, "must be a folder inside the project, not a link or a file")
+        return {}
+    real = folder.resolve()
+    files: dict[str, bytes] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir() and not path.is_symlink():
+            continue
+        name = path.relative_to(folder).as_posix()
+        if path.is_symlink() and not path.resolve().is_relative_to(real):
+            problems.add(path, None, "links to a file outside the templates folder; templates are "
+                         "read only from inside the project")
+            continue
+        if not path.is_file():
+            problems.add(path, None, "is not a regular file")
+            continue
+        if path.stat().st_size > MAX_TEMPLATE_BYTES:
+            problems.add(path, None, f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
+            continue
+        files[name] = path.read_bytes()
+    return files
+
+
+class _MemoryLoader(jinja2.BaseLoader):
+    """Templates read once; messages name them as files (`templates/speech.html:3`)."""
+
+    def __init__(self, texts: dict[str, str], folder: str) -> None:
+        self.texts = texts
+        self.folder = folder
+
+    def get_source(self, environment, template):
+        if template not in self.texts:
+            raise jinja2.TemplateNotFound(template)
+        return self.texts[template], f"{self.folder}/{template}", lambda: True
+
+    def list_templates(self):
+        return sorted(self.texts)
+
+
+def _texts(files: dict[str, bytes]) -> dict[str, str]:
+    out = {}
+    for name, data in files.items():
+        try:
+            out[name] = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue             # not a template (an image a print template shows, say)
+    return out
+
+
+def check_templates(env: jinja2.Environment, names: list[str], problems: Problems) -> None:
+    """Compile every template up front, so a syntax error names its file and line before any work."""
     for name in names:
         try:
             env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
-            problems.add(exc.filename or name, exc.lineno, f"template syntax error: {exc.message}")
+            problems.add(exc.filename or name, exc.lineno,
+                         f"template syntax error: {exc.message}")
         except jinja2.TemplateNotFound as exc:
             problems.add(name, None, f"template not found: {exc.name}")
-    problems.raise_if_any(SourceError)
 
 
 def template_error(exc: Exception, page: str) -> tuple[str, int | None, str]:

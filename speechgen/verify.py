@@ -13,9 +13,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from speechgen.errors import SpeechgenError
+from speechgen.graph import MANIFEST
 from speechgen.model import fingerprint
-
-MANIFEST = "manifest.json"
 TIMEOUT = 20.0                          # seconds for the manifest download
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 

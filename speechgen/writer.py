@@ -1,19 +1,23 @@
 """The only stage that touches the output folder, and atomically.
 
-The whole build is written into a temporary folder beside the output, then swapped in with one
+The whole build is streamed into a temporary folder beside the output, then swapped in with one
 rename. A build that fails at any point leaves the previous output exactly as it was; leftovers of
-an interrupted build are removed on the next run.
+an interrupted build are removed on the next run. Two builds into one output take turns (a lock
+on the output's parent folder). Every failure of the disk is `path: reason`, never a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-import hashlib
 import ctypes.util
+import errno
+import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -34,6 +38,9 @@ class WriteReport:
 
 def check_output_dir(out: Path, project: Path) -> None:
     """Refuse any output folder whose replacement could destroy something that is not ours."""
+    if out.is_symlink():
+        raise OutputError(f"{out}: is a symbolic link; give the real folder as --out "
+                          "(the swap would replace the link, not the folder it points to)")
     out, project = out.resolve(), project.resolve()
     home = Path.home().resolve()
     if out == Path(out.anchor):
@@ -46,7 +53,7 @@ def check_output_dir(out: Path, project: Path) -> None:
     for source in ("speeches", "templates", "static"):
         if out.is_relative_to(project / source):
             raise OutputError(f"{out}: refusing to write the site inside the project's {source}/")
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
+    if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise OutputError(f"{out}: folder is not empty and was not made by speechgen "
@@ -64,63 +71,226 @@ def safe_dest(dest: str) -> PurePosixPath:
 
 
 def clean_leftovers(out: Path) -> None:
-    """Remove the temporary folders an interrupted build left beside the output."""
+    """Remove the temporary folders an interrupted build left beside the output. Called only
+    under the output's lock, so no live build's folder is among them."""
     if not out.parent.is_dir():
         return
     for stale in out.parent.glob(f".{out.name}.tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def digest(artifacts: Sequence[Artifact]) -> str:
-    """One SHA-256 over every output path and its bytes."""
+def _reason(exc: OSError) -> str:
+    reasons = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
+               errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+               errno.EPERM: "operation not permitted"}
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+@contextlib.contextmanager
+def _mapped(what: Path) -> Iterator[None]:
+    """An OSError of the writer's own becomes `path: reason` for the user."""
+    try:
+        yield
+    except OutputError:
+        raise
+    except OSError as exc:
+        where = exc.filename if isinstance(exc.filename, str) else str(what)
+        raise OutputError(f"{where}: cannot write the site: {_reason(exc)}") from None
+
+
+class SiteWriter:
+    """Streams one build's files into a temporary folder beside the output, then swaps it in.
+
+    Used as a context manager: the output's parent folder is locked for the whole build (a second
+    build into it waits), and unless `commit()` ran, the temporary folder is removed on the way
+    out, so a failed build leaves the previous output exactly as it was. Files are written one at
+    a time as they are made, or copied file to file; a file the previous output already holds with
+    the same SHA-256 is hard-linked from it instead of being written again.
+    """
+
+    def __init__(self, out: Path, project: Path, *, wait: Callable[[str], None] = lambda message: None,
+                 stamps: dict[str, int] | None = None) -> None:
+        """`stamps`: the modification times (ns) the last commit into `out` left, kept by the
+        caller; a previous file still at its stamp is trusted without reading it again."""
+        self.out = out.absolute()
+        self.stamps = dict(stamps or {})
+        self.project = project
+        self.wait = wait
+        self.files: dict[str, tuple[str, int]] = {}        # dest -> (sha256, size)
+        self._claimed: set[str] = set()                     # dests, lower-cased
+        self.tmp: Path | None = None
+        self._lock: int | None = None
+        self._previous: dict[str, tuple[str, int]] = {}
+        self._previous_digest = ""
+        self.committed: WriteReport | None = None
+
+    def __enter__(self) -> "SiteWriter":
+        check_output_dir(self.out, self.project)
+        with _mapped(self.out.parent):
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = os.open(self.out.parent, os.O_RDONLY)
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.wait(f"{self.out}: another build is writing here; waiting for it to finish "
+                          "(build lain sedang menulis; menunggu)")
+                fcntl.flock(self._lock, fcntl.LOCK_EX)
+            try:
+                check_output_dir(self.out, self.project)      # the other build may have changed it
+                clean_leftovers(self.out)
+                self._previous, self._previous_digest = _read_marker(self.out)
+                self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
+            except BaseException:
+                self._unlock()
+                raise
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if self.tmp is not None and self.tmp.exists():
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)            # closing the descriptor releases the lock
+            self._lock = None
+
+    def _target(self, dest: str) -> Path:
+        assert self.tmp is not None, "SiteWriter used outside its with block"
+        path = safe_dest(dest)
+        if dest.lower() in self._claimed:
+            raise OutputError(f"two outputs claim one path: {dest}")
+        self._claimed.add(dest.lower())
+        target = self.tmp.joinpath(*path.parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def write(self, dest: str, data: bytes) -> str:
+        """Write one file; returns its SHA-256."""
+        sha = hashlib.sha256(data).hexdigest()
+        with _mapped(self.out):
+            if self._link(dest, sha, len(data)):
+                return sha
+            target = self._target(dest)
+            with open(target, "xb") as handle:     # "x": two outputs never share one path
+                handle.write(data)
+        self.files[dest] = (sha, len(data))
+        return sha
+
+    def copy(self, dest: str, source: Path) -> str:
+        """Copy a file as it is, block by block (a large static file is never held in memory)."""
+        digest = hashlib.sha256()
+        with _mapped(self.out):
+            target = self._target(dest)
+            size = 0
+            with open(source, "rb") as src, open(target, "xb") as dst:
+                for block in iter(lambda: src.read(1 << 20), b""):
+                    digest.update(block)
+                    dst.write(block)
+                    size += len(block)
+        sha = digest.hexdigest()
+        self.files[dest] = (sha, size)
+        return sha
+
+    def has(self, dest: str, sha: str) -> bool:
+        """The previous output holds this file with these bytes: at its size and stamp, or,
+        without a stamp, read again and hashed (a file edited by hand is never reused)."""
+        known = self._previous.get(dest)
+        if known is None or known[0] != sha:
+            return False
+        path = self.out / dest
+        try:
+            stat = path.stat()
+            if stat.st_size != known[1]:
+                return False
+            if self.stamps.get(dest) == stat.st_mtime_ns:
+                return True
+            return _sha256_file(path) == sha
+        except OSError:
+            return False
+
+    def _link(self, dest: str, sha: str, size: int) -> bool:
+        if not self.has(dest, sha):
+            return False
+        target = self._target(dest)
+        try:
+            os.link(self.out / dest, target)
+        except OSError:
+            return False               # another file system, or links not allowed: write it
+        self.files[dest] = (sha, size)
+        return True
+
+    def reuse(self, dest: str, sha: str) -> bool:
+        """Link an unchanged file from the previous output; False if it is not there as it was."""
+        known = self._previous.get(dest)
+        with _mapped(self.out):
+            return known is not None and self._link(dest, sha, known[1])
+
+    def previous_sha(self, dest: str) -> str | None:
+        known = self._previous.get(dest)
+        return known[0] if known else None
+
+    def commit(self) -> WriteReport:
+        """Record what was written and swap it in; an output already holding exactly these
+        files is left untouched (no swap)."""
+        assert self.tmp is not None
+        digest = site_digest(self.files)
+        total = sum(size for _, size in self.files.values())
+        if digest == self._previous_digest and all(self.has(d, sha) for d, (sha, _) in self.files.items()):
+            self.committed = WriteReport(self.out, len(self.files), total, unchanged=True)
+            return self.committed
+        lines = ["This folder is made by speechgen build and replaced whole on every build.",
+                 f"digest: {digest}"]
+        lines += [f"{sha} {size} {dest}" for dest, (sha, size) in sorted(self.files.items())]
+        with _mapped(self.out):
+            self.stamps = {dest: (self.tmp / dest).stat().st_mtime_ns for dest in self.files}
+            (self.tmp / MARKER).write_text("\n".join(lines) + "\n", encoding="utf-8")
+            os.chmod(self.tmp, 0o755)
+            _swap_in(self.tmp, self.out)
+        self.committed = WriteReport(self.out, len(self.files), total)
+        return self.committed
+
+
+def site_digest(files: dict[str, tuple[str, int]]) -> str:
+    """One SHA-256 over every output path and its bytes' SHA-256."""
     total = hashlib.sha256()
-    for artifact in sorted(artifacts, key=lambda a: a.dest):
-        total.update(artifact.dest.encode("utf-8") + b"\0" + hashlib.sha256(artifact.data).digest())
+    for dest, (sha, _) in sorted(files.items()):
+        total.update(dest.encode("utf-8") + b"\0" + bytes.fromhex(sha))
     return total.hexdigest()
 
 
-def _unchanged(artifacts: Sequence[Artifact], out: Path, wanted: str) -> bool:
-    """The output already holds exactly these files: the same digest recorded by the build that
-    wrote it, and every file still there at its size (a cheap stat each)."""
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_marker(out: Path) -> tuple[dict[str, tuple[str, int]], str]:
+    """The previous output's files as its build recorded them: dest -> (sha256, size)."""
     try:
-        if f"digest: {wanted}" not in (out / MARKER).read_text(encoding="utf-8").splitlines():
-            return False
-        return all((out / a.dest).stat().st_size == len(a.data) for a in artifacts)
-    except OSError:
-        return False
+        text = (out / MARKER).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}, ""
+    files: dict[str, tuple[str, int]] = {}
+    digest = ""
+    for line in text.splitlines():
+        if line.startswith("digest: "):
+            digest = line[8:]
+            continue
+        parts = line.split(" ", 2)
+        if len(parts) == 3 and len(parts[0]) == 64 and parts[1].isdigit():
+            files[parts[2]] = (parts[0], int(parts[1]))
+    return files, digest
 
 
 def write_site(artifacts: Iterable[Artifact], out: Path, project: Path) -> WriteReport:
-    out = out.absolute()
-    check_output_dir(out, project)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(out)
-    wanted = digest(artifacts) if isinstance(artifacts, (list, tuple)) else None
-    if wanted and _unchanged(artifacts, out, wanted):
-        # A rebuild that changed nothing leaves the site untouched: no rewrite, no swap.
-        return WriteReport(out, len(artifacts), sum(len(a.data) for a in artifacts), unchanged=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    files = size = 0
-    try:
+    """Every artifact, written and swapped in (a convenience over SiteWriter)."""
+    with SiteWriter(out, project) as writer:
         for artifact in artifacts:
-            target = tmp.joinpath(*safe_dest(artifact.dest).parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "xb") as handle:     # "x": two artifacts never share one path
-                handle.write(artifact.data)
-            files += 1
-            size += len(artifact.data)
-        (tmp / MARKER).write_text("This folder is made by speechgen build and replaced whole on "
-                                  "every build.\n" + (f"digest: {wanted}\n" if wanted else ""),
-                                  encoding="utf-8")
-        os.chmod(tmp, 0o755)
-        _swap_in(tmp, out)
-    except FileExistsError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(f"two outputs claim one path: {exc.filename}") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return WriteReport(out, files, size)
+            writer.write(artifact.dest, artifact.data)
+        return writer.commit()
 
 
 def _swap_in(new: Path, out: Path) -> None:

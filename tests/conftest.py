@@ -16,6 +16,17 @@ def copy_project(dest: Path, overlay: Path | None = None) -> Path:
     return dest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_and_key(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The build's cache and its key live in the user's folders: give the tests their own."""
+    import os
+
+    base = tmp_path_factory.mktemp("user")
+    os.environ["XDG_CACHE_HOME"] = str(base / "cache")
+    os.environ["XDG_STATE_HOME"] = str(base / "state")
+    os.environ.pop("SPEECHGEN_CACHE_DIR", None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "pdf: builds in this test make the archival PDFs")
 

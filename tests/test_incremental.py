@@ -9,25 +9,34 @@ import pytest
 
 from conftest import tree_bytes
 from speechgen.build import build
-from speechgen.cache import CACHE_DIR
+from speechgen.cache import Cache, default_folder
 from speechgen.config import load_config
 from speechgen.writer import MARKER
 
+RENDERED: dict[Path, int] = {}
+
+
+def published(folder: Path) -> dict[str, bytes]:
+    """Every file a reader can get; the writer's own record (with file times) aside."""
+    return {k: v for k, v in tree_bytes(folder).items() if k != MARKER}
+
 
 def rebuild(project: Path) -> dict[str, bytes]:
-    build(load_config(project), pdf=False, card_pdfs=False)
-    return tree_bytes(project / "site")
+    RENDERED[project] = build(load_config(project), pdf=False, card_pdfs=False).rendered
+    return published(project / "site")
 
 
 def clean_build(project: Path, out: Path) -> dict[str, bytes]:
-    shutil.rmtree(project / CACHE_DIR, ignore_errors=True)
-    build(load_config(project), out=out, pdf=False, card_pdfs=False)
-    return tree_bytes(out)
+    """The same sources copied to a fresh folder and built there with no cache at all."""
+    fresh = out.parent / (out.name + "-project")
+    shutil.copytree(project, fresh, ignore=shutil.ignore_patterns("site", ".site*"))
+    build(load_config(fresh), out=out, pdf=False, card_pdfs=False, cache=Cache.disabled())
+    return published(out)
 
 
-def rendered_pages(project: Path) -> set[Path]:
-    """Every page rendering leaves one entry in the page cache: new entries = pages rendered."""
-    return {p for p in (project / CACHE_DIR / "html").rglob("*") if p.is_file()}
+def rendered_pages(project: Path) -> int:
+    """How many outputs the last rebuild rendered (the rest it proved unchanged)."""
+    return RENDERED[project]
 
 
 def changed(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]:
@@ -42,20 +51,20 @@ def built(project: Path) -> tuple[Path, dict[str, bytes]]:
 
 def test_noop_rebuild_renders_nothing_and_changes_nothing(built) -> None:
     project, first = built
-    cached = rendered_pages(project)
+    assert rendered_pages(project) > 20
     assert rebuild(project) == first
-    assert rendered_pages(project) == cached
+    assert rendered_pages(project) == 0
 
 
 def test_body_edit_rerenders_only_that_speech(built, tmp_path: Path) -> None:
     project, first = built
-    cached = rendered_pages(project)
     source = project / "speeches/2024/lama.id.md"
     source.write_text(source.read_text() + "\nParagraf tambahan.\n")
     after = rebuild(project)
     pages = {k for k in changed(first, after) if k.endswith(".html")}
     assert pages == {"2024/lama/index.html"}     # one language: no side-by-side page, no copies
-    assert len(rendered_pages(project) - cached) == len(pages)
+    # its page, and what read its body: the sitemap (lastmod) and pages listing it by content
+    assert rendered_pages(project) <= 8
     assert after == clean_build(project, tmp_path / "clean")
 
 
@@ -94,14 +103,13 @@ def test_template_edit_rerenders_its_pages(built, tmp_path: Path) -> None:
 
 def test_static_file_edit_changes_only_that_file(built, tmp_path: Path) -> None:
     project, first = built
-    cached = rendered_pages(project)
     from PIL import Image
 
     Image.new("RGB", (40, 40), (20, 20, 160)).save(project / "static/lambang.png")
     after = rebuild(project)
     assert {k for k in changed(first, after) if not k.startswith("_assets/")} <= {"static/lambang.png"}
     assert "static/lambang.png" in changed(first, after)
-    assert rendered_pages(project) == cached
+    assert rendered_pages(project) == 0
 
 
 def test_config_edit_rerenders_everything_that_shows_it(built, tmp_path: Path) -> None:
@@ -116,7 +124,9 @@ def test_config_edit_rerenders_everything_that_shows_it(built, tmp_path: Path) -
 
 def test_corrupt_cache_entries_are_misses(built, tmp_path: Path) -> None:
     project, first = built
-    for entry in (project / CACHE_DIR).rglob("*"):
+    for entry in default_folder(project).rglob("*"):
         if entry.is_file():
             entry.write_bytes(entry.read_bytes()[:-3] + b"xyz")
+    shutil.rmtree(project / "site")                 # nothing to link from: every byte from the cache
     assert rebuild(project) == first
+    assert rendered_pages(project) > 20             # every entry was refused, so all was rendered

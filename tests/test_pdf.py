@@ -232,19 +232,19 @@ def test_an_unchanged_speech_is_never_rendered_again(built) -> None:
 # --- the cache alone -------------------------------------------------------------------------
 
 def test_cache_round_trip_and_corrupt_entries_are_misses(tmp_path: Path) -> None:
-    cache = Cache(tmp_path, "pdf")
+    cache = Cache(tmp_path / "cache")
     entry = key("pdf", "html", b"bytes")
     assert entry != key("pdf", "htm", b"lbytes") and len(entry) == 64
-    assert cache.get(entry) is None
-    cache.put(entry, b"%PDF-data")
-    assert cache.get(entry) == b"%PDF-data"
-    stored = next((tmp_path / ".speechgen-cache" / "pdf").rglob(entry))
+    assert cache.get("blob", entry) is None
+    cache.put("blob", entry, b"%PDF-data")
+    assert cache.get("blob", entry) == b"%PDF-data"
+    stored = next((tmp_path / "cache" / "blob").rglob(entry))
     stored.write_bytes(stored.read_bytes()[:-2] + b"XX")     # torn or tampered
-    assert cache.get(entry) is None
+    assert cache.get("blob", entry) is None
     stored.write_bytes(b"")
-    assert cache.get(entry) is None
+    assert cache.get("blob", entry) is None
     with pytest.raises(ValueError):
-        cache.get("../../etc/passwd")
+        cache.get("blob", "../../etc/passwd")
 
 
 # --- hostile sources -------------------------------------------------------------------------
@@ -309,7 +309,8 @@ def test_a_symlink_out_of_the_project_is_refused(single: Path, tmp_path: Path) -
     override_book(single, body='<img src="templates/link.png" alt="x">')
     os.symlink(tmp_path / "outside.png", single / "templates/link.png")
     message = build_fails(single)
-    assert "templates/link.png: outside the project's static/ and templates/ folders" in message
+    # refused where templates are read, before any book is laid out
+    assert "templates/link.png: links to a file outside the templates folder" in message
 
 
 def test_a_stylesheet_cannot_reach_the_network_and_a_slow_render_is_stopped(single: Path) -> None:
@@ -324,7 +325,7 @@ def test_a_stylesheet_cannot_reach_the_network_and_a_slow_render_is_stopped(sing
 def test_an_emblem_outside_static_is_a_config_error(single: Path) -> None:
     with_pdf_settings(single, 'emblem = "speechgen.toml"\n')
     message = build_fails(single)
-    assert "speechgen.toml:9: [pdf] emblem 'speechgen.toml' must be a file under static/" in message
+    assert "speechgen.toml:9: [pdf] emblem 'speechgen.toml' must be a PNG or JPEG file in static/" in message
 
 
 def test_long_tables_repeat_their_header_and_no_heading_ends_a_page(single: Path) -> None:

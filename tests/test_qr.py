@@ -121,11 +121,18 @@ def _module_px(image: Image.Image) -> int:
     return (x - start) // 7
 
 
-def test_codes_are_cached_by_url() -> None:
-    maker = QrMaker(56)
-    first = maker.make(BASE + "2025/x/salinan/dpr/")
-    assert maker.make(BASE + "2025/x/salinan/dpr/") is first
-    assert maker.make(BASE + "2025/x/salinan/mpr/") is not first
+def test_codes_are_kept_by_url_between_builds(project: Path, monkeypatch) -> None:
+    from speechgen.render import qr
+
+    build(load_config(project), card_pdfs=False)
+    first = {p: p.read_bytes() for p in (project / "site").rglob("qr.*")}
+    monkeypatch.setattr(qr, "_matrix", lambda *a: pytest.fail("a kept code was encoded again"))
+    build(load_config(project), card_pdfs=False)
+    assert {p: p.read_bytes() for p in (project / "site").rglob("qr.*")} == first
+    toml = project / "speechgen.toml"          # another URL is another code: encoded anew
+    toml.write_text(toml.read_text().replace("https://pidato.example.go.id/arsip/", "https://x.example/"))
+    with pytest.raises(BaseException, match="encoded again"):
+        build(load_config(project), card_pdfs=False)
 
 
 def _logo(path: Path) -> Path:
@@ -212,19 +219,17 @@ def test_a_layout_whose_modules_print_under_the_minimum_is_refused(project: Path
     build(load_config(project), card_pdfs=False, write=False)
 
 
-def test_codes_drawn_by_worker_processes_and_from_the_store_are_the_same(monkeypatch, tmp_path: Path) -> None:
-    from speechgen.cache import Cache
+def test_codes_drawn_by_worker_processes_and_kept_ones_are_the_same(monkeypatch) -> None:
     from speechgen.render import qr
 
     urls = [f"{BASE}2025/x/salinan/lembaga-{i}/" for i in range(24)]
     here = QrMaker(56).make_all(urls, jobs=1)
     monkeypatch.setattr(qr, "POOL_MIN_CODES", 10)
-    store = Cache(tmp_path, "qr")
-    pooled = QrMaker(56, store=store).make_all(urls, jobs=2)
+    pooled = QrMaker(56).make_all(urls, jobs=2)
     assert list(pooled) == urls
     assert [(c.png, c.svg, c.module_png, c.module_mm) for c in pooled.values()] == \
         [(c.png, c.svg, c.module_png, c.module_mm) for c in here.values()]
-    stored = QrMaker(56, store=store)
-    monkeypatch.setattr(qr, "_matrix", lambda *a: pytest.fail("a stored code was encoded again"))
-    assert [stored.make(u).png for u in urls] == [c.png for c in here.values()]
-    assert decode(stored.make(urls[5]).png) == [urls[5]]
+    kept = [qr.unpack(u, qr.pack(c)) for u, c in pooled.items()]
+    assert [(c.png, c.svg, c.module_png, c.module_mm, c.plate) for c in kept] == \
+        [(c.png, c.svg, c.module_png, c.module_mm, c.plate) for c in here.values()]
+    assert decode(kept[5].png) == [urls[5]]

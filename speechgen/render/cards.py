@@ -2,7 +2,8 @@
 
 The card is what the mailroom prints and sends instead of a printed book: it names the
 institution, carries a serial, the QR code of the institution's own copy page, the same URL in
-plain text, and the PDF's short fingerprint to compare with the page.
+plain text, and the PDF's short fingerprint to compare with the page. Pure: values in, bytes out;
+the card template (`print/cards.html`) can be overridden like every other.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup, escape
 
-from speechgen.cache import Cache, key as cache_key
-from speechgen.config import key_line
-from speechgen.errors import ConfigError, Problems, RenderError
+from speechgen.errors import Problem, RenderError, SourceError
 from speechgen.graph import Copy, Site
-from speechgen.model import Artifact, PdfInfo, Speech
-from speechgen.render.qr import Logo, QrCode, QrMaker, QrProblem, load_logo
-from speechgen.templates import THEME_DIR, format_date
+from speechgen.model import Speech
+from speechgen.render.qr import Logo, QrCode
+from speechgen.templates import THEME_DIR, format_date, template_error
 
 MAILROOM_FIELDS = ("no", "id", "name", "group", "address", "url", "fingerprint")
 SHEET_MM = (210.0, 297.0)                      # A4 portrait
@@ -61,121 +60,6 @@ LAYOUTS = {
 }
 
 
-def render_cards(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo], *, card_pdfs: bool = True,
-                 log=lambda message: None) -> list[Artifact]:
-    """QR codes (PNG + SVG) of every copy; per speech the card sheet PDF and the mailroom CSV.
-    The caller has checked the base_url first (`check_base_url`), before any other work."""
-    config = site.config
-    if not config.qr.enabled or not site.copies:
-        return []
-    layout = LAYOUTS[config.qr.card_size]
-    logo = _logo(site)
-    maker = QrMaker(layout.qr_mm, config.qr.error_correction, logo, store=Cache(config.root, "qr"))
-    _check_url_capacity(site, "H" if logo else config.qr.error_correction)
-    made = maker.make_all([site.url(site.copy_dest(c)) for c in site.copies])
-    # Keyed by the copy's output path (a Copy holds dicts, so it cannot be a key itself).
-    codes = {site.copy_dest(c): made[site.url(site.copy_dest(c))] for c in site.copies}
-    _check_module_size(site, layout, codes)
-
-    artifacts: list[Artifact] = []
-    for copy in site.copies:
-        code = codes[site.copy_dest(copy)]
-        artifacts.append(Artifact(site.qr_dest(copy, "png"), code.png))
-        artifacts.append(Artifact(site.qr_dest(copy, "svg"), code.svg))
-    for speech in site.speeches:
-        copies = site.copies_of(speech)
-        if not copies:
-            continue
-        pdf = pdfs.get((speech.id, speech.primary.lang))
-        fingerprint = pdf.fingerprint if pdf is not None else ""
-        artifacts.append(Artifact(site.cards_dest(speech, "csv"), mailroom_csv(site, copies, fingerprint)))
-        if card_pdfs:
-            html = card_sheet_html(site, speech, copies, codes, layout, fingerprint, logo, _emblem(site, logo))
-            dest = site.cards_dest(speech, "pdf")
-            artifacts.append(Artifact(dest, _to_pdf(site, dest, html, len(copies))))
-    log(f"made {len(codes)} QR codes for {len({c.speech.id for c in site.copies})} speeches")
-    return artifacts
-
-
-def check_base_url(site: Site, preview: bool = False) -> None:
-    """Printed codes cannot be corrected later: they must point at https, never plain http."""
-    base_url = site.config.site.base_url
-    if preview or urlsplit(base_url).scheme == "https":
-        return
-    problems = Problems(site.config.root)
-    problems.add(site.config.path, key_line(site.config.path, "site", "base_url"),
-                 f"[site] base_url {base_url!r} must start with https:// to print QR codes "
-                 "(kode QR hanya untuk alamat https://); or set [qr] enabled = false")
-    problems.raise_if_any(ConfigError)
-
-
-def _logo(site: Site) -> Logo | None:
-    """`[qr] logo`, laid over the codes and printed as the cards' emblem."""
-    return _image(site, "qr", "logo", site.config.qr.logo)
-
-
-def _emblem(site: Site, logo: Logo | None) -> str:
-    """The cards' emblem: the QR logo, or else the PDFs' cover emblem (`[pdf] emblem`)."""
-    if logo is None:
-        logo = _image(site, "pdf", "emblem", getattr(site.config.pdf, "emblem", ""))
-    return logo.data_uri() if logo is not None else ""
-
-
-def _image(site: Site, section: str, key: str, name: str) -> Logo | None:
-    """A PNG or JPEG under static/, validated and re-encoded; a bad one is a config error."""
-    config = site.config
-    if not name:
-        return None
-    problems = Problems(config.root)
-    line = key_line(config.path, section, key)
-    path = (config.root / name.lstrip("/")).resolve()
-    static = config.static_dir.resolve()
-    if not path.is_relative_to(static) or not path.is_file():
-        problems.add(config.path, line, f"[{section}] {key} {name!r} must be a PNG or JPEG file "
-                     "in static/ (harus berkas PNG atau JPEG di static/)")
-    elif path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        problems.add(config.path, line, f"[{section}] {key} {name!r} must be a .png, .jpg or .jpeg file")
-    else:
-        try:
-            return load_logo(path)
-        except QrProblem as exc:
-            problems.add(config.path, line, f"[{section}] {exc}")
-    problems.raise_if_any(ConfigError)
-    return None
-
-
-# Bytes a QR code holds at its largest (version 40), by error correction level (ISO/IEC 18004).
-CAPACITY = {"L": 2953, "M": 2331, "Q": 1663, "H": 1273}
-
-
-def _check_url_capacity(site: Site, level: str) -> None:
-    """A URL no QR code can hold is the config's problem, said before any code is drawn."""
-    longest = max((site.url(site.copy_dest(c)) for c in site.copies), key=lambda u: len(u.encode()))
-    if len(longest.encode()) <= CAPACITY[level]:
-        return
-    problems = Problems(site.config.root)
-    problems.add(site.config.path, key_line(site.config.path, "site", "base_url"),
-                 f"[site] base_url makes copy URLs of {len(longest.encode())} bytes, and a QR code at "
-                 f"error correction {level} holds at most {CAPACITY[level]}; use a shorter base_url "
-                 "(URL terlalu panjang untuk kode QR)")
-    problems.raise_if_any(ConfigError)
-
-
-def _check_module_size(site: Site, layout: CardLayout, codes: Mapping[str, QrCode]) -> None:
-    """A module printed smaller than module_min_mm does not scan reliably from paper."""
-    config = site.config
-    code = min(codes.values(), key=lambda c: c.module_mm)
-    if code.module_mm >= config.qr.module_min_mm:
-        return
-    problems = Problems(config.root)
-    problems.add(config.path, key_line(config.path, "qr", "card_size") or key_line(config.path, "qr", None),
-                 f"[qr] card_size {layout.name} prints the QR code of {code.url} with modules of "
-                 f"{code.module_mm:.2f} mm, under module_min_mm = {config.qr.module_min_mm} "
-                 f"({code.modules} modules in {code.size_mm:.1f} mm); use a larger card_size or a "
-                 "shorter base_url (modul QR terlalu kecil untuk dicetak)")
-    problems.raise_if_any(ConfigError)
-
-
 def serial(copy: Copy) -> str:
     """'007/150': zero-padded to the width of the total, at least three digits."""
     width = max(3, len(str(copy.total)))
@@ -207,23 +91,30 @@ def url_markup(url: str) -> Markup:
     return Markup(f'{escape(head)}<b class="domain">{escape(parts.netloc)}</b>{escape(rest)}')
 
 
-def card_sheet_html(site: Site, speech: Speech, copies: tuple[Copy, ...], codes: Mapping[str, QrCode],
-                    layout: CardLayout, fingerprint: str, logo: Logo | None, emblem: str = "") -> str:
-    """The card sheet: `layout.per_sheet` cards to an A4 page, in card order (rows, left to right)."""
-    env = _environment()
+CARDS_TEMPLATE = "print/cards.html"
+
+
+def card_sheet_html(env: jinja2.Environment, site: Site, speech: Speech, copies: tuple[Copy, ...],
+                    codes: Mapping[str, QrCode], layout: CardLayout, fingerprint: str,
+                    logo: Logo | None, emblem: str = "") -> str:
+    """The card sheet: `layout.per_sheet` cards to an A4 page, in card order (rows, left to right).
+    `codes` are by copy URL. Raises SourceError naming the template's file and line."""
     version = speech.primary
     cards = []
     for copy in copies:
-        code = codes[site.copy_dest(copy)]
+        code = codes[site.url(site.copy_dest(copy))]
         cards.append(dict(recipient=copy.recipient, serial=serial(copy), qr=code.module_data_uri(),
                           qr_mm=f"{code.size_mm:.3f}", url=url_markup(code.url), plate=_plate_box(code)))
     sheets = [cards[i:i + layout.per_sheet] for i in range(0, len(cards), layout.per_sheet)]
-    return env.get_template("cards.html").render(
-        site=site, config=site.config, speech=speech, version=version, layout=layout, sheets=sheets,
-        origin=layout.origin, marks=_marks_svg(layout), date=format_date(version.date, version.lang),
-        fingerprint=fingerprint, logo=logo.data_uri() if logo is not None else "", emblem=emblem,
-        fonts=_font_faces(),
-    )
+    try:
+        return env.get_template(CARDS_TEMPLATE).render(
+            site=site, config=site.config, speech=speech, version=version, layout=layout, sheets=sheets,
+            origin=layout.origin, marks=_marks_svg(layout), date=format_date(version.date, version.lang),
+            fingerprint=fingerprint, logo=logo.data_uri() if logo is not None else "", emblem=emblem,
+            fonts=_font_faces(),
+        )
+    except (jinja2.TemplateError, TypeError, KeyError, AttributeError, ValueError) as exc:
+        raise SourceError([Problem(*template_error(exc, site.cards_dest(speech)))]) from None
 
 
 def _plate_box(code: QrCode) -> dict | None:
@@ -268,13 +159,6 @@ def _marks_svg(layout: CardLayout) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("ascii")).decode("ascii")
 
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(THEME_DIR / "print")),
-                             autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
-    return env
-
-
 def _font_faces() -> Markup:
     """The bundled fonts, so every machine draws the cards with the same glyphs."""
     faces = []
@@ -292,24 +176,17 @@ def _font_faces() -> Markup:
 SECONDS_PER_CARD = 0.1
 
 
-def _to_pdf(site: Site, dest: str, html: str, cards: int) -> bytes:
-    """The sheet from the cache when nothing that makes it changed; WeasyPrint otherwise."""
-    from importlib.metadata import version
-
+def sheet_pdf(site: Site, speech: Speech, html: str, cards: int) -> bytes:
+    """The card sheet's PDF, laid out by WeasyPrint behind the books' fetcher and a time limit."""
     from speechgen.render import pdf
 
-    cache = Cache(site.config.root, "cards")
-    fonts = b"".join(p.read_bytes() for p in (THEME_DIR / "fonts" / n for n in FONTS) if p.is_file())
-    entry = cache_key("cards", version("weasyprint"), html, fonts)
-    cached = cache.get(entry)
-    if cached is not None and cached.startswith(b"%PDF-"):
-        return cached
+    config = site.config
+    dest = site.cards_dest(speech)
+    timeout = config.pdf.timeout + SECONDS_PER_CARD * cards
+    allowed = tuple(str(p.resolve()) for p in (THEME_DIR, config.static_dir, config.templates_dir))
     try:
-        timeout = site.config.pdf.timeout + SECONDS_PER_CARD * cards
-        data = pdf.render_card_sheet(html, site.config, timeout)
+        return pdf.render_card_sheet(html, allowed, config.root.resolve().as_uri() + "/", timeout)
     except (pdf.ResourceRefused, pdf.RenderTimeout) as exc:
         reason = str(exc) or (f"took longer than {timeout:g} s ([pdf] timeout = "
-                              f"{site.config.pdf.timeout:g} s and {SECONDS_PER_CARD:g} s a card)")
+                              f"{config.pdf.timeout:g} s and {SECONDS_PER_CARD:g} s a card)")
         raise RenderError(f"{dest}: cannot make the card sheet: {reason}") from None
-    cache.put(entry, data)
-    return data

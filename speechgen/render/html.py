@@ -1,23 +1,24 @@
-"""HTML pages, feeds, sitemap and robots.txt from the site graph, through Jinja templates."""
+"""HTML pages, feeds, sitemap and robots.txt from the site graph, through Jinja templates.
+
+Pure: values in, bytes out. The build decides what to render and keeps what was rendered."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
 
 from speechgen import __version__, markdown
-from speechgen.cache import Cache, key as cache_key
-from speechgen.errors import Problems, SourceError
+from speechgen.errors import Problem, SourceError
 from speechgen.graph import Page, Site, relative, root_prefix
-from speechgen.model import Artifact, PdfInfo
-from speechgen.templates import THEME_DIR, label, template_error
+from speechgen.model import PdfInfo
+from speechgen.templates import label, template_error
 
-PAGE_TEMPLATES = ["base.html", "home.html", "archive.html", "speech.html", "404.html",
+PAGE_TEMPLATES = ["base.html", "home.html", "archive.html", "speech.html", "404.html", "copy.html",
                   "feed.xml", "sitemap.xml", "robots.txt",
                   "search.html", "accessibility.html", "side-by-side.html"]
 PdfMap = Mapping[tuple[str, str], PdfInfo]     # (speech id, lang) -> PdfInfo
@@ -25,107 +26,37 @@ PdfMap = Mapping[tuple[str, str], PdfInfo]     # (speech id, lang) -> PdfInfo
 _ROOT_LINK = re.compile(r'(\s(?:href|src))="/(?!/)')
 
 
-def render_site(site: Site, env: jinja2.Environment, pdfs: PdfMap | None = None,
-                use_cache: bool = True) -> Iterator[Artifact]:
-    pdfs = pdfs or {}
-    problems = Problems(site.config.root)
-    pages = PageKeys(site, pdfs) if use_cache else None
-    store = Cache(site.config.root, "html")
-    for page in site.pages:
-        entry = pages.key(page) if pages else None
-        data = store.get(entry) if entry else None
-        if data is None:
-            try:
-                data = render_page(site, env, page, pdfs).encode("utf-8")
-            except (jinja2.TemplateError, TypeError, KeyError, AttributeError) as exc:
-                problems.add(*template_error(exc, page.dest))
-                continue
-            if entry:
-                store.put(entry, data)
-        yield Artifact(page.dest, data)
-    for lang in site.config.site.languages:
-        page = Page(f"feeds/{lang}.xml", "feed.xml", "feed", lang, site.config.site.title, indexed=False)
-        entries = [(s, s.versions[lang]) for s in site.speeches if lang in s.versions][:50]
+def page_context(site: Site, page: Page, pdfs: PdfMap) -> dict:
+    """What a page's template gets beyond site, config and page: computed here, in Python."""
+    if page.kind == "feed":
+        entries = [(s, s.versions[page.lang]) for s in site.speeches if page.lang in s.versions][:50]
         updated = max((v.date for _, v in entries), default=None)
-        try:
-            text = _render(site, env, page, entries=entries,
-                           updated=f"{updated.isoformat()}T00:00:00Z" if updated else "1970-01-01T00:00:00Z")
-            yield Artifact(page.dest, text.encode("utf-8"))
-        except jinja2.TemplateError as exc:
-            problems.add(*template_error(exc, page.dest))
-    indexed = [p for p in site.pages if p.indexed]
-    for name in ("sitemap.xml", "robots.txt"):
-        page = Page(name, name, name, site.config.site.default_language, name, indexed=False)
-        try:
-            yield Artifact(name, _render(site, env, page, pages=indexed).encode("utf-8"))
-        except jinja2.TemplateError as exc:
-            problems.add(*template_error(exc, name))
-    problems.raise_if_any(SourceError)
-    yield from static_artifacts(site)
+        return dict(entries=entries,
+                    updated=f"{updated.isoformat()}T00:00:00Z" if updated else "1970-01-01T00:00:00Z")
+    if page.kind in ("sitemap.xml", "robots.txt"):
+        return dict(pages=[p for p in site.pages if p.indexed])
+    if page.speech is None or page.version is None:
+        return {}
+    speech, version = page.speech, page.version
+    canonical = site.url(site.speech_dest(speech, version.lang))
+    extra = dict(
+        speech=speech, version=version, canonical=canonical, noindex=not page.indexed,
+        pdf=pdfs.get((speech.id, version.lang)),
+        body=Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{root_prefix(page.dest)}', version.body_html)),
+        jsonld=Markup(jsonld(site, page, canonical)),
+    )
+    if page.kind == "side-by-side":
+        extra.update(side_by_side(site, page))
+    return extra
 
 
-class PageKeys:
-    """What each page is made from, as a cache key, so a rebuild renders only what changed.
-
-    A page's key covers the templates, the config, every speech's listing data (titles, dates,
-    speakers, occasions: what home, archives and navigation show), and the whole source of the
-    page's own speech with its PDFs and recipient. A template that shows another speech's body
-    would need that speech in the key too; the bundled ones do not.
-    """
-
-    def __init__(self, site: Site, pdfs: PdfMap) -> None:
-        self.pdfs = pdfs
-        parts: list[str] = [repr(site.config)]
-        for folder in (site.config.templates_dir, THEME_DIR / "templates"):
-            if folder.is_dir():
-                for path in sorted(folder.rglob("*")):
-                    if path.is_file():
-                        parts.append(f"{path.relative_to(folder)}\0{path.read_bytes().hex()}")
-        for speech in site.speeches:
-            parts.append(repr((speech.id, speech.status, speech.recipients)))
-            for v in speech.versions.values():
-                parts.append(repr((v.lang, v.title, v.subtitle, v.speaker, v.date, v.occasion,
-                                   v.place, v.summary)))
-        parts.extend(repr(r) for r in site.recipients)
-        parts.extend(p.dest for p in site.pages)
-        self.base = cache_key("html-site", *parts)
-
-    def key(self, page: Page) -> str:
-        parts = [self.base, repr((page.dest, page.template, page.kind, page.lang, page.title,
-                                  page.indexed))]
-        if page.speech is not None:
-            for lang, v in page.speech.versions.items():
-                parts.append(v.source_text)
-                parts.append(repr(self.pdfs.get((page.speech.id, lang))))
-        if page.copy is not None:
-            parts.append(repr((page.copy.recipient, page.copy.number, page.copy.total)))
-        return cache_key("html", *parts)
-
-
-def static_artifacts(site: Site) -> Iterator[Artifact]:
-    """The theme's assets under _assets/, and the project's static/ folder as it is."""
-    assets = THEME_DIR / "assets"
-    for path in sorted(assets.rglob("*")):
-        if path.is_file():
-            yield Artifact("_assets/" + path.relative_to(assets).as_posix(), path.read_bytes())
-    for path in site.static_files:
-        yield Artifact(path.relative_to(site.config.root).as_posix(), path.read_bytes())
-
-
-def render_page(site: Site, env: jinja2.Environment, page: Page, pdfs: PdfMap) -> str:
-    extra: dict = {}
-    if page.speech is not None and page.version is not None:
-        speech, version = page.speech, page.version
-        canonical = site.url(site.speech_dest(speech, version.lang))
-        extra = dict(
-            speech=speech, version=version, canonical=canonical, noindex=not page.indexed,
-            pdf=pdfs.get((speech.id, version.lang)),
-            body=Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{root_prefix(page.dest)}', version.body_html)),
-            jsonld=Markup(jsonld(site, page, canonical)),
-        )
-        if page.kind == "side-by-side":
-            extra.update(side_by_side(site, page))
-    return _render(site, env, page, **extra)
+def render_page(env: jinja2.Environment, site: Site, page: Page, extra: dict) -> bytes:
+    """One page's bytes from its template; `extra` is `page_context(...)`. Raises SourceError
+    naming the template's file and line."""
+    try:
+        return _render(site, env, page, **extra).encode("utf-8")
+    except (jinja2.TemplateError, TypeError, KeyError, AttributeError, ValueError) as exc:
+        raise SourceError([Problem(*template_error(exc, page.dest))]) from None
 
 
 def side_by_side(site: Site, page: Page) -> dict:

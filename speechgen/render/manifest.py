@@ -7,14 +7,11 @@ from collections.abc import Mapping
 
 from speechgen import __version__
 from speechgen.graph import Site
-from speechgen.model import Artifact, PdfInfo
-
-MANIFEST = "manifest.json"
+from speechgen.model import PdfInfo
 
 
-def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo] | None = None,
-                    with_copies: bool = False, with_cards: bool = True) -> Artifact:
-    pdfs = pdfs or {}
+def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo]) -> bytes:
+    with_copies, with_cards = site.config.qr.enabled, site.options.cards
     speeches = []
     for speech in site.speeches:
         languages = {}
@@ -40,4 +37,4 @@ def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo] | None =
         speeches.append(item)
     data = {"base_url": site.config.site.base_url, "generator": f"speechgen {__version__}",
             "speeches": speeches}
-    return Artifact(MANIFEST, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

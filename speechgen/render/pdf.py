@@ -1,17 +1,19 @@
 """Archival PDFs: every speech in every language becomes a PDF/A book. The only module that imports
 WeasyPrint, and only inside a worker process that really renders.
 
-The parent renders the print template with Jinja (cheap) and looks each book up in the
-content-addressed cache; only the misses go to a pool of worker processes. A worker lays the book
+The parent renders the print template with Jinja (cheap); the build sends the books it has no
+record of to a pool of worker processes (`render_books`). A worker lays the book
 out with WeasyPrint under three guards: a URL fetcher that reads only regular files under the
 project's static/ and templates/ folders and the bundled theme (never the network), a time limit
-per book, and errors that stop the build instead of leaving an image out.
+per book, and errors that stop the build instead of leaving an image out. It returns the bytes,
+the page count and every file it read with its SHA-256, which is what the book depends on.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import html as html_lib
 import logging
@@ -31,17 +33,15 @@ import jinja2
 from markupsafe import Markup
 
 from speechgen import __version__
-from speechgen.cache import Cache, key as cache_key
-from speechgen.errors import Problems, SourceError
+from speechgen.errors import Problem, SourceError
 from speechgen.graph import Site
-from speechgen.model import Artifact, PdfInfo, Speech, Version
+from speechgen.model import PdfInfo, Speech, Version
 from speechgen.templates import THEME_DIR, label, template_error
 
 BOOK_TEMPLATE = "print/book.html"
 PRINT_TEMPLATES = [BOOK_TEMPLATE]
 STYLESHEET = THEME_DIR / "print.css"
 FONTS_DIR = THEME_DIR / "fonts"
-PROJECT_STYLESHEET = "print.css"        # PROJECT/templates/print.css, applied after the theme's
 # A book sees the project and the theme at fixed addresses, mapped to the real folders by the
 # fetcher: WeasyPrint names images after their URL, so real paths would change the bytes.
 PROJECT_URL = "file:///speechgen/project/"
@@ -96,101 +96,61 @@ class RenderTimeout(BaseException):
     """The book took longer than [pdf] timeout."""
 
 
-# --- the parent: HTML for each book, cache lookups, the pool ----------------------------------
+# --- the parent: HTML for each book, and the pool ----------------------------------------------
 
-def render_pdfs(site: Site, env: jinja2.Environment, *, jobs: int | None = None,
-                log: Log = lambda message: None, progress: Progress | None = None,
-                use_cache: bool = True) -> tuple[list[Artifact], dict[tuple[str, str], PdfInfo]]:
-    """Every speech in every language as a PDF: the artifacts and what the pages say about them."""
-    config = site.config
-    problems = Problems(config.root)
-    emblem = _emblem(config, problems)
-    problems.raise_if_any(SourceError)
-    theme = _theme_inputs(config)
-    cache = Cache(config.root, "pdf") if use_cache else None
-
-    todo: list[tuple[Speech, Version, str, Job]] = []
-    for speech in site.speeches:
-        for lang, version in speech.versions.items():
-            try:
-                job = make_job(site, env, speech, version, emblem, theme)
-            except (jinja2.TemplateError, TypeError, KeyError, AttributeError) as exc:
-                problems.add(*template_error(exc, site.pdf_dest(speech, lang)))
-                continue
-            shown = [config.root / image.lstrip("/") for image in version.images]
-            if emblem:
-                shown.append(config.root / emblem)
-            todo.append((speech, version, _job_key(job, theme, config.root, shown), job))
-    problems.raise_if_any(SourceError)
-
-    done: dict[str, tuple[bytes, int]] = {}
-    misses = []
-    for speech, version, entry, job in todo:
-        cached = cache.get(entry) if cache else None
-        unpacked = _unpack(cached) if cached is not None else None
-        if unpacked is not None:
-            done[entry] = unpacked
-        elif entry not in (e for e, _ in misses):
-            misses.append((entry, job))
-    log(f"PDF: {len(todo)} books, {len(todo) - len(misses)} from the cache, {len(misses)} to render")
-    if progress:
-        progress(0, len(misses))
-
-    sources = {entry: version.source for _, version, entry, _ in todo}
-    for entry, outcome in _run(misses, jobs, progress):
-        if isinstance(outcome, str):
-            problems.add(sources[entry], None, f"cannot make the PDF: {outcome}")
-            continue
-        done[entry] = outcome
-        if cache:
-            cache.put(entry, _pack(*outcome))
-    problems.raise_if_any(SourceError)
-
-    artifacts, infos = [], {}
-    for speech, version, entry, _ in todo:
-        data, pages = done[entry]
-        dest = site.pdf_dest(speech, version.lang)
-        artifacts.append(Artifact(dest, data))
-        infos[(speech.id, version.lang)] = PdfInfo(dest, hashlib.sha256(data).hexdigest(), pages, len(data))
-    return artifacts, infos
-
-
-def sha256sums(artifacts: Iterable[Artifact]) -> Artifact:
-    """`SHA256SUMS` at the site root, in the format `sha256sum -c` reads."""
-    lines = [f"{hashlib.sha256(a.data).hexdigest()}  {a.dest}\n" for a in sorted(artifacts, key=lambda a: a.dest)]
-    return Artifact("SHA256SUMS", "".join(lines).encode("utf-8"))
-
-
-def make_job(site: Site, env: jinja2.Environment, speech: Speech, version: Version,
-             emblem: str, theme: "_Theme") -> Job:
+def book_context(site: Site, speech: Speech, version: Version, emblem: str) -> dict:
+    """What the book template gets: plain values, computed here from the speech and config."""
     config = site.config
     lang = version.lang
-    canonical = site.url(site.speech_dest(speech, lang))
     created = version.date.isoformat()
-    source_name = f"{speech.slug}.{lang}.md"
     keywords = [k for k in (version.speaker, version.occasion, version.place, speech.year,
                             config.site.publisher) if k]
-    context = dict(
+    return dict(
         site=site, config=config, speech=speech, version=version, lang=lang,
-        t=lambda k: print_label(lang, k), canonical=canonical, emblem=emblem,
-        body=Markup(print_body(version.body_html, config.site.base_url)),
+        t=functools.partial(print_label, lang), canonical=site.url(site.speech_dest(speech, lang)),
+        emblem=emblem, body=Markup(print_body(version.body_html, config.site.base_url)),
         toc=[h for h in version.headings if h.level <= 3],
         keywords=keywords, created=created, modified=created,
         page_size=CSS_PAGE_SIZES.get(config.pdf.page_size, "A4"),
-        generator_version=__version__, source_name=source_name,
+        generator_version=__version__, source_name=f"{speech.slug}.{lang}.md",
         source_sha256=hashlib.sha256(version.source_text.encode("utf-8")).hexdigest(),
         variant_label=VARIANT_LABELS.get(config.pdf.variant, config.pdf.variant),
     )
-    text = env.get_template(BOOK_TEMPLATE).render(context)
+
+
+def make_job(site: Site, env: jinja2.Environment, speech: Speech, version: Version, context: dict,
+             print_css: str) -> Job:
+    """The book's HTML from its template, and everything a worker needs to lay it out.
+    Raises SourceError naming the template's file and line."""
+    config = site.config
+    lang = version.lang
+    try:
+        text = env.get_template(BOOK_TEMPLATE).render(context)
+    except (jinja2.TemplateError, TypeError, KeyError, AttributeError, ValueError) as exc:
+        raise SourceError([Problem(*template_error(exc, site.pdf_dest(speech, lang)))]) from None
+    sheets = [(_theme_stylesheet(), THEME_URL)]
+    if print_css:
+        sheets.append((print_css, PROJECT_URL + "templates/"))
     return Job(
-        name=f"{speech.id} ({lang})", html=text, base_url=PROJECT_URL,
-        stylesheets=theme.stylesheets, allowed=theme.allowed, mounts=theme.mounts,
+        name=f"{speech.id} ({lang})", html=text, base_url=PROJECT_URL, stylesheets=tuple(sheets),
+        allowed=tuple(str(p.resolve()) for p in (THEME_DIR, config.static_dir, config.templates_dir)),
+        mounts=((PROJECT_URL, str(config.root.resolve())), (THEME_URL, str(THEME_DIR.resolve()))),
         variant=config.pdf.variant,
         # The same speech and language keep one document identifier across revisions.
         identifier=hashlib.sha256(f"{config.site.base_url}|{speech.id}|{lang}".encode()).hexdigest()[:32],
-        attachment_name=source_name, attachment=version.source_text.encode("utf-8"),
-        created=created, timeout=config.pdf.timeout,
+        attachment_name=context["source_name"], attachment=version.source_text.encode("utf-8"),
+        created=context["created"], timeout=config.pdf.timeout,
     )
+
+
+@functools.cache
+def _theme_stylesheet() -> str:
+    return STYLESHEET.read_text("utf-8")
+
+
+def sha256sums(pdfs: Iterable[PdfInfo]) -> bytes:
+    """`SHA256SUMS` at the site root, in the format `sha256sum -c` reads."""
+    return "".join(f"{p.sha256}  {p.dest}\n" for p in sorted(pdfs, key=lambda p: p.dest)).encode("utf-8")
 
 
 _FOOTNOTES = re.compile(r'(?:<hr class="footnotes-sep"\s*/?>\s*)?<section class="footnotes">(.*?)</section>\s*', re.S)
@@ -230,89 +190,11 @@ def print_body(body_html: str, base_url: str) -> str:
     return moved if used == set(notes) else body
 
 
-@dataclass(frozen=True)
-class _Theme:
-    stylesheets: tuple[tuple[str, str], ...]
-    allowed: tuple[str, ...]
-    mounts: tuple[tuple[str, str], ...]
-    digest: str                     # fonts and everything else a book reads beside its HTML
+Rendered = tuple[bytes, int, tuple[tuple[str, str], ...]]   # PDF bytes, pages, files read (path, sha256)
 
 
-def _theme_inputs(config) -> _Theme:
-    sheets = [(STYLESHEET.read_text("utf-8"), THEME_URL)]
-    override = config.templates_dir / PROJECT_STYLESHEET
-    if override.is_file():
-        sheets.append((override.read_text("utf-8"), PROJECT_URL + "templates/"))
-    allowed = tuple(str(p.resolve()) for p in (THEME_DIR, config.static_dir, config.templates_dir))
-    mounts = ((PROJECT_URL, str(config.root.resolve())), (THEME_URL, str(THEME_DIR.resolve())))
-    try:
-        from importlib.metadata import version
-        renderer = "weasyprint " + version("weasyprint")
-    except Exception:   # noqa: BLE001 - an unknown version only means no reuse across versions
-        renderer = "weasyprint unknown"
-    digest = hashlib.sha256(renderer.encode())
-    # the bundled fonts, and every file of the project's templates/ (overrides may show images)
-    files = sorted(FONTS_DIR.iterdir())
-    if config.templates_dir.is_dir():
-        inside = config.templates_dir.resolve()
-        files += sorted(p for p in config.templates_dir.rglob("*")
-                        if p.is_file() and p.resolve().is_relative_to(inside))
-    for path in files:
-        digest.update(path.as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    return _Theme(tuple(sheets), allowed, mounts, digest.hexdigest())
-
-
-_SRC = re.compile(r'\ssrc="([^":#?]+)"')
-
-
-def _job_key(job: Job, theme: _Theme, root: Path, shown: list[Path]) -> str:
-    """Everything that can change a book's bytes: its HTML (speech, templates, config), the
-    stylesheets, fonts, the files it shows, its source, the variant and the renderer."""
-    files = []
-    paths = set(shown) | {root / html_lib.unescape(src) for src in _SRC.findall(job.html)}
-    for path in sorted(paths):
-        real = path.resolve()
-        # only regular files in the project are read here; the fetcher refuses the rest anyway
-        if real.is_relative_to(root.resolve()) and real.is_file():
-            files.append(f"{path.relative_to(root)}\0{hashlib.sha256(real.read_bytes()).hexdigest()}")
-        else:
-            files.append(f"{path}\0not read")
-    sheets = "\0".join(text for text, _ in job.stylesheets)
-    return cache_key("pdf", job.html, sheets, theme.digest, "\n".join(files), job.variant,
-                     job.identifier, job.attachment_name, job.attachment, job.created)
-
-
-def _emblem(config, problems: Problems) -> str:
-    """The cover emblem ([pdf] emblem), a PNG or JPEG under static/, as a project-relative URL."""
-    from speechgen.config import key_line
-
-    name = config.pdf.emblem
-    if not name:
-        return ""
-    path = config.root / name
-    line = key_line(config.path, "pdf", "emblem")
-    if not path.resolve().is_relative_to(config.static_dir.resolve()) or not path.is_file():
-        problems.add(config.path, line, f"[pdf] emblem {name!r} must be a file under static/")
-    elif path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        problems.add(config.path, line, f"[pdf] emblem {name!r} must be a PNG or JPEG file")
-    else:
-        return path.resolve().relative_to(config.root.resolve()).as_posix()
-    return ""
-
-
-def _pack(data: bytes, pages: int) -> bytes:
-    return f"{pages}\n".encode() + data
-
-
-def _unpack(raw: bytes) -> tuple[bytes, int] | None:
-    head, _, data = raw.partition(b"\n")
-    if not head.isdigit() or not data.startswith(b"%PDF-"):
-        return None
-    return data, int(head)
-
-
-def _run(misses: list[tuple[str, Job]], jobs: int | None, progress: Progress | None
-         ) -> Iterable[tuple[str, tuple[bytes, int] | str]]:
+def render_books(misses: list[tuple[str, Job]], jobs: int | None, progress: Progress | None
+                 ) -> Iterable[tuple[str, Rendered | str]]:
     """Render in worker processes, results in any order. A worker that outlives its time limit
     (stuck somewhere the in-worker alarm cannot reach) stops the whole pool."""
     if not misses:
@@ -356,7 +238,7 @@ def _pool_context():
 
 # --- the worker: WeasyPrint behind the fetcher -------------------------------------------------
 
-def _work(item: tuple[str, Job]) -> tuple[str, tuple[bytes, int] | str]:
+def _work(item: tuple[str, Job]) -> tuple[str, Rendered | str]:
     entry, job = item
     try:
         return entry, render_job(job)
@@ -368,8 +250,8 @@ def _work(item: tuple[str, Job]) -> tuple[str, tuple[bytes, int] | str]:
         return entry, f"{type(exc).__name__}: {exc}"
 
 
-def render_job(job: Job) -> tuple[bytes, int]:
-    """One book: (PDF bytes, page count). Raises ResourceRefused, RenderTimeout or an error."""
+def render_job(job: Job) -> Rendered:
+    """One book: (PDF bytes, page count, files read). Raises ResourceRefused, RenderTimeout or an error."""
     from weasyprint import Attachment
 
     def finish(document, fonts, fetcher) -> bytes:
@@ -396,7 +278,7 @@ def _one_af_entry(document, pdf) -> None:
 
 
 def _render(text: str, base_url: str, stylesheets: Iterable[tuple[str, str]], allowed: Iterable[str],
-            mounts: Iterable[tuple[str, str]], timeout: float, finish: Callable) -> tuple[bytes, int]:
+            mounts: Iterable[tuple[str, str]], timeout: float, finish: Callable) -> Rendered:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -413,7 +295,7 @@ def _render(text: str, base_url: str, stylesheets: Iterable[tuple[str, str]], al
         for page in document.pages:
             page.links[:] = [link for link in page.links if link[0] != "attachment"]
         data = finish(document, fonts, fetcher)
-    return data, len(document.pages)
+    return data, len(document.pages), tuple(sorted(fetcher.read))
 
 
 @contextlib.contextmanager
@@ -469,6 +351,7 @@ def project_fetcher(allowed: Iterable[str], mounts: Iterable[tuple[str, str]] = 
         def __init__(self) -> None:
             super().__init__(timeout=1, allowed_protocols=("file", "data"), allow_redirects=False,
                              fail_on_errors=True)
+            self.read: set[tuple[str, str]] = set()     # (real path, sha256): what the output depends on
 
         def fetch(self, url: str, headers=None):
             scheme = url.partition(":")[0].lower()
@@ -498,7 +381,9 @@ def project_fetcher(allowed: Iterable[str], mounts: Iterable[tuple[str, str]] = 
             if real.stat().st_size > MAX_RESOURCE_BYTES:
                 raise ResourceRefused(f"{wanted}: larger than {MAX_RESOURCE_BYTES // (1024 * 1024)} MB")
             mime = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(url, real.read_bytes(), {"Content-Type": mime})
+            data = real.read_bytes()
+            self.read.add((str(real), hashlib.sha256(data).hexdigest()))
+            return URLFetcherResponse(url, data, {"Content-Type": mime})
 
     return ProjectFetcher()
 
@@ -506,12 +391,12 @@ def project_fetcher(allowed: Iterable[str], mounts: Iterable[tuple[str, str]] = 
 # --- QR card sheets (render/cards.py makes the HTML) -------------------------------------------
 # In this process, not the pool: one sheet per speech, and its QR codes are inline data: images.
 
-def render_card_sheet(html: str, config, timeout: float) -> bytes:
+def render_card_sheet(html: str, allowed: Iterable[str], base_url: str, timeout: float) -> bytes:
     """A card sheet's HTML as PDF bytes, behind the same fetcher as the books and a time limit."""
     from weasyprint import HTML
 
     with _guarded(timeout):
-        fetcher = project_fetcher(str(p.resolve()) for p in (THEME_DIR, config.static_dir, config.templates_dir))
-        data = HTML(string=html, base_url=config.root.resolve().as_uri() + "/", url_fetcher=fetcher).write_pdf(
+        fetcher = project_fetcher(allowed)
+        data = HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
             pdf_identifier=hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii"))
     return data

@@ -70,14 +70,14 @@ def load_logo(path: Path) -> Logo:
         with path.open("rb") as f, Image.open(f, formats=LOGO_FORMATS) as im:
             width, height = im.size
             if width * height > LOGO_MAX_PIXELS:
-                raise QrProblem(f"logo {path.name} is {width}x{height} pixels; the limit is "
+                raise QrProblem(f"{path.name} is {width}x{height} pixels; the limit is "
                                 f"{LOGO_MAX_PIXELS:,} pixels (e.g. 4096x4096)")
             im.load()
             image = im.convert("RGBA")
     except UnidentifiedImageError:
-        raise QrProblem(f"logo {path.name} is not a PNG or JPEG image") from None
+        raise QrProblem(f"{path.name} is not a PNG or JPEG image") from None
     except (OSError, Image.DecompressionBombError) as exc:
-        raise QrProblem(f"logo {path.name} cannot be read: {exc}") from None
+        raise QrProblem(f"{path.name} cannot be read: {exc}") from None
     image.thumbnail((512, 512))              # plenty for 300 dpi at the logo's printed size
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True)
@@ -85,33 +85,26 @@ def load_logo(path: Path) -> Logo:
 
 
 class QrMaker:
-    """Makes the QR codes of one build, once per URL.
+    """Makes QR codes for one recipe (printed size, error correction, logo). `make_all` spreads the
+    codes over worker processes when there are many: choosing the mask alone costs about 10 ms a
+    code in pure Python. The build keeps finished codes by `recipe` and URL."""
 
-    `store` (a speechgen.cache.Cache) keeps finished codes between builds, keyed by everything
-    that shapes them: choosing the mask alone costs about 10 ms a code in pure Python. `make_all`
-    spreads the codes that are not stored over worker processes when there are many of them.
-    """
-
-    def __init__(self, size_mm: float, error_correction: str = "M", logo: Logo | None = None,
-                 store=None):
+    def __init__(self, size_mm: float, error_correction: str = "M", logo: Logo | None = None):
         self.size_mm = size_mm
         self.logo = logo
         self.error_correction = "H" if logo is not None else error_correction
-        self.store = store
-        self._made: dict[str, QrCode] = {}
+
+    @property
+    def recipe(self) -> str:
+        """Everything but the URL that shapes a code, as text for a cache key."""
+        logo = hashlib.sha256(self.logo.png).hexdigest() if self.logo else ""
+        return f"{FORMAT}|{_qrcode_version()}|{self.size_mm!r}|{self.error_correction}|{logo}"
 
     def make(self, url: str) -> QrCode:
         return self.make_all([url])[url]
 
     def make_all(self, urls: list[str], jobs: int | None = None) -> dict[str, QrCode]:
-        todo = []
-        for url in dict.fromkeys(urls):
-            if url not in self._made:
-                stored = self._load(url)
-                if stored is not None:
-                    self._made[url] = stored
-                else:
-                    todo.append(url)
+        todo = list(dict.fromkeys(urls))
         recipe = (self.size_mm, self.error_correction, self.logo.png if self.logo else None)
         workers = min(jobs or os.cpu_count() or 1, len(todo) // POOL_MIN_CODES)
         if workers > 1:
@@ -124,29 +117,23 @@ class QrMaker:
                 made = list(pool.map(_draw_job, [(recipe, url) for url in todo], chunksize=32))
         else:
             made = [_draw(self.size_mm, self.error_correction, self.logo, url) for url in todo]
-        for url, code in zip(todo, made):
-            self._made[url] = code
-            self._save(code)
-        return {url: self._made[url] for url in urls}
+        return dict(zip(todo, made))
 
-    def _key(self, url: str) -> str:
-        from speechgen.cache import key
 
-        logo = hashlib.sha256(self.logo.png).hexdigest() if self.logo else ""
-        return key("qr", FORMAT, _qrcode_version(), f"{self.size_mm!r}", self.error_correction, logo, url)
+def printed_module_mm(size_mm: float, modules: int) -> float:
+    """Whole pixels per module at 300 dpi, as close to the wanted printed size as possible."""
+    box = max(1, round(size_mm / MM_PER_INCH * DPI / modules))
+    return box * MM_PER_INCH / DPI
 
-    def _load(self, url: str) -> QrCode | None:
-        if self.store is None:
-            return None
-        raw = self.store.get(self._key(url))
-        try:
-            return _unpack(url, raw) if raw is not None else None
-        except (ValueError, KeyError, TypeError):
-            return None          # an entry from another format: draw the code again
 
-    def _save(self, code: QrCode) -> None:
-        if self.store is not None:
-            self.store.put(self._key(code.url), _pack(code))
+def symbol_modules(url: str, error_correction: str) -> int:
+    """Width in modules, quiet zone included, of the code that holds `url`: what its printed
+    module size follows from, known without drawing it (no mask is chosen)."""
+    import qrcode
+
+    code = qrcode.QRCode(error_correction=_LEVELS[error_correction](), border=QUIET_ZONE, box_size=1)
+    code.add_data(url.encode("utf-8"), optimize=0)
+    return 17 + 4 * code.best_fit() + 2 * QUIET_ZONE
 
 
 FORMAT = "qr 1"                  # bump when the drawing changes, so stored codes are redrawn
@@ -170,21 +157,21 @@ def _logo_from_png(data: bytes) -> Logo:
 def _draw(size_mm: float, error_correction: str, logo: Logo | None, url: str) -> QrCode:
     matrix = _matrix(url, error_correction)
     n = len(matrix)
-    # Whole pixels per module at 300 dpi, as close to the wanted printed size as possible.
-    box = max(1, round(size_mm / MM_PER_INCH * DPI / n))
-    module_mm = box * MM_PER_INCH / DPI
+    module_mm = printed_module_mm(size_mm, n)
+    box = round(module_mm / MM_PER_INCH * DPI)
     return QrCode(url, _png(matrix, box, logo), _svg(matrix, url, logo, n * module_mm), n, module_mm,
                   n * module_mm, error_correction, module_png=_png(matrix, 1, None, dpi=False),
                   plate=_logo_box(n) if logo is not None else None)
 
 
-def _pack(code: QrCode) -> bytes:
+def pack(code: QrCode) -> bytes:
     head = json.dumps({"modules": code.modules, "module_mm": code.module_mm, "ecc": code.error_correction,
                        "plate": code.plate, "sizes": [len(code.png), len(code.svg), len(code.module_png)]})
     return head.encode("utf-8") + b"\n" + code.png + code.svg + code.module_png
 
 
-def _unpack(url: str, raw: bytes) -> QrCode:
+def unpack(url: str, raw: bytes) -> QrCode:
+    """A stored code; raises ValueError (or KeyError, TypeError) for an entry of another layout."""
     head, _, body = raw.partition(b"\n")
     meta = json.loads(head)
     a, b, c = meta["sizes"]
@@ -206,13 +193,20 @@ def _qrcode_version() -> str:
         return "unknown"
 
 
+def _level(name: str):
+    def level() -> int:
+        import qrcode.constants
+        return getattr(qrcode.constants, f"ERROR_CORRECT_{name}")
+    return level
+
+
+_LEVELS = {name: _level(name) for name in "LMQH"}
+
+
 def _matrix(url: str, error_correction: str) -> list[list[bool]]:
     import qrcode
-    import qrcode.constants
 
-    levels = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
-              "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
-    code = qrcode.QRCode(error_correction=levels[error_correction], border=QUIET_ZONE, box_size=1)
+    code = qrcode.QRCode(error_correction=_LEVELS[error_correction](), border=QUIET_ZONE, box_size=1)
     code.add_data(url.encode("utf-8"), optimize=0)
     code.make(fit=True)
     return code.get_matrix()

@@ -1,4 +1,4 @@
-/* Search with the Pagefind index in ../pagefind/: no request leaves the site, paths stay relative. */
+/* Search with the Pagefind index named by the form's data-bundle: no request leaves the site, paths stay relative. */
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
@@ -7,7 +7,7 @@
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
   var root = form.getAttribute("data-root");
-  var bundle = new URL(root + "pagefind/", document.baseURI).href;
+  var bundle = new URL(form.getAttribute("data-bundle"), document.baseURI).href;
   var pageLang = document.documentElement.lang;
   var others = (form.getAttribute("data-languages") || "").split(" ").filter(function (l) {
     return l && l !== pageLang;

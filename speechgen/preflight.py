@@ -1,0 +1,106 @@
+"""Preflight: the config and every file it names, checked before any speech is rendered.
+
+`check_project` reads and compiles the templates and validates the images the config names
+([pdf] emblem, [qr] logo: one rule for both). `check_site` checks what follows from the site's
+copies: QR codes only on https, a URL a QR code can hold, modules large enough to print. Both add
+to one `Problems`, so the user sees every problem at once as `file:line: message`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from speechgen.config import Config, key_line
+from speechgen.errors import Problems
+from speechgen.graph import Site
+from speechgen.render.cards import CARDS_TEMPLATE, LAYOUTS
+from speechgen.render.html import PAGE_TEMPLATES
+from speechgen.render.pdf import BOOK_TEMPLATE
+from speechgen.render.qr import Logo, QrProblem, load_logo, printed_module_mm, symbol_modules
+from speechgen.templates import Templates, check_templates, load_templates
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# Bytes a QR code holds at its largest (version 40), by error correction level (ISO/IEC 18004).
+CAPACITY = {"L": 2953, "M": 2331, "Q": 1663, "H": 1273}
+
+
+@dataclass(frozen=True)
+class Media:
+    """The images the config names, validated and re-encoded."""
+
+    emblem: str = ""             # [pdf] emblem as a project-relative path, for the books' cover
+    emblem_image: Logo | None = None
+    logo: Logo | None = None     # [qr] logo, laid over the codes
+
+    @property
+    def card_emblem(self) -> str:
+        """The cards' emblem: the QR logo, or else the PDFs' cover emblem."""
+        image = self.logo or self.emblem_image
+        return image.data_uri() if image is not None else ""
+
+
+def check_project(config: Config, problems: Problems, *, pdf: bool, cards: bool) -> tuple[Templates, Media]:
+    templates = load_templates(config.templates_dir, problems)
+    names = list(PAGE_TEMPLATES)
+    if pdf:
+        names.append(BOOK_TEMPLATE)
+    if config.qr.enabled and cards:
+        names.append(CARDS_TEMPLATE)
+    check_templates(templates.env, names, problems)
+    emblem, emblem_image = _image(config, "pdf", "emblem", config.pdf.emblem, problems)
+    _, logo = _image(config, "qr", "logo", config.qr.logo, problems)
+    return templates, Media(emblem, emblem_image, logo)
+
+
+def _image(config: Config, section: str, key: str, name: str,
+           problems: Problems) -> tuple[str, Logo | None]:
+    """A PNG or JPEG under static/, opened with the logo's limits and re-encoded."""
+    if not name:
+        return "", None
+    line = key_line(config.path, section, key)
+    path = (config.root / name.lstrip("/")).resolve()
+    if not path.is_relative_to(config.static_dir.resolve()) or not path.is_file():
+        problems.add(config.path, line, f"[{section}] {key} {name!r} must be a PNG or JPEG file "
+                     "in static/ (harus berkas PNG atau JPEG di static/)")
+    elif path.suffix.lower() not in IMAGE_SUFFIXES:
+        problems.add(config.path, line, f"[{section}] {key} {name!r} must be a .png, .jpg or .jpeg file")
+    else:
+        try:
+            image = load_logo(path)
+        except QrProblem as exc:
+            problems.add(config.path, line, f"[{section}] {key} {exc}")
+        else:
+            return path.relative_to(config.root.resolve()).as_posix(), image
+    return "", None
+
+
+def check_site(site: Site, media: Media, problems: Problems, *, preview: bool = False) -> None:
+    """What the copies need: https, URLs a code can hold, modules that print large enough."""
+    config = site.config
+    if not config.qr.enabled or not site.copies:
+        return
+    base_url = config.site.base_url
+    base_line = key_line(config.path, "site", "base_url")
+    if not preview and urlsplit(base_url).scheme != "https":
+        # Printed codes cannot be corrected later: they must point at https, never plain http.
+        problems.add(config.path, base_line,
+                     f"[site] base_url {base_url!r} must start with https:// to print QR codes "
+                     "(kode QR hanya untuk alamat https://); or set [qr] enabled = false")
+    level = "H" if media.logo is not None else config.qr.error_correction
+    longest = max((site.url(site.copy_dest(c)) for c in site.copies), key=lambda u: len(u.encode()))
+    if len(longest.encode()) > CAPACITY[level]:
+        problems.add(config.path, base_line,
+                     f"[site] base_url makes copy URLs of {len(longest.encode())} bytes, and a QR code at "
+                     f"error correction {level} holds at most {CAPACITY[level]}; use a shorter base_url "
+                     "(URL terlalu panjang untuk kode QR)")
+        return
+    layout = LAYOUTS[config.qr.card_size]
+    modules = symbol_modules(longest, level)
+    module_mm = printed_module_mm(layout.qr_mm, modules)
+    if module_mm < config.qr.module_min_mm:
+        problems.add(config.path, key_line(config.path, "qr", "card_size") or key_line(config.path, "qr", None),
+                     f"[qr] card_size {layout.name} prints the QR code of {longest} with modules of "
+                     f"{module_mm:.2f} mm, under module_min_mm = {config.qr.module_min_mm} "
+                     f"({modules} modules in {modules * module_mm:.1f} mm); use a larger card_size or a "
+                     "shorter base_url (modul QR terlalu kecil untuk dicetak)")
