@@ -56,21 +56,24 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
           log: Log = lambda message: None, card_pdfs: bool = True, preview: bool = False,
           pdf: bool | None = None, jobs: int | None = None,
           progress: Callable[[int, int], None] | None = None, cache: Cache | None = None,
-          inspect: Callable[[Path], None] | None = None, notice: Log = lambda message: None) -> Report:
+          inspect: Callable[[Path], None] | None = None, notice: Log = lambda message: None,
+          search: bool | None = None) -> Report:
     """`card_pdfs=False` skips the card sheets (slow) but still makes the QR codes; `preview=True`
     (the local preview) allows an http base_url for the QR codes. `pdf` overrides [pdf] enabled;
     `jobs` is the number of PDF worker processes (default: every core); `progress(done, total)`
     follows the PDFs being rendered. `write=False` builds into a private folder that is removed
     at the end, with the cache read-only; `inspect(folder)` is called on the finished files first.
-    `notice` gets what a user should see even without --verbose (waiting for another build)."""
+    `notice` gets what a user should see even without --verbose (waiting for another build).
+    `search=False` leaves the search index out (default: made when Pagefind is installed)."""
     started = time.perf_counter()
     if write:
         out = (out or config.root / "site").absolute()
         check_output_dir(out, config.root)     # fail before any work, not after it
     store = cache if cache is not None else Cache.for_project(config.root, writable=write)
+    installed = importlib.util.find_spec("pagefind") is not None
     options = Options(pdf=config.pdf.enabled if pdf is None else pdf, cards=card_pdfs,
-                      search=importlib.util.find_spec("pagefind") is not None)
-    if not options.search:
+                      search=installed if search is None else search and installed)
+    if search is not False and not installed:
         log("search index skipped: the 'pagefind' package is not installed (pip install 'pagefind[extended]')")
 
     # Preflight, sources and graph: every problem of all three at once, before any rendering.

@@ -163,11 +163,9 @@ def _font_faces() -> Markup:
     """The bundled fonts, so every machine draws the cards with the same glyphs."""
     faces = []
     for name in FONTS:
-        path = THEME_DIR / "fonts" / name
-        if path.is_file():
-            weight = "bold" if "Bold" in name else "normal"
-            faces.append(f"@font-face {{ font-family: 'Card Serif'; font-weight: {weight}; font-style: normal; "
-                         f"src: url('{path.resolve().as_uri()}') format('truetype'); }}")
+        weight = "bold" if "Bold" in name else "normal"
+        faces.append(f"@font-face {{ font-family: 'Card Serif'; font-weight: {weight}; font-style: normal; "
+                     f"src: url('{(THEME_DIR / 'fonts' / name).as_uri()}') format('truetype'); }}")
     return Markup("\n".join(faces))
 
 
