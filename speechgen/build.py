@@ -36,6 +36,7 @@ from speechgen.templates import Templates
 from speechgen.writer import SiteWriter, check_output_dir
 
 Log = Callable[[str], None]
+RACY_NS = 2_000_000_000          # a file stamped this recently is hashed, not trusted by its stamp
 PdfMap = dict[tuple[str, str], PdfInfo]
 
 
@@ -257,11 +258,14 @@ class _Run:
 
     def files(self) -> None:
         """Theme assets and static files, copied as they are (linked when unchanged)."""
+        now = time.time_ns()
         for output in self.site.outputs_of("file"):
             assert output.source is not None
             stat = output.source.stat()
             entry = key("stat", str(output.source), f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}")
-            known = self.store.get("stat", entry)
+            # A file changed within the file system's clock tick could keep its stamp: read it.
+            racy = now - stat.st_mtime_ns < RACY_NS
+            known = None if racy else self.store.get("stat", entry)
             if known is not None and self.writer.reuse(output.dest, known.decode()):
                 continue
             sha = self.writer.copy(output.dest, output.source)

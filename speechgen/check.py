@@ -13,7 +13,7 @@ from pathlib import Path
 from speechgen.build import Report
 from speechgen.config import Config
 from speechgen.errors import Problem
-from speechgen.graph import MANIFEST, NOT_FOUND
+from speechgen.graph import MANIFEST, NOT_FOUND, file_of
 
 
 class _Refs(HTMLParser):
@@ -79,8 +79,7 @@ def broken_links(folder: Path, skip: Iterable[str] = (NOT_FOUND,)) -> list[Probl
                 continue
             if parts.path:
                 target = posixpath.normpath(posixpath.join(posixpath.dirname(dest), unquote(parts.path)))
-                if parts.path.endswith("/"):
-                    target = posixpath.join(target, "index.html")
+                target = file_of(target + "/" if parts.path.endswith("/") else target)
             else:
                 target = dest
             if target.startswith("../") or target not in files:

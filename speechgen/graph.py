@@ -178,6 +178,14 @@ def copy_dest(copy: Copy) -> str:
     return f"{copy.speech.year}/{copy.speech.slug}/{COPY_FOLDER}/{copy.recipient.id}/index.html"
 
 
+INDEX = "index.html"           # the file a folder URL is served from
+
+
+def file_of(url_path: str) -> str:
+    """The output file a URL path names: a folder ('x/') is served from its index.html."""
+    return posixpath.join(url_path, INDEX) if url_path.endswith("/") or not url_path else url_path
+
+
 def pretty(dest: str) -> str:
     """'2025/x/index.html' -> '2025/x/' for public URLs."""
     if dest == "index.html":
@@ -229,8 +237,8 @@ def make_site(config: Config, sources: Sources, options: Options = Options()) ->
                               speech=c.speech, version=c.speech.primary, copy=c, indexed=False))
     for lang in config.site.languages:
         pages.append(Page(f"{FEEDS}/{lang}.xml", "feed.xml", "feed", lang, config.site.title, indexed=False))
-    for name in (SITEMAP, ROBOTS):
-        pages.append(Page(name, name, name, default, name, indexed=False))
+    for dest, template, kind in ((SITEMAP, "sitemap.xml", "sitemap"), (ROBOTS, "robots.txt", "robots")):
+        pages.append(Page(dest, template, kind, default, kind, indexed=False))
 
     site = Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
                 copies=copies, options=options)

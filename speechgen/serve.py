@@ -18,6 +18,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from speechgen.errors import SpeechgenError
+from speechgen.graph import INDEX, NOT_FOUND
 
 STATUS_PATH = "/__speechgen/status"
 IGNORED_DIRS = {"site", ".git", ".speechgen-cache", "__pycache__", "node_modules", ".venv"}
@@ -94,12 +95,12 @@ class _Handler(SimpleHTTPRequestHandler):
             return
         path = Path(self.translate_path(self.path))
         if path.is_dir():
-            path = path / "index.html"
+            path = path / INDEX
         if path.suffix == ".html" and path.is_file():
             self._send(200, "text/html; charset=utf-8", _inject(path.read_bytes()))
             return
         if not path.exists():
-            missing = Path(self.directory) / "404.html"
+            missing = Path(self.directory) / NOT_FOUND
             body = _inject(missing.read_bytes()) if missing.is_file() else b"404"
             self._send(404, "text/html; charset=utf-8", body)
             return

@@ -62,9 +62,13 @@ def label(lang: str, key: str) -> str:
     return LABELS.get(lang, LABELS["en"]).get(key) or LABELS["en"][key]
 
 
+# The house style for the interface's own languages; every other language gets CLDR's long date.
+DATE_PATTERNS = {"id": "d MMMM y", "en": "d MMMM y"}
+
+
 def format_date(value: dt.date, lang: str) -> str:
-    """'15 Agustus 2025' in Indonesian, '15 August 2025' in English (CLDR month names via Babel)."""
-    return babel_format_date(value, "d MMMM y", locale=lang.replace("-", "_"))
+    """'15 Agustus 2025', '15 August 2025', '15 de agosto de 2025' (CLDR month names via Babel)."""
+    return babel_format_date(value, DATE_PATTERNS.get(lang, "long"), locale=lang.replace("-", "_"))
 
 
 def language_name(lang: str) -> str:

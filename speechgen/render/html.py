@@ -33,7 +33,7 @@ def page_context(site: Site, page: Page, pdfs: PdfMap) -> dict:
         updated = max((v.date for _, v in entries), default=None)
         return dict(entries=entries,
                     updated=f"{updated.isoformat()}T00:00:00Z" if updated else "1970-01-01T00:00:00Z")
-    if page.kind in ("sitemap.xml", "robots.txt"):
+    if page.kind in ("sitemap", "robots"):
         return dict(pages=[p for p in site.pages if p.indexed])
     if page.speech is None or page.version is None:
         return {}

@@ -1,0 +1,175 @@
+"""The engine's promises: dependencies by construction, a cache that is not input, one place for
+paths, preflight before any rendering, check and serve that write nothing into the project."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import tree_bytes
+from speechgen import graph
+from speechgen.build import build
+from speechgen.cache import Cache, default_folder
+from speechgen.cli import main
+from speechgen.config import load_config
+from speechgen.errors import ConfigError, SourceError
+from speechgen.writer import MARKER
+
+PACKAGE = Path(__file__).parent.parent / "speechgen"
+
+
+def published(folder: Path) -> dict[str, bytes]:
+    return {k: v for k, v in tree_bytes(folder).items() if k != MARKER}
+
+
+def clean(project: Path, tmp_path: Path, name: str = "clean") -> dict[str, bytes]:
+    fresh = tmp_path / f"{name}-project"
+    shutil.copytree(project, fresh, ignore=shutil.ignore_patterns("site", ".site*"))
+    build(load_config(fresh), out=tmp_path / name, card_pdfs=False, cache=Cache.disabled())
+    return published(tmp_path / name)
+
+
+def test_a_home_template_showing_the_latest_body_follows_that_body(project: Path, tmp_path: Path) -> None:
+    """The stale page the hand-kept cache keys missed: home reads another speech's body."""
+    (project / "templates").mkdir()
+    (project / "templates/home.html").write_text(
+        '{% extends "!default/home.html" %}{% block main %}{{ super() }}'
+        '<div id="latest">{{ site.speeches[0].primary.body_html | safe }}</div>{% endblock %}')
+    build(load_config(project), card_pdfs=False)
+    source = project / "speeches/2025/kenegaraan.id.md"
+    source.write_text(source.read_text() + "\nKalimat baru di akhir pidato terbaru.\n")
+    report = build(load_config(project), card_pdfs=False)
+    home = (project / "site/index.html").read_text()
+    assert "Kalimat baru di akhir pidato terbaru." in home
+    assert published(project / "site") == clean(project, tmp_path)
+    assert report.rendered < 30                 # what read the body, not every page
+
+
+def test_a_forged_or_foreign_cache_entry_is_a_miss(project: Path, tmp_path: Path, monkeypatch) -> None:
+    """Someone who can write the cache folder (a shared CI cache, say) but does not hold this
+    machine's key replaces every page record with one pointing at a script; nothing of it is
+    published. A cache folder committed with the sources is not even read."""
+    import hashlib
+    import json
+
+    expected = clean(project, tmp_path)
+    build(load_config(project), card_pdfs=False)
+    folder = default_folder(project)
+    ours = os.environ["XDG_STATE_HOME"]
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "other-machine"))
+    forger = Cache(folder)                                 # the same folder, another machine's key
+    monkeypatch.setenv("XDG_STATE_HOME", ours)
+    evil = b"<!doctype html><script>alert(1)</script>"
+    evil_sha = hashlib.sha256(evil).hexdigest()
+    forged = 0
+    for entry in (p for p in (folder / "trace").rglob("*") if p.is_file()):
+        record = json.loads(entry.read_bytes()[len(b"speechgen-cache 2\n") + 32:])
+        forger.put("trace", entry.name, json.dumps({**record, "sha256": evil_sha, "bytes": len(evil)}).encode())
+        forged += 1
+    forger.put("blob", evil_sha, evil)
+    (project / ".speechgen-cache" / "html" / "ab").mkdir(parents=True)   # an old-style folder too
+    (project / ".speechgen-cache" / "html" / "ab" / ("ab" * 32)).write_bytes(evil)
+    shutil.rmtree(project / "site")                        # nothing to link from: all from the cache
+    report = build(load_config(project), card_pdfs=False)
+    assert forged >= 15
+    assert b"<script>alert" not in b"".join(published(project / "site").values())
+    assert published(project / "site") == expected
+    assert report.rendered >= forged                        # every forged record was refused
+
+
+def test_check_writes_nothing_into_the_project_nor_the_cache(project: Path) -> None:
+    build(load_config(project), card_pdfs=False)
+    before = tree_bytes(project)
+    cache = default_folder(project)
+    cached = tree_bytes(cache)
+    (project / "speeches/2024/lama.id.md").write_text(
+        (project / "speeches/2024/lama.id.md").read_text() + "\nSuntingan yang belum dibangun.\n")
+    before["speeches/2024/lama.id.md"] = (project / "speeches/2024/lama.id.md").read_bytes()
+    result = CliRunner().invoke(main, ["check", str(project)])
+    assert result.exit_code == 0, result.output
+    assert tree_bytes(project) == before
+    assert tree_bytes(cache) == cached
+
+
+def test_the_card_sheet_template_can_be_overridden(project: Path) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    (project / "templates/print").mkdir(parents=True)
+    (project / "templates/print/cards.html").write_text(
+        '{% extends "!default/print/cards.html" %}{% block card_footer %}KARTU-PROYEK{% endblock %}')
+    build(load_config(project), pdf=False)
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(project / "site/2025/kenegaraan/kartu-qr.pdf").pages)
+    assert "KARTU-PROYEK" in text
+
+
+def test_any_cldr_language_builds_and_an_unknown_one_is_a_config_error(project: Path) -> None:
+    toml = project / "speechgen.toml"
+    toml.write_text(toml.read_text().replace('languages = ["id", "en"]', 'languages = ["id", "en", "es-419"]'))
+    (project / "speeches/2024/lama.es-419.md").write_text(
+        "---\ntitle: Discurso antiguo\nspeaker: Menteri Uji\ndate: 2024-01-02\n---\n\nTexto.\n")
+    build(load_config(project), card_pdfs=False)
+    page = (project / "site/2024/lama/es-419/index.html").read_text()
+    assert 'lang="es-419"' in page and "2 de enero de 2024" in page
+    toml.write_text(toml.read_text().replace('"es-419"]', '"zz"]'))
+    with pytest.raises(ConfigError, match=r"speechgen.toml:\d+: \[site\] languages lists 'zz' is not a language CLDR knows"):
+        load_config(project)
+
+
+def test_preflight_reports_config_and_sources_together_before_any_rendering(project: Path, monkeypatch) -> None:
+    from speechgen.render import pdf
+
+    monkeypatch.setattr(pdf, "render_books", lambda *a, **k: pytest.fail("rendered before preflight"))
+    toml = project / "speechgen.toml"
+    toml.write_text(toml.read_text() + '[pdf]\nemblem = "static/missing.png"\n[qr]\nlogo = "speechgen.toml"\n')
+    (project / "speeches/2024/lama.id.md").write_text("---\ntitle: X\n---\n")
+    with pytest.raises(SourceError) as error:
+        build(load_config(project), pdf=True)
+    lines = error.value.lines()
+    assert any(line.startswith("speechgen.toml:") and "[pdf] emblem 'static/missing.png'" in line for line in lines)
+    assert any(line.startswith("speechgen.toml:") and "[qr] logo 'speechgen.toml'" in line for line in lines)
+    assert any(line.startswith("speeches/2024/lama.id.md:1: front matter is missing") for line in lines)
+
+
+def test_two_outputs_on_one_path_or_a_file_where_a_folder_is_needed_are_refused(project: Path) -> None:
+    config = load_config(project)
+    outputs = (graph.Output("a/index.html", "page", "page A"), graph.Output("A/INDEX.html", "file", "file B"),
+               graph.Output("b", "file", "file C"), graph.Output("b/x.pdf", "pdf", "book D"),
+               graph.Output("pagefind", "search", "the index"), graph.Output("pagefind/x.js", "file", "file E"))
+    with pytest.raises(SourceError) as error:
+        graph._check_claims(outputs, config)
+    text = str(error.value)
+    assert "file B: claims the URL 'A/INDEX.html' that page A also claims" in text
+    assert "book D: needs the folder 'b', which file C claims as a file" in text
+    assert "file E: claims a path inside pagefind/, the search index's folder" in text
+
+
+def test_every_output_of_a_build_is_in_the_inventory(project: Path) -> None:
+    config = load_config(project)
+    from speechgen import reader
+
+    site = graph.make_site(config, reader.read_project(config), graph.Options(pdf=True, cards=True, search=True))
+    build(config, pdf=True, jobs=1)
+    files = {k for k in tree_bytes(project / "site") if k != MARKER}
+    inventory = {o.dest for o in site.outputs if o.kind != "search"}
+    assert files - inventory == {f for f in files if f.startswith("pagefind/")}
+    assert inventory <= files
+
+
+LITERALS = re.compile(r"""["'](?:feeds/|_assets/|pagefind/|cari/|aksesibilitas/|tahun/|pembicara/|acara/|"""
+                      r"""SHA256SUMS|manifest\.json|sitemap\.xml["']|robots\.txt["']|salinan|kartu-qr|index\.html|404\.html)""")
+
+
+def test_no_module_but_the_graph_spells_an_output_path() -> None:
+    found = []
+    for path in sorted(PACKAGE.rglob("*")):
+        if path.suffix not in (".py", ".html", ".xml", ".txt", ".js") or path.name == "graph.py":
+            continue
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            code = line.split("#")[0] if path.suffix == ".py" else line
+            if LITERALS.search(code) and "PAGE_TEMPLATES" not in line and '"feed.xml", "sitemap.xml"' not in line:
+                found.append(f"{path.relative_to(PACKAGE)}:{number}: {line.strip()}")
+    assert found == []
