@@ -20,7 +20,8 @@ from speechgen.errors import Problems
 
 THEME_DIR = Path(__file__).parent / "theme"
 
-# Interface words, Indonesian first. A page in another language uses that language's words.
+# Interface words (pages, PDFs), Indonesian first. A page in another language uses that
+# language's words; a language without its own set here gets the English ones.
 LABELS: dict[str, dict[str, str]] = {
     "id": {
         "home": "Beranda", "archive": "Arsip", "years": "Tahun", "speakers": "Pembicara",
@@ -37,6 +38,8 @@ LABELS: dict[str, dict[str, str]] = {
         "no_login": "Tautan ini tidak pernah meminta login atau pembayaran.", "copy_number": "Salinan nomor",
         "copy_public": "Versi publik pidato ini", "opening": "Pembukaan",
         "accessibility": "Aksesibilitas", "paragraph": "Paragraf", "search_site": "Cari pidato",
+        "colophon": "Kolofon", "online": "Daring", "source": "Naskah sumber", "format": "Format",
+        "colophon_text": "Salinan arsip ini memuat naskah sumbernya sebagai berkas lampiran.",
     },
     "en": {
         "home": "Home", "archive": "Archive", "years": "Years", "speakers": "Speakers",
@@ -53,6 +56,8 @@ LABELS: dict[str, dict[str, str]] = {
         "no_login": "This link never asks for a login or payment.", "copy_number": "Copy number",
         "copy_public": "The public page of this speech", "opening": "Opening",
         "accessibility": "Accessibility", "paragraph": "Paragraph", "search_site": "Search speeches",
+        "colophon": "Colophon", "online": "Online", "source": "Source text", "format": "Format",
+        "colophon_text": "This archive copy carries its source text as an attached file.",
     },
 }
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}

@@ -115,6 +115,7 @@ def _wait_for(condition, seconds: float = 15.0) -> bool:
 
 
 def test_serve_previews_edits_and_survives_errors(project: Path) -> None:
+    before = sorted(p.relative_to(project).as_posix() for p in project.rglob("*"))
     server = Server(project, port=0, log=lambda message: None, interval=0.1)
     server.start()
     try:
@@ -137,3 +138,5 @@ def test_serve_previews_edits_and_survives_errors(project: Path) -> None:
     finally:
         server.stop()
     assert not server.tmp.exists()
+    # nothing written into the project: no site/, no cache, no temporary folder
+    assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*")) == before

@@ -52,21 +52,8 @@ DATA_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+x
 CSS_PAGE_SIZES = {"A4": "A4", "A5": "A5", "B5": "B5", "Letter": "letter"}
 VARIANT_LABELS = {"pdf/a-1b": "PDF/A-1b", "pdf/a-2b": "PDF/A-2b", "pdf/a-3b": "PDF/A-3b",
                   "pdf/a-2u": "PDF/A-2u", "pdf/a-3u": "PDF/A-3u", "pdf/ua-1": "PDF/UA-1", "none": "PDF"}
-# Words only the book uses, Indonesian first; everything else comes from templates.LABELS.
-PRINT_LABELS: dict[str, dict[str, str]] = {
-    "id": {"colophon": "Kolofon", "online": "Daring", "source": "Naskah sumber", "format": "Format",
-           "colophon_text": "Salinan arsip ini memuat naskah sumbernya sebagai berkas lampiran."},
-    "en": {"colophon": "Colophon", "online": "Online", "source": "Source text", "format": "Format",
-           "colophon_text": "This archive copy carries its source text as an attached file."},
-}
-
 Log = Callable[[str], None]
 Progress = Callable[[int, int], None]     # (books done, books to render)
-
-
-def print_label(lang: str, key: str) -> str:
-    words = PRINT_LABELS.get(lang, PRINT_LABELS["en"])
-    return words.get(key) or PRINT_LABELS["en"].get(key) or label(lang, key)
 
 
 @dataclass(frozen=True)
@@ -107,7 +94,7 @@ def book_context(site: Site, speech: Speech, version: Version, emblem: str) -> d
                             config.site.publisher) if k]
     return dict(
         site=site, config=config, speech=speech, version=version, lang=lang,
-        t=functools.partial(print_label, lang), canonical=site.url(site.speech_dest(speech, lang)),
+        t=functools.partial(label, lang), canonical=site.url(site.speech_dest(speech, lang)),
         emblem=emblem, body=Markup(print_body(version.body_html, config.site.base_url)),
         toc=[h for h in version.headings if h.level <= 3],
         keywords=keywords, created=created, modified=created,
