@@ -179,7 +179,10 @@ class _Run:
         if raw is None:
             return None
         try:
-            record = json.loads(raw)
+            head, _, inline = raw.partition(b"\n")
+            record = json.loads(head)
+            if record.get("inline"):
+                record["data"] = inline
             unchanged = all(self.resolver.token_digest(t) == d for t, d in record["deps"].items()) \
                 and all(_file_sha(Path(p)) == s for p, s in record.get("files", {}).items())
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -191,18 +194,38 @@ class _Run:
         sha = record["sha256"]
         if self.writer.reuse(dest, sha):
             return True
-        data = self.store.get("blob", sha)
+        data = record["data"] if record.get("inline") else self.store.get("blob", sha)
         if data is None or hashlib.sha256(data).hexdigest() != sha:
             return False
         self.writer.write(dest, data)
         return True
 
-    def _keep(self, static: str, dest: str, data: bytes, tokens: Iterable[str], **extra) -> dict:
+    def _put_back_all(self, files: list[list[str]]) -> bool:
+        """Every file of a remembered set, or none: linked from the previous output where it
+        still is, else its bytes from the cache (each checked against its SHA-256)."""
+        todo = [(dest, sha) for dest, sha in files if not self.writer.has(dest, sha)]
+        blobs = {dest: self.store.get("blob", sha) for dest, sha in todo}
+        if not all(blobs[d] is not None and hashlib.sha256(blobs[d]).hexdigest() == s for d, s in todo):
+            return False
+        for dest, sha in files:
+            if not self.writer.reuse(dest, sha):
+                self.writer.write(dest, blobs[dest])
+        return True
+
+    def _keep(self, static: str, dest: str, data: bytes, tokens: Iterable[str], *, inline: bool = False,
+              **extra) -> dict:
+        """Write a fresh output and remember it with what it read. Small outputs (pages) keep their
+        bytes in the record itself, one cache file each; large ones (books) in a blob of their own,
+        so checking a record never reads a PDF."""
         sha = self.writer.write(dest, data)
-        record = dict(sha256=sha, bytes=len(data),
+        record = dict(sha256=sha, bytes=len(data), inline=inline,
                       deps={t: self.resolver.token_digest(t) for t in sorted(tokens)}, **extra)
-        self.store.put("blob", sha, data)
-        self.store.put("trace", static, json.dumps(record, sort_keys=True).encode())
+        entry = json.dumps(record, sort_keys=True).encode()
+        if inline:
+            entry += b"\n" + data
+        else:
+            self.store.put("blob", sha, data)
+        self.store.put("trace", static, entry)
         self.rendered += 1
         return record
 
@@ -253,7 +276,7 @@ class _Run:
                 continue
             with deps.recording() as tokens:
                 data = html.render_page(env, site, page, extra)
-            self._keep(static, page.dest, data, tokens)
+            self._keep(static, page.dest, data, tokens, inline=True)
         self.log(f"pages: {len(site.pages)}")
 
     def files(self) -> None:
@@ -325,17 +348,8 @@ class _Run:
         pages = search.search_pages(site)
         entry = key("search", search.pagefind_version(), *(f"{d}\0{writer.files[d][0]}" for d in pages))
         listing = self.store.get("search", entry)
-        if listing is not None:
-            try:
-                files = json.loads(listing)
-                blobs = [(dest, sha, self.store.get("blob", sha)) for dest, sha in files]
-                if all(b is not None and hashlib.sha256(b).hexdigest() == s for _, s, b in blobs):
-                    for dest, sha, data in blobs:
-                        if not writer.reuse(dest, sha):
-                            writer.write(dest, data)
-                    return
-            except (ValueError, TypeError):
-                pass
+        if listing is not None and self._put_back_all(json.loads(listing)):
+            return
         scratch = Path(tempfile.mkdtemp(prefix=f".{writer.out.name}.tmp-search-", dir=writer.out.parent))
         try:
             made = search.build_index([(d, writer.tmp / d) for d in pages], scratch, site.search_bundle)

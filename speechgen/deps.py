@@ -106,6 +106,7 @@ class Resolver:
         self.site = site
         self.pdfs = pdfs
         self._deep: dict[int, str] = {}
+        self._tokens: dict[str, str] = {}
         self._index: dict[str, object] | None = None
 
     def _objects(self) -> dict[str, object]:
@@ -122,6 +123,12 @@ class Resolver:
         return self._index
 
     def token_digest(self, name: str) -> str:
+        known = self._tokens.get(name)
+        if known is None:
+            known = self._tokens[name] = self._token_digest(name)
+        return known
+
+    def _token_digest(self, name: str) -> str:
         if name.startswith("site."):
             attribute = name[5:]
             value = getattr(self.site, attribute, None)

@@ -68,8 +68,10 @@ def test_a_forged_or_foreign_cache_entry_is_a_miss(project: Path, tmp_path: Path
     evil_sha = hashlib.sha256(evil).hexdigest()
     forged = 0
     for entry in (p for p in (folder / "trace").rglob("*") if p.is_file()):
-        record = json.loads(entry.read_bytes()[len(b"speechgen-cache 2\n") + 32:])
-        forger.put("trace", entry.name, json.dumps({**record, "sha256": evil_sha, "bytes": len(evil)}).encode())
+        head = entry.read_bytes()[len(b"speechgen-cache 2\n") + 32:].partition(b"\n")[0]
+        record = {**json.loads(head), "sha256": evil_sha, "bytes": len(evil)}
+        forged_entry = json.dumps(record).encode() + (b"\n" + evil if record.get("inline") else b"")
+        forger.put("trace", entry.name, forged_entry)
         forged += 1
     forger.put("blob", evil_sha, evil)
     (project / ".speechgen-cache" / "html" / "ab").mkdir(parents=True)   # an old-style folder too
