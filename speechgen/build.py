@@ -15,8 +15,8 @@ only when the build can prove it unchanged:
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -27,7 +27,7 @@ from pathlib import Path
 from speechgen import deps, graph, markdown, preflight, reader
 from speechgen.cache import Cache, key
 from speechgen.config import CONFIG_NAME, Config
-from speechgen.errors import ConfigError, Problems, SourceError
+from speechgen.errors import ConfigError, Problem, Problems, SourceError
 from speechgen.graph import Options, Site
 from speechgen.model import PdfInfo
 from speechgen.render import cards, html, manifest
@@ -71,7 +71,9 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
         out = (out or config.root / "site").absolute()
         check_output_dir(out, config.root)     # fail before any work, not after it
     store = cache if cache is not None else Cache.for_project(config.root, writable=write)
-    installed = importlib.util.find_spec("pagefind") is not None
+    from speechgen.render import search as search_render
+
+    installed = search_render.available()
     options = Options(pdf=config.pdf.enabled if pdf is None else pdf, cards=card_pdfs,
                       search=installed if search is None else search and installed)
     if search is not False and not installed:
@@ -96,11 +98,11 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
                         stamps=_load_stamps(store.get("stamps", stamps_key))) as writer:
             run = _Run(site, templates, media, store, writer, log)
             pdfs = run.books(jobs, progress) if options.pdf else {}
-            run.pages(pdfs)
+            run.pages(pdfs, jobs)
             run.files()
             run.copies(pdfs)
             if options.search:
-                run.search()
+                run.search(jobs)
             writer.write(site.manifest_dest, manifest.render_manifest(site, pdfs))
             if options.pdf:
                 from speechgen.render.pdf import sha256sums
@@ -266,18 +268,24 @@ class _Run:
         self.resolver = deps.Resolver(site, done)       # pages read the PDFs' facts
         return done
 
-    def pages(self, pdfs: PdfMap) -> None:
+    def pages(self, pdfs: PdfMap, jobs: int | None = None) -> None:
         site, env = self.site, self.templates.env
+        misses = []
         for page in site.pages:
             extra = html.page_context(site, page, pdfs)
             static = key("page", self.globals, deps.fields(page), deps.shallow(extra))
             record = self._recall(static)
-            if record is not None and self._put_back(page.dest, record):
-                continue
-            with deps.recording() as tokens:
-                data = html.render_page(env, site, page, extra)
-            self._keep(static, page.dest, data, tokens, inline=True)
-        self.log(f"pages: {len(site.pages)}")
+            if record is None or not self._put_back(page.dest, record):
+                misses.append((page, extra, static))
+        problems = Problems(site.config.root)
+        for (page, _, static), made in zip(misses, _render_pages(env, site, misses, jobs)):
+            if isinstance(made, SourceError):
+                problems.extend(made.problems)
+            else:
+                data, tokens = made
+                self._keep(static, page.dest, data, tokens, inline=True)
+        problems.raise_if_any(SourceError)
+        self.log(f"pages: {len(site.pages)}, {len(misses)} rendered")
 
     def files(self) -> None:
         """Theme assets and static files, copied as they are (linked when unchanged)."""
@@ -339,33 +347,107 @@ class _Run:
             self.writer.write(site.cards_dest(speech, "pdf"), data)
         self.log(f"made {len(codes)} QR codes ({len(missing)} new)")
 
-    def search(self) -> None:
-        """The Pagefind index of the public speech pages, from the pages as written."""
+    def search(self, jobs: int | None = None) -> None:
+        """The Pagefind index of the public speech pages, shard by shard, from the pages as
+        written; a shard whose pages are all unchanged is put back as it was."""
+        from concurrent.futures import ThreadPoolExecutor
+
         from speechgen.render import search
 
         site, writer = self.site, self.writer
         assert writer.tmp is not None
-        pages = search.search_pages(site)
-        entry = key("search", search.pagefind_version(), *(f"{d}\0{writer.files[d][0]}" for d in pages))
-        listing = self.store.get("search", entry)
-        if listing is not None and self._put_back_all(json.loads(listing)):
+        version = search.pagefind_version()
+        todo = []
+        for shard in site.search_shards:
+            entry = key("search", version, shard.dest, *(f"{d}\0{writer.files[d][0]}" for d in shard.pages))
+            listing = self.store.get("search", entry)
+            if listing is None or not self._put_back_all(json.loads(listing)):
+                todo.append((shard, entry))
+        if not todo:
             return
-        scratch = Path(tempfile.mkdtemp(prefix=f".{writer.out.name}.tmp-search-", dir=writer.out.parent))
-        try:
-            made = search.build_index([(d, writer.tmp / d) for d in pages], scratch, site.search_bundle)
-            kept = []
-            for dest, path in made:
-                sha = writer.copy(dest, path)
-                self.store.put("blob", sha, path.read_bytes())
-                kept.append((dest, sha))
-        except search.SearchUnavailable as exc:
-            self.log(f"search index skipped: {exc}")
-            return
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        self.store.put("search", entry, json.dumps(kept).encode())
-        self.rendered += 1
-        self.log(f"search index: {len(pages)} pages, {len(kept)} files")
+
+        def index(item):
+            shard, _ = item
+            scratch = Path(tempfile.mkdtemp(prefix=f".{writer.out.name}.tmp-search-", dir=writer.out.parent))
+            try:
+                return scratch, search.build_index([(d, writer.tmp / d) for d in shard.pages],
+                                                   scratch, shard.dest)
+            except BaseException:
+                shutil.rmtree(scratch, ignore_errors=True)
+                raise
+
+        # Pagefind is a process of its own: shards index side by side, one per core.
+        with ThreadPoolExecutor(max(1, min(jobs or _cores(), len(todo)))) as pool:
+            futures = [pool.submit(index, item) for item in todo]
+            try:
+                for (shard, entry), future in zip(todo, futures):
+                    scratch, made = future.result()
+                    try:
+                        kept = []
+                        for dest, path in made:
+                            sha = writer.copy(dest, path)
+                            self.store.put("blob", sha, path.read_bytes())
+                            kept.append((dest, sha))
+                    finally:
+                        shutil.rmtree(scratch, ignore_errors=True)
+                    self.store.put("search", entry, json.dumps(kept).encode())
+                    self.rendered += 1
+            except search.SearchUnavailable as exc:
+                for future in futures:
+                    if future.done() and not future.exception():
+                        shutil.rmtree(future.result()[0], ignore_errors=True)
+                raise SourceError([Problem(writer.out.name, None, f"search index: {exc}")]) from None
+        self.log(f"search index: {len(todo)} of {len(site.search_shards)} shards re-indexed")
+
+
+POOL_MIN_PAGES = 200             # fewer pages than this render faster here than in a pool
+_POOLED: tuple | None = None     # what forked page workers render from (set just before the fork)
+
+
+def _render_pages(env, site: Site, misses: list, jobs: int | None) -> list:
+    """Each page's (bytes, what it read), or its SourceError; in forked workers when there are
+    many, since templates are CPU work in pure Python and a machine has more than one core."""
+    global _POOLED
+    workers = min(jobs or _cores(), len(misses) // (POOL_MIN_PAGES // 2))
+    if workers < 2 or len(misses) < POOL_MIN_PAGES or not _can_fork():
+        return [_render_one(env, site, page, extra) for page, extra, _ in misses]
+    import multiprocessing
+
+    _POOLED = (env, site, [(page, extra) for page, extra, _ in misses])
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_render_pooled, range(len(misses)), chunksize=32)
+    finally:
+        _POOLED = None
+
+
+def _render_one(env, site: Site, page, extra) -> tuple[bytes, list[str]] | SourceError:
+    try:
+        with deps.recording() as tokens:
+            data = html.render_page(env, site, page, extra)
+    except SourceError as error:
+        return error
+    return data, sorted(tokens)
+
+
+def _render_pooled(index: int):
+    assert _POOLED is not None
+    env, site, todo = _POOLED
+    page, extra = todo[index]
+    return _render_one(env, site, page, extra)
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    """fork only while this process has one thread: a fork copies no lock another thread holds
+    (the preview server builds in a thread: it renders here)."""
+    import multiprocessing
+    import threading
+
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def _file_sha(path: Path) -> str:

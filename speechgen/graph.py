@@ -8,6 +8,7 @@ Templates, renderers, manifest, verify and check ask the `Site` for paths; no ot
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,16 @@ class Output:
 
 
 @dataclass(frozen=True)
+class SearchShard:
+    """One part of the search index: its own Pagefind bundle, merged with the others at query
+    time, so an edit re-indexes only the part that holds the changed page."""
+
+    dest: str                    # the bundle's folder, e.g. "pagefind/3"
+    pages: tuple[str, ...]       # output paths of the pages it indexes
+    languages: tuple[str, ...]   # the languages among them
+
+
+@dataclass(frozen=True)
 class Options:
     """What this build makes besides the pages."""
 
@@ -112,6 +123,7 @@ class Site:
     copies: tuple[Copy, ...] = ()
     outputs: tuple[Output, ...] = ()
     options: Options = Options()
+    search_shards: tuple[SearchShard, ...] = ()
 
     # --- paths: every other stage asks these -------------------------------------------------
     home_dest = HOME
@@ -240,12 +252,33 @@ def make_site(config: Config, sources: Sources, options: Options = Options()) ->
     for dest, template, kind in ((SITEMAP, "sitemap.xml", "sitemap"), (ROBOTS, "robots.txt", "robots")):
         pages.append(Page(dest, template, kind, default, kind, indexed=False))
 
+    shards = _search_shards(pages) if options.search else ()
     site = Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
-                copies=copies, options=options)
+                copies=copies, options=options, search_shards=shards)
     outputs = _inventory(site, sources, options)
     _check_claims(outputs, config)
     return Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
-                copies=copies, outputs=outputs, options=options)
+                copies=copies, outputs=outputs, options=options, search_shards=shards)
+
+
+SHARD_PAGES = 250                # pages per search shard, about; shards come in powers of two
+
+
+def _search_shards(pages: list[Page]) -> tuple[SearchShard, ...]:
+    """Public speech pages, spread over shards by their speech's id: a page stays in its shard
+    while the archive grows, until the shard count doubles."""
+    indexed = [p for p in pages if p.kind == "speech" and p.indexed and p.speech is not None]
+    count = 1
+    while count * SHARD_PAGES < len(indexed):
+        count *= 2
+    groups: list[list[Page]] = [[] for _ in range(count)]
+    for page in indexed:
+        assert page.speech is not None
+        number = int(hashlib.sha256(page.speech.id.encode()).hexdigest()[:8], 16) % count
+        groups[number].append(page)
+    return tuple(SearchShard(f"{SEARCH_BUNDLE}/{n}", tuple(p.dest for p in group),
+                             tuple(dict.fromkeys(p.lang for p in group)))
+                 for n, group in enumerate(groups) if group)
 
 
 def _inventory(site: Site, sources: Sources, options: Options) -> tuple[Output, ...]:
@@ -277,8 +310,8 @@ def _inventory(site: Site, sources: Sources, options: Options) -> tuple[Output, 
     out.append(Output(MANIFEST, "manifest", "the manifest"))
     if options.pdf:
         out.append(Output(CHECKSUMS, "checksums", "the checksums"))
-    if options.search:
-        out.append(Output(SEARCH_BUNDLE, "search", "the search index"))
+    for shard in site.search_shards:
+        out.append(Output(shard.dest, "search", "the search index"))
     return tuple(out)
 
 
@@ -304,6 +337,9 @@ def _check_claims(outputs: tuple[Output, ...], config: Config) -> None:
             elif other is not None:
                 problems.add(output.owner, None, f"claims a path inside {folder}/, the search "
                              "index's folder")
+        if output.kind != "search" and parts[0] == SEARCH_BUNDLE.lower():
+            problems.add(output.owner, None, f"claims a path inside {SEARCH_BUNDLE}/, the search "
+                         "index's folder")
     problems.raise_if_any(SourceError)
 
 

@@ -1,18 +1,22 @@
 """The Pagefind search index of the rendered speech pages: the only module that talks to Pagefind.
 
 Only public speech pages go in (never copies, archives or the side-by-side view), each in its own
-language's index. The build hands over the pages as files and a private scratch folder; the index
-comes back as files there, which the build copies into the output. Without the `pagefind`
+language's index, spread over shards (the graph's `search_shards`) that the browser merges at
+query time: an edit re-indexes one shard. The build hands over a shard's pages as files and a
+private scratch folder; the Pagefind command writes the shard's bundle there, and the build copies
+it into the output. Without the `pagefind`
 package the site is built without search, and the search page points readers to the archive
 listings.
 """
 
 from __future__ import annotations
 
-import asyncio
+import importlib.util
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -34,9 +38,11 @@ def search_pages(site: Site) -> list[str]:
 
 
 def build_index(pages: Iterable[tuple[str, Path]], scratch: Path, bundle: str) -> list[tuple[str, Path]]:
-    """Index the given pages (output path, file) into `scratch`; returns the index's files as
-    (output path under `bundle`, file in scratch). Pages are linked in, never read into memory."""
+    """Index the given pages (output path, file) into `scratch` with the Pagefind command; returns
+    the index's files as (output path under `bundle`, file in scratch). Pages are linked in, never
+    read into memory."""
     pages_dir, bundle_dir = scratch / "pages", scratch / "bundle"
+    pages_dir.mkdir(parents=True, exist_ok=True)
     for dest, path in pages:
         target = pages_dir / dest
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -44,7 +50,18 @@ def build_index(pages: Iterable[tuple[str, Path]], scratch: Path, bundle: str) -
             os.link(path, target)
         except OSError:
             shutil.copyfile(path, target)
-    _run_async(lambda: _index(pages_dir, bundle_dir))
+    if not available():
+        raise SearchUnavailable("the 'pagefind' package is not installed (pip install 'pagefind[extended]')")
+    # keep-index-url: results link to ".../index.html", which also opens from disk.
+    command = [sys.executable, "-m", "pagefind", "--site", str(pages_dir), "--output-path", str(bundle_dir),
+               "--keep-index-url", "--silent"]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=INDEX_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise SearchUnavailable(f"the indexer took longer than {INDEX_TIMEOUT} s") from None
+    if result.returncode != 0:
+        reason = (result.stderr or result.stdout).strip().splitlines()
+        raise SearchUnavailable(f"the pagefind binary failed: {reason[-1] if reason else result.returncode}")
     made = []
     for path in sorted(bundle_dir.rglob("*")):
         rel = path.relative_to(bundle_dir).as_posix()
@@ -52,6 +69,14 @@ def build_index(pages: Iterable[tuple[str, Path]], scratch: Path, bundle: str) -
             _stabilise(rel, path)
             made.append((f"{bundle}/{rel}", path))
     return made
+
+
+INDEX_TIMEOUT = 600
+
+
+def available() -> bool:
+    """The pagefind package (which carries the indexer) is installed."""
+    return importlib.util.find_spec("pagefind") is not None
 
 
 def pagefind_version() -> str:
@@ -67,35 +92,3 @@ def _stabilise(name: str, path: Path) -> None:
         return
     data = json.loads(path.read_bytes())
     path.write_bytes(json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8"))
-
-
-def _run_async(make_coroutine):
-    """asyncio.run, also when the caller's thread already runs an event loop (Jupyter, Playwright)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make_coroutine())
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
-
-
-async def _index(pages_dir: Path, bundle_dir: Path) -> None:
-    """Two requests to the Pagefind service whatever the size of the site.
-
-    Pagefind's service answers one message per 0.1 s and cannot return more than 2 MiB through
-    `get_files()` (it hangs), so it indexes a folder of pages and writes its bundle to a folder.
-    """
-    try:
-        from pagefind.index import PagefindIndex
-    except ImportError as exc:
-        raise SearchUnavailable("the 'pagefind' package is not installed "
-                                "(pip install 'pagefind[extended]')") from exc
-    pages_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        # keep_index_url: results link to ".../index.html", which also opens from disk.
-        async with PagefindIndex({"keep_index_url": True, "output_path": str(bundle_dir)}) as index:
-            await index.add_directory(str(pages_dir))
-    except (FileNotFoundError, PermissionError) as exc:
-        raise SearchUnavailable(f"the pagefind binary could not start: {exc}") from exc

@@ -28,12 +28,19 @@ def _missing(reason: str):
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
-    """The repository's own sample project, built once for all browser tests."""
+    """The repository's own sample project, built once for all browser tests. Its few pages are
+    spread over several search shards, so every search here merges shards as a large archive does."""
+    from speechgen import graph
     from speechgen.build import build
     from speechgen.config import load_config
 
     out = tmp_path_factory.mktemp("browser") / "site"
-    build(load_config(REPO), out=out)
+    pages_per_shard, graph.SHARD_PAGES = graph.SHARD_PAGES, 2
+    try:
+        build(load_config(REPO), out=out)
+    finally:
+        graph.SHARD_PAGES = pages_per_shard
+    assert len([p for p in (out / "pagefind").iterdir() if p.is_dir()]) >= 2
     return out
 
 

@@ -1,4 +1,6 @@
-/* Search with the Pagefind index named by the form's data-bundle: no request leaves the site, paths stay relative. */
+/* Search with the Pagefind index: one bundle per shard, named with its languages in the form's
+   data-bundles ("../pagefind/0/:id,en ../pagefind/1/:id"), merged at the first query. No request
+   leaves the site; paths stay relative. */
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
@@ -7,20 +9,30 @@
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
   var root = form.getAttribute("data-root");
-  var bundle = new URL(form.getAttribute("data-bundle"), document.baseURI).href;
   var pageLang = document.documentElement.lang;
-  var others = (form.getAttribute("data-languages") || "").split(" ").filter(function (l) {
-    return l && l !== pageLang;
+  var bundles = (form.getAttribute("data-bundles") || "").split(" ").filter(Boolean).map(function (item) {
+    var at = item.lastIndexOf(":");
+    return { url: new URL(item.slice(0, at), document.baseURI).href, langs: item.slice(at + 1).split(",") };
   });
   var engine = null;
 
   function load() {
-    // One index per language: the page's own, and the others merged in.
-    engine = engine || import(bundle + "pagefind.js").then(function (pagefind) {
+    // The first shard's engine, in the page's language where that shard has it; every other
+    // (shard, language) index merged in.
+    if (!bundles.length) return Promise.reject(new Error("no search index"));
+    var first = bundles[0];
+    var firstLang = first.langs.indexOf(pageLang) >= 0 ? pageLang : first.langs[0];
+    engine = engine || import(first.url + "pagefind.js").then(function (pagefind) {
       return pagefind.options({ baseUrl: "/" }).then(function () {
-        return Promise.all(others.map(function (lang) {
-          return pagefind.mergeIndex(bundle, { language: lang });
-        }));
+        var merges = [];
+        bundles.forEach(function (bundle) {
+          bundle.langs.forEach(function (lang) {
+            if (bundle !== first || lang !== firstLang) {
+              merges.push(pagefind.mergeIndex(bundle.url, { language: lang }));
+            }
+          });
+        });
+        return Promise.all(merges);
       }).then(function () { return pagefind; });
     });
     return engine;
