@@ -71,6 +71,12 @@ class Page:
     archive: Archive | None = None
     copy: Copy | None = None
     indexed: bool = True         # listed in sitemap and search
+    listing: tuple[Speech, ...] = ()     # the speeches a listing page shows (bounded)
+    entries: tuple[Archive, ...] = ()    # the archives an index page shows (bounded)
+    part: int = 1                # this page's number among the pages of one listing
+    parts: int = 1
+    previous: str = ""           # dest of the listing's previous and next page
+    following: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,10 @@ class Site:
             raise KeyError(f"no theme asset {name!r}")
         return dest
 
+    def archive_index_dest(self, kind: str) -> str:
+        """The first page of the index of every year, speaker or occasion."""
+        return f"{ARCHIVE_FOLDERS[kind]}/{INDEX}"
+
     def url(self, dest: str) -> str:
         """Absolute public URL of an output path (folders end in '/')."""
         return self.config.site.base_url + pretty(dest)
@@ -236,9 +246,19 @@ def make_site(config: Config, sources: Sources, options: Options = Options()) ->
     speakers = _group(speeches, "speaker", lambda s: s.speaker, _slug_dest(folders["speaker"]))
     occasions = _group([s for s in speeches if s.occasion], "occasion",
                        lambda s: s.occasion, _slug_dest(folders["occasion"]))
+    # Every listing is bounded: a page never grows with the archive, more of it gets more pages.
     for archive in years + speakers + occasions:
-        pages.append(Page(archive.dest, "archive.html", archive.kind, default, archive.key, archive=archive))
-    pages.insert(0, Page(HOME, "home.html", "home", default, config.site.title))
+        for part, (dest, chunk, previous, following) in enumerate(_parts(archive.dest, archive.speeches), 1):
+            pages.append(Page(dest, "archive.html", archive.kind, default, archive.key, archive=archive,
+                              listing=chunk, part=part, parts=_count(archive.speeches),
+                              previous=previous, following=following))
+    for kind, archives in (("year", years), ("speaker", speakers), ("occasion", occasions)):
+        first = f"{folders[kind]}/{INDEX}"
+        for part, (dest, chunk, previous, following) in enumerate(_parts(first, archives), 1):
+            pages.append(Page(dest, "archive-index.html", f"{kind}-index", default, kind, entries=chunk,
+                              part=part, parts=_count(archives), previous=previous, following=following))
+    pages.insert(0, Page(HOME, "home.html", "home", default, config.site.title,
+                         listing=speeches[:HOME_LATEST]))
     pages.append(Page(NOT_FOUND, "404.html", "404", default, "404", indexed=False))
     pages.append(Page(SEARCH_PAGE, "search.html", "search", default, "search"))
     pages.append(Page(ACCESSIBILITY_PAGE, "accessibility.html", "accessibility", default, "accessibility"))
@@ -341,6 +361,23 @@ def _check_claims(outputs: tuple[Output, ...], config: Config) -> None:
             problems.add(output.owner, None, f"claims a path inside {SEARCH_BUNDLE}/, the search "
                          "index's folder")
     problems.raise_if_any(SourceError)
+
+
+HOME_LATEST = 10                 # speeches on the home page
+PER_PAGE = 100                   # speeches (or archives) on one listing page
+
+
+def _count(items: tuple) -> int:
+    return max(1, -(-len(items) // PER_PAGE))
+
+
+def _parts(first: str, items: tuple) -> list[tuple[str, tuple, str, str]]:
+    """A listing cut into pages of PER_PAGE: (dest, items, previous dest, next dest) each. The
+    first page keeps the listing's own address; the others are `.../halaman-N/index.html`."""
+    folder = posixpath.dirname(first)
+    dests = [first] + [f"{folder}/halaman-{n}/{INDEX}" for n in range(2, _count(items) + 1)]
+    return [(dest, items[i * PER_PAGE:(i + 1) * PER_PAGE], dests[i - 1] if i else "",
+             dests[i + 1] if i + 1 < len(dests) else "") for i, dest in enumerate(dests)]
 
 
 def _copies(speech: Speech, recipients: tuple[Recipient, ...]) -> list[Copy]:

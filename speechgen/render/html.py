@@ -18,7 +18,7 @@ from speechgen.graph import Page, Site, relative, root_prefix
 from speechgen.model import PdfInfo
 from speechgen.templates import label, template_error
 
-PAGE_TEMPLATES = ["base.html", "home.html", "archive.html", "speech.html", "404.html", "copy.html",
+PAGE_TEMPLATES = ["base.html", "home.html", "archive.html", "archive-index.html", "speech.html", "404.html", "copy.html",
                   "feed.xml", "sitemap.xml", "robots.txt",
                   "search.html", "accessibility.html", "side-by-side.html"]
 PdfMap = Mapping[tuple[str, str], PdfInfo]     # (speech id, lang) -> PdfInfo

@@ -24,6 +24,7 @@ def page_types(built_site: Path, manifest: dict) -> dict[str, str]:
     types = {
         "home": "",
         "year": "tahun/2025/",
+        "years": "tahun/",
         "speaker": next(p.parent.relative_to(built_site).as_posix() + "/"
                         for p in sorted((built_site / "pembicara").glob("*/index.html"))),
         "speech-id": _folder(langs["id"]["path"]),

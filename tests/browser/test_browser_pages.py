@@ -12,7 +12,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # Best-practice rules that back what the theme promises: landmarks, one h1, headings in order.
 STRUCTURE_RULES = ["landmark-one-main", "region", "page-has-heading-one", "heading-order",
                    "landmark-no-duplicate-banner", "landmark-no-duplicate-contentinfo", "skip-link"]
-TYPES = ["home", "year", "speaker", "speech-id", "speech-en", "side-by-side", "copy", "search",
+TYPES = ["home", "year", "years", "speaker", "speech-id", "speech-en", "side-by-side", "copy", "search",
          "accessibility", "404"]
 
 
