@@ -14,6 +14,7 @@ only when the build can prove it unchanged:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -96,7 +97,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
         stamps_key = key("stamps", str(target))
         with SiteWriter(target, config.root if write else private, wait=notice,
                         stamps=_load_stamps(store.get("stamps", stamps_key))) as writer:
-            run = _Run(site, templates, media, store, writer, log)
+            run = _Run(site, templates, media, store, writer, log, jobs)
             pdfs = run.books(jobs, progress) if options.pdf else {}
             run.pages(pdfs, jobs)
             run.files()
@@ -161,8 +162,9 @@ class _Run:
     """One build's rendering: each stage makes its outputs, reusing what it can prove unchanged."""
 
     def __init__(self, site: Site, templates: Templates, media: preflight.Media, store: Cache,
-                 writer: SiteWriter, log: Log) -> None:
+                 writer: SiteWriter, log: Log, jobs: int | None = None) -> None:
         self.site = site
+        self.jobs = jobs
         self.templates = templates
         self.media = media
         self.store = store
@@ -324,9 +326,11 @@ class _Run:
             self.store.put("qr", key("qr", maker.recipe, url), pack(code))
             self.rendered += 1
         for copy in site.copies:
-            code = codes[site.url(site.copy_dest(copy))]
+            url = site.url(site.copy_dest(copy))
+            code = codes[url]
             self.writer.write(site.qr_dest(copy, "png"), code.png)
             self.writer.write(site.qr_dest(copy, "svg"), code.svg)
+            codes[url] = dataclasses.replace(code, png=b"", svg=b"")    # the sheet needs the modules only
         for speech in site.speeches:
             chosen = site.copies_of(speech)
             if not chosen:
@@ -336,15 +340,22 @@ class _Run:
             self.writer.write(site.cards_dest(speech, "csv"), cards.mailroom_csv(site, chosen, fingerprint))
             if not site.options.cards:
                 continue
-            sheet = cards.card_sheet_html(self.templates.env, site, speech, chosen, codes, layout,
-                                          fingerprint, self.media.logo, self.media.card_emblem)
-            entry = key("cards", sheet)
-            data = self.store.get("cards", entry)
-            if data is None or not data.startswith(b"%PDF-"):
-                data = cards.sheet_pdf(site, speech, sheet, len(chosen))
-                self.store.put("cards", entry, data)
+            # In parts, each laid out by a worker and kept by its HTML; joined into one file.
+            htmls = [cards.card_sheet_html(self.templates.env, site, speech, part, codes, layout,
+                                           fingerprint, self.media.logo, self.media.card_emblem)
+                     for part in cards.parts(chosen)]
+            entries = [key("cards", html) for html in htmls]
+            found = [self.store.get("cards", entry) for entry in entries]
+            todo = [n for n, data in enumerate(found) if data is None or not data.startswith(b"%PDF-")]
+            made = cards.sheet_pdfs(site, speech, [htmls[n] for n in todo],
+                                    [len(cards.parts(chosen)[n]) for n in todo], self.jobs)
+            for n, data in zip(todo, made):
+                found[n] = data
+                self.store.put("cards", entries[n], data)
                 self.rendered += 1
-            self.writer.write(site.cards_dest(speech, "pdf"), data)
+            from speechgen.render.pdf import join     # lazy, as every PDF import
+
+            self.writer.write(site.cards_dest(speech, "pdf"), join(found))
         self.log(f"made {len(codes)} QR codes ({len(missing)} new)")
 
     def search(self, jobs: int | None = None) -> None:

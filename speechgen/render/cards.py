@@ -174,17 +174,26 @@ def _font_faces() -> Markup:
 SECONDS_PER_CARD = 0.1
 
 
-def sheet_pdf(site: Site, speech: Speech, html: str, cards: int) -> bytes:
-    """The card sheet's PDF, laid out by WeasyPrint behind the books' fetcher and a time limit."""
+CARDS_PER_PART = 200             # cards one worker lays out at a time (a multiple of every layout's cards per sheet)
+
+
+def parts(copies: tuple[Copy, ...]) -> list[tuple[Copy, ...]]:
+    """A speech's cards in parts of CARDS_PER_PART, laid out apart and joined into one sheet file."""
+    return [copies[i:i + CARDS_PER_PART] for i in range(0, len(copies), CARDS_PER_PART)] or [()]
+
+
+def sheet_pdfs(site: Site, speech: Speech, htmls: list[str], cards: list[int], jobs: int | None) -> list[bytes]:
+    """The parts' PDFs, laid out by WeasyPrint in worker processes behind the books' fetcher and
+    a time limit that grows with the cards."""
     from speechgen.render import pdf
 
     config = site.config
-    dest = site.cards_dest(speech)
-    timeout = config.pdf.timeout + SECONDS_PER_CARD * cards
+    timeouts = [config.pdf.timeout + SECONDS_PER_CARD * n for n in cards]
     allowed = tuple(str(p.resolve()) for p in (THEME_DIR, config.static_dir, config.templates_dir))
-    try:
-        return pdf.render_card_sheet(html, allowed, config.root.resolve().as_uri() + "/", timeout)
-    except (pdf.ResourceRefused, pdf.RenderTimeout) as exc:
-        reason = str(exc) or (f"took longer than {timeout:g} s ([pdf] timeout = "
-                              f"{config.pdf.timeout:g} s and {SECONDS_PER_CARD:g} s a card)")
-        raise RenderError(f"{dest}: cannot make the card sheet: {reason}") from None
+    made = pdf.render_sheets(htmls, allowed, config.root.resolve().as_uri() + "/", timeouts, jobs)
+    failed = [(n, why) for n, why in enumerate(made, 1) if isinstance(why, str)]
+    if failed:
+        n, why = failed[0]
+        raise RenderError(f"{site.cards_dest(speech)}: cannot make the card sheet (part {n}): {why} "
+                          f"([pdf] timeout = {config.pdf.timeout:g} s and {SECONDS_PER_CARD:g} s a card)")
+    return made      # type: ignore[return-value]

@@ -387,3 +387,50 @@ def render_card_sheet(html: str, allowed: Iterable[str], base_url: str, timeout:
         data = HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
             pdf_identifier=hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii"))
     return data
+
+
+def render_sheets(htmls: list[str], allowed: tuple[str, ...], base_url: str, timeouts: list[float],
+                  jobs: int | None) -> list[bytes | str]:
+    """Parts of card sheets laid out in worker processes, side by side: a part's layout never
+    weighs on the build process. Each result is the PDF's bytes or why it failed."""
+    if not htmls:
+        return []
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = max(1, min(jobs or cores, len(htmls)))
+    items = [(html, allowed, base_url, timeout) for html, timeout in zip(htmls, timeouts)]
+    with _pool_context().Pool(workers, maxtasksperchild=1) as pool:     # a fresh worker each: memory back
+        return pool.map(_sheet_work, items, chunksize=1)
+
+
+def _sheet_work(item: tuple[str, tuple[str, ...], str, float]) -> bytes | str:
+    html, allowed, base_url, timeout = item
+    try:
+        return render_card_sheet(html, allowed, base_url, timeout)
+    except ResourceRefused as exc:
+        return str(exc)
+    except RenderTimeout:
+        return f"took longer than {timeout:g} s"
+    except Exception as exc:  # noqa: BLE001 - reported with the sheet's name, never a traceback
+        return f"{type(exc).__name__}: {exc}"
+
+
+def join(parts: list[bytes]) -> bytes:
+    """PDFs one after the other as one PDF, with an identifier made from their bytes (the same
+    parts always give the same file)."""
+    if len(parts) == 1:
+        return parts[0]
+    import io
+
+    import pikepdf
+
+    with pikepdf.Pdf.new() as joined:
+        sources = [pikepdf.Pdf.open(io.BytesIO(part)) for part in parts]
+        try:
+            for source in sources:
+                joined.pages.extend(source.pages)
+            out = io.BytesIO()
+            joined.save(out, deterministic_id=True, linearize=False)
+        finally:
+            for source in sources:
+                source.close()
+    return out.getvalue()
