@@ -28,7 +28,7 @@ from pathlib import Path
 from speechgen import deps, graph, markdown, preflight, reader
 from speechgen.cache import Cache, key
 from speechgen.config import CONFIG_NAME, Config
-from speechgen.errors import ConfigError, Problem, Problems, SourceError
+from speechgen.errors import ConfigError, OutputError, Problem, Problems, SourceError
 from speechgen.graph import Options, Site
 from speechgen.model import PdfInfo
 from speechgen.render import cards, html, manifest
@@ -381,7 +381,7 @@ class _Run:
             shard, _ = item
             scratch = Path(tempfile.mkdtemp(prefix=f".{writer.out.name}.tmp-search-", dir=writer.out.parent))
             try:
-                return scratch, search.build_index([(d, writer.tmp / d) for d in shard.pages],
+                return scratch, search.build_index([(d, writer.path_of(d)) for d in shard.pages],
                                                    scratch, shard.dest)
             except BaseException:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -403,11 +403,15 @@ class _Run:
                         shutil.rmtree(scratch, ignore_errors=True)
                     self.store.put("search", entry, json.dumps(kept).encode())
                     self.rendered += 1
-            except search.SearchUnavailable as exc:
+            except (search.SearchUnavailable, OSError) as exc:
                 for future in futures:
                     if future.done() and not future.exception():
                         shutil.rmtree(future.result()[0], ignore_errors=True)
-                raise SourceError([Problem(writer.out.name, None, f"search index: {exc}")]) from None
+                folder = writer.out.parent
+                if _full(folder):      # the indexer may leave empty files on a full disk, not fail
+                    raise OutputError(f"{folder}: cannot write the search index: no space left on the device") from None
+                reason = exc if isinstance(exc, search.SearchUnavailable) else exc.strerror or exc
+                raise SourceError([Problem(str(writer.out), None, f"cannot make the search index: {reason}")]) from None
         self.log(f"search index: {len(todo)} of {len(site.search_shards)} shards re-indexed")
 
 
@@ -459,6 +463,14 @@ def _can_fork() -> bool:
     import threading
 
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _full(folder: Path) -> bool:
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < 256 * 1024
 
 
 def _file_sha(path: Path) -> str:

@@ -79,23 +79,41 @@ def clean_leftovers(out: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _reason(exc: OSError) -> str:
+def reason_of(exc: OSError) -> str:
+    """What went wrong, in words a user can act on."""
     reasons = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
                errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
-               errno.EPERM: "operation not permitted"}
+               errno.EPERM: "operation not permitted",
+               errno.EFBIG: "file too large (over the file system's or this process's size limit)"}
     return reasons.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 @contextlib.contextmanager
-def _mapped(what: Path) -> Iterator[None]:
-    """An OSError of the writer's own becomes `path: reason` for the user."""
+def _mapped(what: Path, shown: Callable[[str], str] = str) -> Iterator[None]:
+    """An OSError of the writer's own becomes `path: reason` for the user: the file it names as
+    the user will see it (`shown`), or `what` when it names none (a failed write) or only a name
+    relative to some folder (shutil.rmtree)."""
     try:
         yield
     except OutputError:
         raise
     except OSError as exc:
-        where = exc.filename if isinstance(exc.filename, str) else str(what)
-        raise OutputError(f"{where}: cannot write the site: {_reason(exc)}") from None
+        name = exc.filename if isinstance(exc.filename, str) and os.path.isabs(exc.filename) else None
+        where = shown(name) if name else str(what)
+        raise OutputError(f"{where}: cannot write the site: {reason_of(exc)}") from None
+
+
+def _check_replaceable(out: Path) -> None:
+    """The previous output is removed once the new one is in; a folder of it that is not
+    writable would leave it half-removed beside the new site. Refuse before anything is touched."""
+    if not out.is_dir():
+        return
+    for folder, _, _ in os.walk(out):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            reason = ("the file system is read-only" if os.statvfs(folder).f_flag & os.ST_RDONLY
+                      else "permission denied (this folder is not writable, so its files could "
+                      "not be removed)")
+            raise OutputError(f"{folder}: cannot replace the previous site: {reason}")
 
 
 class SiteWriter:
@@ -118,6 +136,7 @@ class SiteWriter:
         self.wait = wait
         self.files: dict[str, tuple[str, int]] = {}        # dest -> (sha256, size)
         self._claimed: set[str] = set()                     # dests, lower-cased
+        self._kept: set[str] = set()        # dests the previous output holds as they are: linked at commit
         self.tmp: Path | None = None
         self._lock: int | None = None
         self._previous: dict[str, tuple[str, int]] = {}
@@ -126,7 +145,7 @@ class SiteWriter:
 
     def __enter__(self) -> "SiteWriter":
         check_output_dir(self.out, self.project)
-        with _mapped(self.out.parent):
+        with _mapped(self.out.parent, self._shown):
             self.out.parent.mkdir(parents=True, exist_ok=True)
             self._lock = os.open(self.out.parent, os.O_RDONLY)
             try:
@@ -141,7 +160,7 @@ class SiteWriter:
                 self._previous, self._previous_digest = _read_marker(self.out)
                 self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
             except BaseException:
-                self._unlock()
+                self.__exit__(None, None, None)
                 raise
         return self
 
@@ -149,6 +168,16 @@ class SiteWriter:
         if self.tmp is not None and self.tmp.exists():
             shutil.rmtree(self.tmp, ignore_errors=True)
         self._unlock()
+
+    def _shown(self, name: str) -> str:
+        """A path as the user knows it: a file in the temporary folder as the output's file, the
+        temporary folder itself as the folder it was made in."""
+        path = Path(name)
+        if self.tmp is not None and path.is_relative_to(self.tmp):
+            return str(self.out / path.relative_to(self.tmp))
+        if path.parent == self.out.parent and path.name.startswith(f".{self.out.name}.tmp-"):
+            return str(self.out.parent)
+        return name
 
     def _unlock(self) -> None:
         if self._lock is not None:
@@ -168,9 +197,9 @@ class SiteWriter:
     def write(self, dest: str, data: bytes) -> str:
         """Write one file; returns its SHA-256."""
         sha = hashlib.sha256(data).hexdigest()
-        with _mapped(self.out):
-            if self._link(dest, sha, len(data)):
-                return sha
+        if self.reuse(dest, sha):
+            return sha
+        with _mapped(self.out / dest, self._shown):
             target = self._target(dest)
             with open(target, "xb") as handle:     # "x": two outputs never share one path
                 handle.write(data)
@@ -180,10 +209,14 @@ class SiteWriter:
     def copy(self, dest: str, source: Path) -> str:
         """Copy a file as it is, block by block (a large static file is never held in memory)."""
         digest = hashlib.sha256()
-        with _mapped(self.out):
+        try:
+            src = open(source, "rb")
+        except OSError as exc:
+            raise OutputError(f"{source}: cannot read it: {reason_of(exc)}") from None
+        with src, _mapped(self.out / dest, self._shown):
             target = self._target(dest)
             size = 0
-            with open(source, "rb") as src, open(target, "xb") as dst:
+            with open(target, "xb") as dst:
                 for block in iter(lambda: src.read(1 << 20), b""):
                     digest.update(block)
                     dst.write(block)
@@ -209,22 +242,35 @@ class SiteWriter:
         except OSError:
             return False
 
-    def _link(self, dest: str, sha: str, size: int) -> bool:
+    def reuse(self, dest: str, sha: str) -> bool:
+        """Keep a file of the previous output that already has these bytes; False if it is not
+        there as it was. Nothing is touched now: kept files are linked in at commit, and a build
+        that keeps every file leaves the output as it is without writing anything."""
         if not self.has(dest, sha):
             return False
-        target = self._target(dest)
-        try:
-            os.link(self.out / dest, target)
-        except OSError:
-            return False               # another file system, or links not allowed: write it
-        self.files[dest] = (sha, size)
+        safe_dest(dest)
+        if dest.lower() in self._claimed:
+            raise OutputError(f"two outputs claim one path: {dest}")
+        self._claimed.add(dest.lower())
+        self._kept.add(dest)
+        self.files[dest] = (sha, self._previous[dest][1])
         return True
 
-    def reuse(self, dest: str, sha: str) -> bool:
-        """Link an unchanged file from the previous output; False if it is not there as it was."""
-        known = self._previous.get(dest)
-        with _mapped(self.out):
-            return known is not None and self._link(dest, sha, known[1])
+    def path_of(self, dest: str) -> Path:
+        """Where a file of this build can be read now: the previous output's copy if kept."""
+        assert self.tmp is not None
+        return self.out / dest if dest in self._kept else self.tmp / dest
+
+    def _link_kept(self) -> None:
+        """Hard-link the kept files in (a copy where links are not allowed)."""
+        assert self.tmp is not None
+        for dest in sorted(self._kept):
+            target = self.tmp / dest
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(self.out / dest, target)
+            except OSError:
+                shutil.copyfile(self.out / dest, target)
 
     def previous_sha(self, dest: str) -> str | None:
         known = self._previous.get(dest)
@@ -236,16 +282,18 @@ class SiteWriter:
         assert self.tmp is not None
         digest = site_digest(self.files)
         total = sum(size for _, size in self.files.values())
-        if digest == self._previous_digest and all(self.has(d, sha) for d, (sha, _) in self.files.items()):
+        if digest == self._previous_digest and self._kept == set(self.files):
             self.committed = WriteReport(self.out, len(self.files), total, unchanged=True)
             return self.committed
         lines = ["This folder is made by speechgen build and replaced whole on every build.",
                  f"digest: {digest}"]
         lines += [f"{sha} {size} {dest}" for dest, (sha, size) in sorted(self.files.items())]
-        with _mapped(self.out):
+        with _mapped(self.out, self._shown):
+            self._link_kept()
             self.stamps = {dest: (self.tmp / dest).stat().st_mtime_ns for dest in self.files}
             (self.tmp / MARKER).write_text("\n".join(lines) + "\n", encoding="utf-8")
             os.chmod(self.tmp, 0o755)
+            _check_replaceable(self.out)
             _swap_in(self.tmp, self.out)
         self.committed = WriteReport(self.out, len(self.files), total)
         return self.committed
@@ -294,20 +342,38 @@ def write_site(artifacts: Iterable[Artifact], out: Path, project: Path) -> Write
 
 
 def _swap_in(new: Path, out: Path) -> None:
+    """Put `new` where `out` is. On failure `out` is as it was and nothing is left beside it."""
     if not out.exists():
         os.rename(new, out)
         return
     if _exchange(new, out):          # one atomic step: readers never see a missing site
-        shutil.rmtree(new)           # `new` now holds the previous output
+        # `new` now holds the previous output. The new site is published: a file of the old one
+        # that cannot be removed is left for the next build to clean, not reported as a failure.
+        shutil.rmtree(new, ignore_errors=True)
         return
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    os.rename(out, old / "old")
-    os.rename(new, out)
+    try:
+        os.rename(out, old / "old")
+    except BaseException:
+        old.rmdir()
+        raise
+    try:
+        os.rename(new, out)
+    except BaseException:
+        try:
+            os.rename(old / "old", out)          # put the previous output back
+        except OSError as exc:
+            raise OutputError(f"{out}: the new site could not be moved in and the previous one "
+                              f"could not be put back ({reason_of(exc)}); it is in {old / 'old'}") from None
+        old.rmdir()
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
-    """Linux renameat2(RENAME_EXCHANGE); False where the system does not offer it."""
+    """Linux renameat2(RENAME_EXCHANGE); False where the system or file system does not offer
+    it. Any other failure (permissions, a read-only file system) is raised: the fallback would
+    only fail the same way, later."""
     name = ctypes.util.find_library("c")
     if not name:
         return False
@@ -315,5 +381,9 @@ def _exchange(a: Path, b: Path) -> bool:
     if not hasattr(libc, "renameat2"):
         return False
     at_fdcwd = -100
-    result = libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
-    return result == 0
+    if libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))

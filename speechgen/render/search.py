@@ -66,7 +66,10 @@ def build_index(pages: Iterable[tuple[str, Path]], scratch: Path, bundle: str) -
     for path in sorted(bundle_dir.rglob("*")):
         rel = path.relative_to(bundle_dir).as_posix()
         if path.is_file() and not rel.startswith(_UNUSED):
-            _stabilise(rel, path)
+            try:
+                _stabilise(rel, path)
+            except ValueError:
+                raise SearchUnavailable(f"the indexer wrote an unreadable {rel}") from None
             made.append((f"{bundle}/{rel}", path))
     return made
 
