@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -278,9 +278,9 @@ class _Run:
             static = key("page", self.globals, deps.fields(page), deps.shallow(extra))
             record = self._recall(static)
             if record is None or not self._put_back(page.dest, record):
-                misses.append((page, extra, static))
+                misses.append((page, static))     # its context is made again when it renders: not held
         problems = Problems(site.config.root)
-        for (page, _, static), made in zip(misses, _render_pages(env, site, misses, jobs)):
+        for (page, static), made in zip(misses, _render_pages(env, site, pdfs, misses, jobs)):
             if isinstance(made, SourceError):
                 problems.extend(made.problems)
             else:
@@ -419,27 +419,29 @@ POOL_MIN_PAGES = 200             # fewer pages than this render faster here than
 _POOLED: tuple | None = None     # what forked page workers render from (set just before the fork)
 
 
-def _render_pages(env, site: Site, misses: list, jobs: int | None) -> list:
-    """Each page's (bytes, what it read), or its SourceError; in forked workers when there are
-    many, since templates are CPU work in pure Python and a machine has more than one core."""
+def _render_pages(env, site: Site, pdfs: PdfMap, misses: list, jobs: int | None) -> Iterator:
+    """Each page's (bytes, what it read), or its SourceError, in order and one at a time (the
+    caller writes each before the next arrives); in forked workers when there are many, since
+    templates are CPU work in pure Python and a machine has more than one core."""
     global _POOLED
     workers = min(jobs or _cores(), len(misses) // (POOL_MIN_PAGES // 2))
     if workers < 2 or len(misses) < POOL_MIN_PAGES or not _can_fork():
-        return [_render_one(env, site, page, extra) for page, extra, _ in misses]
+        yield from (_render_one(env, site, pdfs, page) for page, _ in misses)
+        return
     import multiprocessing
 
-    _POOLED = (env, site, [(page, extra) for page, extra, _ in misses])
+    _POOLED = (env, site, pdfs, [page for page, _ in misses])
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_render_pooled, range(len(misses)), chunksize=32)
+            yield from pool.imap(_render_pooled, range(len(misses)), chunksize=16)
     finally:
         _POOLED = None
 
 
-def _render_one(env, site: Site, page, extra) -> tuple[bytes, list[str]] | SourceError:
+def _render_one(env, site: Site, pdfs: PdfMap, page) -> tuple[bytes, list[str]] | SourceError:
     try:
         with deps.recording() as tokens:
-            data = html.render_page(env, site, page, extra)
+            data = html.render_page(env, site, page, html.page_context(site, page, pdfs))
     except SourceError as error:
         return error
     return data, sorted(tokens)
@@ -447,9 +449,8 @@ def _render_one(env, site: Site, page, extra) -> tuple[bytes, list[str]] | Sourc
 
 def _render_pooled(index: int):
     assert _POOLED is not None
-    env, site, todo = _POOLED
-    page, extra = todo[index]
-    return _render_one(env, site, page, extra)
+    env, site, pdfs, todo = _POOLED
+    return _render_one(env, site, pdfs, todo[index])
 
 
 def _cores() -> int:
