@@ -30,6 +30,15 @@ def _fail(error: SpeechgenError, published: bool = True) -> None:
     sys.exit(1)
 
 
+def _system_error(error: OSError, project: Path) -> SpeechgenError:
+    """An OSError no stage turned into a message: the file it names (else the project) and why."""
+    from speechgen.writer import reason_of
+
+    where = error.filename if isinstance(error.filename, str) and Path(error.filename).is_absolute() \
+        else str(project.absolute())
+    return SpeechgenError(f"{where}: cannot build: {reason_of(error)}")
+
+
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="speechgen")
 def main() -> None:
@@ -50,8 +59,9 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Proses PDF paralel / PDF worker processes (default: every core).")
 @click.option("--no-pdf", is_flag=True, help="Tanpa PDF / skip the archival PDFs this time.")
+@click.option("--no-search", is_flag=True, help="Tanpa indeks pencarian / skip the search index this time.")
 def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: bool,
-          jobs: int | None, no_pdf: bool) -> None:
+          jobs: int | None, no_pdf: bool, no_search: bool) -> None:
     """Bangun situs / build the site from PROJECT (default: this folder).
 
     The build is atomic: it is written beside the output folder and swapped in only when
@@ -73,6 +83,8 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: b
     try:
         config = load_config(project)
         switches = {"pdf": False} if no_pdf else {}      # otherwise [pdf] enabled decides
+        if no_search:
+            switches["search"] = False
         report = run_build(config, out=out, drafts=drafts, log=log, jobs=jobs,
                            progress=None if quiet else progress,
                            notice=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)),
@@ -80,6 +92,12 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: b
     except SpeechgenError as error:
         progress.close()
         _fail(error)
+        return
+    except OSError as error:
+        # A failure of the system outside the writer (a renderer's scratch file, the search
+        # index's folder): still `path: reason`, never a traceback. The writer removed its folder.
+        progress.close()
+        _fail(_system_error(error, project))
         return
     finally:
         progress.close()
@@ -243,3 +261,118 @@ def serve(project: Path, port: int, no_drafts: bool) -> None:
         pass
     finally:
         server.stop()
+
+
+def _s3_option(context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
+    """--to and --endpoint checked before anything runs: a malformed one is a usage error (exit 2)."""
+    from speechgen.publish import PublishError, check_endpoint, parse_target
+
+    if value is None:
+        return value
+    try:
+        parse_target(value) if parameter.name == "to" else check_endpoint(value)
+    except PublishError as error:
+        raise click.BadParameter(str(error)) from None
+    return value
+
+
+@main.command(context_settings=CONTEXT)
+@PROJECT
+@click.option("--to", "to", required=True, metavar="s3://BUCKET/PREFIX", callback=_s3_option,
+              help="Tujuan / where: a bucket and the folder in it, e.g. s3://arsip/pidato.")
+@click.option("--endpoint", default=None, metavar="URL", callback=_s3_option,
+              help="Alamat penyimpanan S3 / an S3-compatible store's URL (default: AWS S3, or "
+                   "$AWS_ENDPOINT_URL).")
+@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder situs / the built site folder (default: PROJECT/site).")
+@click.option("--dry-run", is_flag=True, help="Uji coba / list what would change; upload nothing.")
+@click.option("--delete", is_flag=True,
+              help="Hapus yang lama / remove objects under the prefix that the site no longer has, "
+                   "after everything else is up.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Unggahan sekaligus / uploads at once.")
+@click.option("--quiet", "-q", is_flag=True, help="Hanya galat / print errors only.")
+def publish(project: Path, to: str, endpoint: str | None, site_dir: Path | None, dry_run: bool,
+            delete: bool, jobs: int, quiet: bool) -> None:
+    """Terbitkan / publish the built site to an S3-compatible bucket.
+
+    Uploads only the files whose SHA-256 differs from what the bucket holds, with their
+    Content-Type and Cache-Control, in an order that never shows half a site: files and PDFs
+    first, then pages, then the search entry and the manifest. Old objects are removed only with
+    --delete, and only after everything is up. Credentials come from the standard AWS chain
+    (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role), never from
+    speechgen.toml. A run that fails leaves the published site whole; run it again to finish.
+    """
+    from speechgen.publish import publish as run_publish
+
+    site = site_dir if site_dir is not None else project / "site"
+    progress = _UploadProgress(enabled=not quiet and not dry_run)
+    if not quiet:
+        click.echo(f"Membandingkan / comparing {site} with {to} ...", err=True)
+    try:
+        report = run_publish(site, to, endpoint=endpoint, delete=delete, dry_run=dry_run, jobs=jobs,
+                             progress=progress, notice=lambda m: click.echo(m, err=True))
+    except SpeechgenError as error:
+        progress.close()
+        _fail(error, published=False)
+        return
+    finally:
+        progress.close()
+    if dry_run:
+        new = set(report.new)
+        for dest in report.uploaded:
+            click.echo(f"  {'+' if dest in new else '~'} {dest}")
+        for key in report.deleted:
+            click.echo(f"  - {key}")
+        click.echo(f"Uji coba / dry run: {len(report.uploaded):,} akan diunggah/would upload "
+                   f"({_size(report.bytes)}), {report.unchanged:,} tetap/unchanged, "
+                   f"{len(report.deleted):,} akan dihapus/would delete; nothing was changed "
+                   f"-> {report.target}")
+    elif not quiet:
+        click.echo(f"Selesai / done: {len(report.uploaded):,} diunggah/uploaded ({_size(report.bytes)}), "
+                   f"{report.unchanged:,} tetap/unchanged, {len(report.deleted):,} dihapus/deleted "
+                   f"in {report.seconds:.1f} s -> {report.target}")
+    kept = len(report.stale) if not delete else 0
+    if kept and not quiet:
+        click.echo(f"{kept:,} objek lama tetap ada / old objects kept under the prefix "
+                   "(--delete removes them)", err=True)
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:,} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} GB"
+
+
+class _UploadProgress:
+    """Files and bytes uploaded: a bar on a terminal, a plain line per file otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+        self.bytes = 0
+
+    def __call__(self, done: int, total: int, done_bytes: int, total_bytes: int, dest: str | None) -> None:
+        if not self.enabled or total == 0:
+            return
+        if dest is None:
+            if sys.stderr.isatty():
+                self.bar = click.progressbar(length=max(total_bytes, 1), label="Unggah / upload",
+                                             file=sys.stderr,
+                                             item_show_func=lambda text: text)
+                self.bar.__enter__()
+            return
+        if self.bar is not None:
+            self.bar.update(done_bytes - self.bytes, f"{done:,}/{total:,} berkas/files, {_size(done_bytes)}")
+            if done == total:
+                self.close()
+        else:
+            click.echo(f"{done}/{total} {dest} ({_size(done_bytes)} of {_size(total_bytes)})", err=True)
+        self.bytes = done_bytes
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None

@@ -116,6 +116,24 @@ def _check_replaceable(out: Path) -> None:
             raise OutputError(f"{folder}: cannot replace the previous site: {reason}")
 
 
+def lock_output(out: Path, *, exclusive: bool, wait: Callable[[], None]) -> int:
+    """Lock the output for a build (exclusive) or a reader such as publish (shared), on the
+    output's parent folder, which a swap never replaces; `wait()` is called before blocking.
+    Returns the descriptor: closing it releases the lock."""
+    fd = os.open(out.parent, os.O_RDONLY)
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    try:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            wait()
+            fcntl.flock(fd, mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 class SiteWriter:
     """Streams one build's files into a temporary folder beside the output, then swaps it in.
 
@@ -147,17 +165,13 @@ class SiteWriter:
         check_output_dir(self.out, self.project)
         with _mapped(self.out.parent, self._shown):
             self.out.parent.mkdir(parents=True, exist_ok=True)
-            self._lock = os.open(self.out.parent, os.O_RDONLY)
-            try:
-                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self.wait(f"{self.out}: another build is writing here; waiting for it to finish "
-                          "(build lain sedang menulis; menunggu)")
-                fcntl.flock(self._lock, fcntl.LOCK_EX)
+            self._lock = lock_output(self.out, exclusive=True, wait=lambda: self.wait(
+                f"{self.out}: another build is writing here; waiting for it to finish "
+                "(build lain sedang menulis; menunggu)"))
             try:
                 check_output_dir(self.out, self.project)      # the other build may have changed it
                 clean_leftovers(self.out)
-                self._previous, self._previous_digest = _read_marker(self.out)
+                self._previous, self._previous_digest = read_marker(self.out)
                 self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
             except BaseException:
                 self.__exit__(None, None, None)
@@ -238,7 +252,7 @@ class SiteWriter:
                 return False
             if self.stamps.get(dest) == stat.st_mtime_ns:
                 return True
-            return _sha256_file(path) == sha
+            return sha256_file(path) == sha
         except OSError:
             return False
 
@@ -307,7 +321,8 @@ def site_digest(files: dict[str, tuple[str, int]]) -> str:
     return total.hexdigest()
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """A file's SHA-256, read a block at a time."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -315,7 +330,7 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_marker(out: Path) -> tuple[dict[str, tuple[str, int]], str]:
+def read_marker(out: Path) -> tuple[dict[str, tuple[str, int]], str]:
     """The previous output's files as its build recorded them: dest -> (sha256, size)."""
     try:
         text = (out / MARKER).read_text(encoding="utf-8")
@@ -325,7 +340,7 @@ def _read_marker(out: Path) -> tuple[dict[str, tuple[str, int]], str]:
     digest = ""
     for line in text.splitlines():
         if line.startswith("digest: "):
-            digest = line[8:]
+            digest = line[8:] if len(line) == 72 and all(c in "0123456789abcdef" for c in line[8:]) else ""
             continue
         parts = line.split(" ", 2)
         if len(parts) == 3 and len(parts[0]) == 64 and parts[1].isdigit():

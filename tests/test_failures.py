@@ -151,11 +151,11 @@ def built(project: Path, out: Path, **kwargs) -> dict[str, bytes]:
 
 
 def change_sources(project: Path, big: int = 0) -> None:
-    """A changed speech, and optionally a new static file of `big` bytes (incompressible)."""
+    """A changed speech, and optionally a new static text file of `big` bytes."""
     speech = project / "speeches" / "2024" / "lama.id.md"
     speech.write_text(speech.read_text(encoding="utf-8") + "\nKalimat baru.\n", encoding="utf-8")
     if big:
-        (project / "static" / "besar.bin").write_bytes(os.urandom(big))
+        (project / "static" / "besar.txt").write_bytes(b"rakyat " * (big // 7 + 1))
 
 
 # --- two builds at once ---------------------------------------------------------------------------
@@ -255,7 +255,7 @@ def test_file_too_large_is_a_message_and_keeps_the_previous_site(project: Path, 
     change_sources(project, big=400_000)
     # Larger than every other file of the site and every cache entry of this build.
     result = speechgen_build(project, out, preexec_fn=_limit_file_size(200_000))
-    assert_refused(result, out / "static" / "besar.bin", "too large")
+    assert_refused(result, out / "static" / "besar.txt", "too large")
     assert tree_bytes(out) == before
     assert leftovers(out.parent) == []
 
@@ -287,7 +287,7 @@ def test_disk_full_is_a_message_and_keeps_the_previous_site(project: Path, tmp_p
         free_bytes = free.f_bavail * free.f_frsize
         change_sources(project, big=free_bytes + 256 * 1024)
         result = speechgen_build(project, out)
-        assert_refused(result, out / "static" / "besar.bin", "no space left")
+        assert_refused(result, out / "static" / "besar.txt", "no space left")
         assert tree_bytes(out) == before
         assert leftovers(disk) == []
         after = os.statvfs(disk)

@@ -57,3 +57,14 @@ def test_the_index_is_the_same_bytes_every_time(project: Path, tmp_path: Path) -
         runs.append({p.relative_to(out).as_posix(): p.read_bytes()
                      for p in (out / "pagefind").rglob("*") if p.is_file()})
     assert runs[0] and all(run == runs[0] for run in runs[1:])
+
+
+def test_no_search_leaves_the_index_out(project: Path) -> None:
+    from click.testing import CliRunner
+
+    from speechgen.cli import main
+
+    result = CliRunner().invoke(main, ["build", str(project), "--no-search", "--no-pdf", "-q"])
+    assert result.exit_code == 0, result.output
+    assert not (project / "site" / "pagefind").exists()
+    assert (project / "site" / "cari" / "index.html").is_file()
