@@ -1,10 +1,12 @@
-"""The validated model: frozen dataclasses, no I/O."""
+"""The validated model: frozen dataclasses. No I/O but the long texts' store (`speechgen.texts`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from speechgen import texts
 
 
 @dataclass(frozen=True)
@@ -14,23 +16,46 @@ class Heading:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Version:
-    """One language version of a speech: one source file `<stem>.<lang>.md`."""
+    """One language version of a speech: one source file `<stem>.<lang>.md`.
+
+    Its two long texts (the file as written, the rendered body) are held by digest in
+    `speechgen.texts`, so a model of a large archive stays small; `source_text` and `body_html`
+    read them back."""
 
     lang: str
     title: str
     speaker: str
     date: dt.date
     source: Path                 # absolute path of the Markdown file
-    source_text: str             # the file as written (embedded in the archival PDF)
-    body_html: str               # rendered, sanitised Markdown
+    source_sha: str              # SHA-256 of the file as written (embedded in the archival PDF)
+    body_sha: str                # SHA-256 of the rendered, sanitised Markdown
     headings: tuple[Heading, ...] = ()
     subtitle: str = ""
     occasion: str = ""
     place: str = ""
     summary: str = ""            # plain-text opening, for feeds and meta descriptions
     images: tuple[str, ...] = () # project-relative files the body references
+
+    def __init__(self, lang: str, title: str, speaker: str, date: dt.date, source: Path,
+                 source_text: str, body_html: str, headings: tuple[Heading, ...] = (),
+                 subtitle: str = "", occasion: str = "", place: str = "", summary: str = "",
+                 images: tuple[str, ...] = ()) -> None:
+        values = dict(lang=lang, title=title, speaker=speaker, date=date, source=source,
+                      source_sha=texts.STORE.put(source_text), body_sha=texts.STORE.put(body_html),
+                      headings=headings, subtitle=subtitle, occasion=occasion, place=place,
+                      summary=summary, images=images)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def source_text(self) -> str:
+        return texts.STORE.get(self.source_sha)
+
+    @property
+    def body_html(self) -> str:
+        return texts.STORE.get(self.body_sha)
 
 
 @dataclass(frozen=True)
