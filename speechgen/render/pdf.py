@@ -7,6 +7,13 @@ out with WeasyPrint under three guards: a URL fetcher that reads only regular fi
 project's static/ and templates/ folders and the bundled theme (never the network), a time limit
 per book, and errors that stop the build instead of leaving an image out. It returns the bytes,
 the page count and every file it read with its SHA-256, which is what the book depends on.
+
+Fonts: every render gets a fontconfig with no font folders (`theme/fonts/fonts.conf`), so the
+only fonts are the ones the stylesheets load with @font-face: the bundled Noto Serif and Speechgen
+Symbols, and a project's `[pdf] fonts`. No font of the machine can enter a PDF, and a character
+that none of them has fails the render (`speechgen.fonts` finds it earlier, with its line).
+PDF/A finishing: no `/Interpolate true`, XMP namespaces declared on each rdf:Description, one
+/AF entry per associated file; with PDF/A-1b, images lose their transparency (flattened on white).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import jinja2
 from markupsafe import Markup
 
 from speechgen import __version__
+from speechgen import fonts as font_files
 from speechgen.errors import Problem, SourceError
 from speechgen.graph import Site
 from speechgen.model import PdfInfo, Speech, Version
@@ -42,6 +50,11 @@ BOOK_TEMPLATE = "print/book.html"
 PRINT_TEMPLATES = [BOOK_TEMPLATE]
 STYLESHEET = THEME_DIR / "print.css"
 FONTS_DIR = THEME_DIR / "fonts"
+FONTCONFIG_FILE = FONTS_DIR / "fonts.conf"     # no font folders: fonts come from @font-face only
+# Faces every render loads, books and card sheets alike: a character the text's family lacks
+# falls back to them, never to the machine.
+SYMBOLS_FACE = ('@font-face { font-family: "Speechgen Symbols"; '
+                'src: url(fonts/SpeechgenSymbols-Regular.ttf); }')
 # A book sees the project and the theme at fixed addresses, mapped to the real folders by the
 # fetcher: WeasyPrint names images after their URL, so real paths would change the bytes.
 PROJECT_URL = "file:///speechgen/project/"
@@ -50,8 +63,23 @@ MAX_RESOURCE_BYTES = 64 * 1024 * 1024
 DATA_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml",
               "font/ttf", "font/otf", "font/woff", "font/woff2")
 CSS_PAGE_SIZES = {"A4": "A4", "A5": "A5", "B5": "B5", "Letter": "letter"}
+# The type area of each page size: body size and side margins that give a measure of about 66
+# characters of Noto Serif (0.51 em a character in Indonesian and English prose), the middle of
+# the 60-75 a book reader expects; the full width of A4 at 11 pt held about 90.
+PAGE_GEOMETRY = {            # size: (body font size pt, top, sides, bottom margin in mm)
+    "A4": (11.5, 24, 37, 26), "Letter": (11.5, 22, 40, 24),
+    "B5": (11, 20, 23, 22), "A5": (10, 16, 15, 18),
+}
+# Quotation marks by language (CLDR's delimiters; Babel does not carry them): primary open and
+# close, secondary open and close. Any other language gets the English (and Indonesian) marks.
+QUOTES = {
+    "en": "“”‘’", "de": "„“‚‘", "cs": "„“‚‘", "sk": "„“‚‘", "da": "»«›‹", "fr": "«»“”",
+    "ru": "«»„“", "uk": "«»„“", "pl": "„”«»", "nl": "‘’“”", "ja": "「」『』", "zh": "“”‘’",
+    "es": "«»“”", "it": "«»“”", "pt": "“”‘’", "ar": "”“’‘",
+}
 VARIANT_LABELS = {"pdf/a-1b": "PDF/A-1b", "pdf/a-2b": "PDF/A-2b", "pdf/a-3b": "PDF/A-3b",
                   "pdf/a-2u": "PDF/A-2u", "pdf/a-3u": "PDF/A-3u", "pdf/ua-1": "PDF/UA-1", "none": "PDF"}
+MAX_GLYPH_PROBLEMS = 5              # characters named when a book has glyphs no font has
 Log = Callable[[str], None]
 Progress = Callable[[int, int], None]     # (books done, books to render)
 
@@ -72,6 +100,7 @@ class Job:
     attachment: bytes
     created: str                                # YYYY-MM-DD
     timeout: float
+    flatten: bool = False                       # PDF/A-1b: images lose their alpha channel
 
 
 class ResourceRefused(BaseException):
@@ -92,13 +121,15 @@ def book_context(site: Site, speech: Speech, version: Version, emblem: str) -> d
     created = version.date.isoformat()
     keywords = [k for k in (version.speaker, version.occasion, version.place, speech.year,
                             config.site.publisher) if k]
+    font_size, top, sides, bottom = PAGE_GEOMETRY.get(config.pdf.page_size, PAGE_GEOMETRY["A4"])
     return dict(
         site=site, config=config, speech=speech, version=version, lang=lang,
         t=functools.partial(label, lang), canonical=site.url(site.speech_dest(speech, lang)),
-        emblem=emblem, body=Markup(print_body(version.body_html, config.site.base_url)),
+        emblem=emblem, body=Markup(print_body(version.body_html, config.site.base_url, lang)),
         toc=[h for h in version.headings if h.level <= 3],
         keywords=keywords, created=created, modified=created,
         page_size=CSS_PAGE_SIZES.get(config.pdf.page_size, "A4"),
+        page_margin=f"{top}mm {sides}mm {bottom}mm", font_size=f"{font_size:g}pt",
         generator_version=__version__, source_name=f"{speech.slug}.{lang}.md",
         source_sha256=hashlib.sha256(version.source_text.encode("utf-8")).hexdigest(),
         variant_label=VARIANT_LABELS.get(config.pdf.variant, config.pdf.variant),
@@ -116,6 +147,9 @@ def make_job(site: Site, env: jinja2.Environment, speech: Speech, version: Versi
     except (jinja2.TemplateError, TypeError, KeyError, AttributeError, ValueError) as exc:
         raise SourceError([Problem(*template_error(exc, site.pdf_dest(speech, lang)))]) from None
     sheets = [(_theme_stylesheet(), THEME_URL)]
+    project_fonts = project_font_stylesheet(site)
+    if project_fonts:
+        sheets.append((project_fonts, PROJECT_URL))
     if print_css:
         sheets.append((print_css, PROJECT_URL + "templates/"))
     return Job(
@@ -126,8 +160,37 @@ def make_job(site: Site, env: jinja2.Environment, speech: Speech, version: Versi
         # The same speech and language keep one document identifier across revisions.
         identifier=hashlib.sha256(f"{config.site.base_url}|{speech.id}|{lang}".encode()).hexdigest()[:32],
         attachment_name=context["source_name"], attachment=version.source_text.encode("utf-8"),
-        created=context["created"], timeout=config.pdf.timeout,
+        created=context["created"], timeout=config.pdf.timeout, flatten=config.pdf.variant == "pdf/a-1b",
     )
+
+
+BOOK_FAMILIES = ("Speechgen Serif", "Speechgen Symbols")
+
+
+def project_font_stylesheet(site: Site) -> str:
+    """@font-face rules for the project's `[pdf] fonts` (files under static/, checked by
+    preflight), each under the family its file names, added to the book's font stack after the
+    bundled families. Raises SourceError naming speechgen.toml when a file is not a font."""
+    config = site.config
+    names = tuple(getattr(config.pdf, "fonts", ()) or ())
+    faces, families = [], []
+    for name in names:
+        try:
+            face = font_files.read_face(config.root / name)
+        except font_files.FontError as exc:
+            raise SourceError([Problem(config.path, None, f"[pdf] fonts {name!r} {exc}")]) from None
+        faces.append(f"@font-face {{ font-family: {_css_string(face.family)}; "
+                     f"src: url({_css_string(PROJECT_URL + Path(name).as_posix())}); "
+                     f"font-weight: {face.weight}; font-style: {'italic' if face.italic else 'normal'}; }}")
+        families.append(face.family)
+    if not faces:
+        return ""
+    stack = ", ".join(_css_string(f) for f in dict.fromkeys((*BOOK_FAMILIES, *families)))
+    return "\n".join(faces) + f"\nhtml {{ font-family: {stack}; }}\n"
+
+
+def _css_string(text: str) -> str:
+    return '"' + "".join(c if c not in '"\\\n' else f"\\{ord(c):x} " for c in text) + '"'
 
 
 @functools.cache
@@ -149,10 +212,11 @@ _ROOT_HREF = re.compile(r'(\shref)="/(?!/)')
 _ROOT_SRC = re.compile(r'(\ssrc)="/(?!/)')
 
 
-def print_body(body_html: str, base_url: str) -> str:
+def print_body(body_html: str, base_url: str, lang: str = "en") -> str:
     """The web body made printable: footnotes move to their call (CSS `float: footnote` puts them
-    at the foot of that page), site links become public URLs, images project-relative files."""
-    body = _ROOT_SRC.sub(r'\1="', body_html)
+    at the foot of that page), site links become public URLs, images project-relative files, and
+    straight quotes become the language's quotation marks."""
+    body = typeset_quotes(_ROOT_SRC.sub(r'\1="', body_html), lang)
     body = _ROOT_HREF.sub(lambda m: f'{m[1]}="{html_lib.escape(base_url, quote=True)}', body)
     found = _FOOTNOTES.search(body)
     if not found:
@@ -175,6 +239,57 @@ def print_body(body_html: str, base_url: str) -> str:
 
     moved = _FOOTNOTE_REF.sub(call, body[:found.start()]) + body[found.end():]
     return moved if used == set(notes) else body
+
+
+_MARKUP = re.compile(r"(<[^>]*>)")
+_VERBATIM = re.compile(r"<(/?)(code|pre|kbd|samp|script|style)\b", re.I)
+_STRAIGHT = re.compile(r"&quot;|&#34;|&#x22;|&#39;|&#x27;|[\"']", re.I)
+_OPENS_AFTER = set(" \t\n\u00a0\u202f([{<\u2013\u2014-/")
+
+
+def typeset_quotes(html: str, lang: str) -> str:
+    """Straight quotes in the text of `html` (never in tags or code) as the language's marks:
+    "a" -> “a”, 'a' -> ‘a’ (Indonesian and English), „a“ in German, «a» in French; an apostrophe
+    inside a word (Jum'at) -> ’."""
+    base = lang.split("-")[0].lower()
+    first_open, first_close, second_open, second_close = QUOTES.get(base, QUOTES["en"])
+    if base == "fr":
+        first_open, first_close = "«\u202f", "\u202f»"
+    out: list[str] = []
+    verbatim = 0
+    before = " "                      # the character before, across tags
+    open_second = 0
+    for piece in _MARKUP.split(html):
+        if piece.startswith("<"):
+            tag = _VERBATIM.match(piece)
+            if tag:
+                verbatim = max(0, verbatim + (-1 if tag[1] else 1))
+            out.append(piece)
+            continue
+        if verbatim or not piece:
+            out.append(piece)
+            if piece:
+                before = html_lib.unescape(piece)[-1:] or before
+            continue
+        text = html_lib.unescape(piece)
+        chars: list[str] = []
+        for index, char in enumerate(text):
+            after = text[index + 1:index + 2]
+            if char == '"':
+                char = first_open if before in _OPENS_AFTER or before in (first_open, second_open) else first_close
+            elif char == "'":
+                if before.isalnum() and after.isalnum():
+                    char = "’"                              # Jum'at, don't
+                elif before in _OPENS_AFTER or before in (first_open, second_open):
+                    char, open_second = second_open, open_second + 1
+                elif open_second:
+                    char, open_second = second_close, open_second - 1
+                else:
+                    char = "’"                              # the students' books
+            chars.append(char)
+            before = char
+        out.append(html_lib.escape("".join(chars), quote=False))
+    return "".join(out)
 
 
 Rendered = tuple[bytes, int, tuple[tuple[str, str], ...]]   # PDF bytes, pages, files read (path, sha256)
@@ -254,29 +369,91 @@ def render_job(job: Job) -> Rendered:
         return document.write_pdf(
             pdf_variant=None if job.variant == "none" else job.variant,
             pdf_identifier=job.identifier.encode("ascii"), pdf_tags=True, attachments=[source],
-            finisher=_one_af_entry)
+            finisher=functools.partial(finish_pdf, archival=job.variant.startswith("pdf/a")))
 
-    return _render(job.html, job.base_url, job.stylesheets, job.allowed, job.mounts, job.timeout, finish)
+    return _render(job.html, job.base_url, job.stylesheets, job.allowed, job.mounts, job.timeout, finish,
+                   flatten=job.flatten)
 
 
-def _one_af_entry(document, pdf) -> None:
-    """WeasyPrint lists an attachment in the catalog's /AF twice (once from the name tree, once
-    from the file specification); PDF/A-3 wants each associated file once."""
+def finish_pdf(document, pdf, archival: bool = True) -> None:
+    """What WeasyPrint 70 leaves for PDF/A to fix, done on its PDF objects before they are written.
+
+    - The catalog's /AF lists an attachment twice (from the name tree and from the file
+      specification); PDF/A-3 wants each associated file once.
+    - Images carry `/Interpolate true` where `image-rendering` is `auto` (print.css sets
+      `crisp-edges`, a project's stylesheet might not); PDF/A forbids it (6.2.8-3 / 6.2.4).
+    - The XMP declares every namespace on rdf:RDF; validators (PDFBox: "Schema is not set ...
+      pdfaid") read them from each rdf:Description, so each one declares its own.
+    """
     import pydyf
 
     if "AF" in pdf.catalog:
-        seen = list(dict.fromkeys(pdf.catalog["AF"]))
-        pdf.catalog["AF"] = pydyf.Array(seen)
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+    if not archival:
+        return
+    for item in pdf.objects:
+        if isinstance(item, pydyf.Stream) and item.extra.get("Subtype") == "/Image":
+            if "Interpolate" in item.extra:
+                item.extra["Interpolate"] = "false"
+    reference = pdf.catalog.get("Metadata")
+    if reference:
+        number = reference.split()[0] if isinstance(reference, (bytes, str)) else reference.number
+        metadata = pdf.objects[int(number)]
+        metadata.stream = [xmp_with_local_namespaces(b"\n".join(pydyf._to_bytes(part) for part in metadata.stream))]
+
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+
+def xmp_with_local_namespaces(packet: bytes) -> bytes:
+    """The same XMP packet with each rdf:Description declaring the namespaces it uses."""
+    from xml.etree import ElementTree
+
+    start = packet.index(b"<rdf:RDF")
+    end = packet.index(b"</rdf:RDF>") + len(b"</rdf:RDF>")
+    root = ElementTree.fromstring(packet[start:end])
+    rdf_here = f' xmlns:rdf="{_RDF}"'.encode()      # declared once on rdf:RDF, as rdf must be
+    descriptions = b"".join(ElementTree.tostring(element, encoding="utf-8", xml_declaration=False)
+                            .replace(rdf_here, b"", 1) for element in root)
+    rdf = f'<rdf:RDF xmlns:rdf="{_RDF}">'.encode() + descriptions + b"</rdf:RDF>"
+    return packet[:start] + rdf + packet[end:]
+
+
+@functools.cache
+def _bundled_fonts_only():
+    """WeasyPrint's FontConfiguration on a fontconfig that has no font folders: the fonts are
+    the ones @font-face rules load, and nothing installed on the machine (FONTCONFIG_FILE is read
+    when the configuration is made; it is set for that moment only)."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    class BundledFontsOnly(FontConfiguration):
+        def __init__(self) -> None:
+            with _ENVIRONMENT:
+                saved = {name: os.environ.get(name) for name in ("FONTCONFIG_FILE", "FONTCONFIG_SYSROOT")}
+                os.environ["FONTCONFIG_FILE"] = str(FONTCONFIG_FILE)
+                os.environ.pop("FONTCONFIG_SYSROOT", None)
+                try:
+                    super().__init__()
+                finally:
+                    for name, value in saved.items():
+                        if value is None:
+                            os.environ.pop(name, None)
+                        else:
+                            os.environ[name] = value
+
+    return BundledFontsOnly
+
+
+_ENVIRONMENT = threading.Lock()
 
 
 def _render(text: str, base_url: str, stylesheets: Iterable[tuple[str, str]], allowed: Iterable[str],
-            mounts: Iterable[tuple[str, str]], timeout: float, finish: Callable) -> Rendered:
+            mounts: Iterable[tuple[str, str]], timeout: float, finish: Callable, flatten: bool = False) -> Rendered:
     from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
 
-    with _guarded(timeout) as errors:
-        fetcher = project_fetcher(allowed, mounts)
-        fonts = FontConfiguration()
+    with _guarded(timeout):
+        fetcher = project_fetcher(allowed, mounts, flatten=flatten)
+        fonts = _bundled_fonts_only()()
         sheets = [CSS(string=css, base_url=base, url_fetcher=fetcher, font_config=fonts)
                   for css, base in stylesheets]
         document = HTML(string=text, base_url=base_url, url_fetcher=fetcher).render(
@@ -293,15 +470,23 @@ def _render(text: str, base_url: str, stylesheets: Iterable[tuple[str, str]], al
 @contextlib.contextmanager
 def _guarded(timeout: float) -> Iterator[list[str]]:
     """A render under a time limit whose WeasyPrint errors fail it: an image that would not
-    decode must stop the build rather than print without it."""
+    decode must stop the build rather than print without it, and a character no loaded font has
+    (WeasyPrint draws a .notdef box pointing past the end of the font) must not print at all."""
     errors: list[str] = []
+    missing: dict[int, None] = {}
 
     class Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            errors.append(record.getMessage())
+            if record.levelno >= logging.ERROR:
+                errors.append(record.getMessage())
+            elif str(record.msg).startswith(".notdef glyph rendered") and len(record.args or ()) == 2:
+                missing[int(record.args[1])] = None
 
-    handler = Collect(level=logging.ERROR)
+    handler = Collect(level=logging.WARNING)
     logger = logging.getLogger("weasyprint")
+    level = logger.level
+    if logger.getEffectiveLevel() > logging.WARNING:
+        logger.setLevel(logging.WARNING)        # the missing-glyph warning must reach us
     logger.addHandler(handler)
     cancel = _alarm(timeout)
     try:
@@ -309,6 +494,11 @@ def _guarded(timeout: float) -> Iterator[list[str]]:
     finally:
         cancel()
         logger.removeHandler(handler)
+        logger.setLevel(level)
+    if missing:
+        shown = [font_files.glyph_problem(chr(code)) for code in list(missing)[:MAX_GLYPH_PROBLEMS]]
+        more = len(missing) - len(shown)
+        errors.extend(shown[:-1] + [shown[-1] + (f" (and {more} more characters)" if more else "")])
     if errors:
         raise ResourceRefused("; ".join(dict.fromkeys(errors)))
 
@@ -330,10 +520,12 @@ def _alarm(seconds: float) -> Callable[[], None]:
     return cancel
 
 
-def project_fetcher(allowed: Iterable[str], mounts: Iterable[tuple[str, str]] = ()):
+def project_fetcher(allowed: Iterable[str], mounts: Iterable[tuple[str, str]] = (), flatten: bool = False):
     """A WeasyPrint URL fetcher that reads only regular files under `allowed` folders (real
     paths, so no symlink leads out) and `data:` images and fonts, and refuses everything else
-    loudly. `mounts` maps fixed file URLs (PROJECT_URL, THEME_URL) to real folders."""
+    loudly. `mounts` maps fixed file URLs (PROJECT_URL, THEME_URL) to real folders. `flatten`
+    (PDF/A-1b, which allows no transparency) lays PNG, GIF and WebP images with an alpha
+    channel on white."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     roots = tuple(Path(os.path.realpath(a)) for a in allowed)
@@ -375,9 +567,32 @@ def project_fetcher(allowed: Iterable[str], mounts: Iterable[tuple[str, str]] = 
             mime = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
             data = real.read_bytes()
             self.read.add((str(real), hashlib.sha256(data).hexdigest()))
+            if flatten and mime in ("image/png", "image/gif", "image/webp"):
+                data, mime = flattened(data), "image/png"
             return URLFetcherResponse(url, data, {"Content-Type": mime})
 
     return ProjectFetcher()
+
+
+def flattened(data: bytes) -> bytes:
+    """An image without transparency: laid on white if it has an alpha channel or a transparent
+    colour, else the same bytes. (Pillow refuses to decode past its pixel limit: left as it is.)"""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
+                return data
+            rgba = image.convert("RGBA")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return data
+    flat = Image.new("RGB", rgba.size, "white")
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    out = io.BytesIO()
+    flat.save(out, format="PNG", optimize=False)
+    return out.getvalue()
 
 
 # --- QR card sheets (render/cards.py makes the HTML) -------------------------------------------
@@ -385,11 +600,15 @@ def project_fetcher(allowed: Iterable[str], mounts: Iterable[tuple[str, str]] = 
 
 def render_card_sheet(html: str, allowed: Iterable[str], base_url: str, timeout: float) -> bytes:
     """A card sheet's HTML as PDF bytes, behind the same fetcher as the books and a time limit."""
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
     with _guarded(timeout):
-        fetcher = project_fetcher(allowed)
+        fetcher = project_fetcher(allowed, ((THEME_URL, str(THEME_DIR.resolve())),))
+        fonts = _bundled_fonts_only()()
+        # The symbols face, for arrows and operators in a title: the sheet names only its serif.
+        symbols = CSS(string=SYMBOLS_FACE, base_url=THEME_URL, url_fetcher=fetcher, font_config=fonts)
         data = HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
+            stylesheets=[symbols], font_config=fonts,
             pdf_identifier=hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii"))
     return data
 

@@ -1,0 +1,159 @@
+"""Which characters the archival PDFs can draw: the cmaps of the bundled print fonts and of a
+project's `[pdf] fonts`, read once with fontTools.
+
+A PDF is drawn with these fonts and nothing else (speechgen/render/pdf.py gives WeasyPrint a
+fontconfig with no font folders), so a character none of them has would print as an empty box
+pointing past the end of the embedded font. The build refuses it instead, naming the file and
+line: `missing_glyphs` finds those characters in a source's lines, `glyph_problem` says it.
+Pure apart from reading font files, which are cached by path, size and modification time.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+FONTS_DIR = Path(__file__).resolve().parent / "theme" / "fonts"
+# The book's family (four styles) and one face of arrows, operators and symbols.
+BUNDLED = tuple(FONTS_DIR / name for name in (
+    "NotoSerif-Regular.ttf", "NotoSerif-Italic.ttf", "NotoSerif-Bold.ttf", "NotoSerif-BoldItalic.ttf",
+    "SpeechgenSymbols-Regular.ttf"))
+FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
+MAX_FONT_BYTES = 64 * 1024 * 1024            # the PDF fetcher's limit for any file
+
+# Characters that are never drawn, so need no glyph: the HTML whitespace that layout turns into
+# spaces and line breaks, and Unicode's default-ignorable code points (soft hyphen, zero-width
+# joiners, direction marks, BOM, variation selectors, tags...), which Pango shapes as nothing.
+# Any other control or format character is drawn as a box by Pango, so it needs a glyph too.
+_WHITESPACE = frozenset("\t\n\f\r\u2029")
+_IGNORABLE_RANGES = ((0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+                     (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+                     (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+                     (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+                     (0xE0000, 0xE0FFF))
+
+
+def ignorable(char: str) -> bool:
+    """True for a character that is never drawn (no glyph needed)."""
+    code = ord(char)
+    return char in _WHITESPACE or any(low <= code <= high for low, high in _IGNORABLE_RANGES)
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """What a font file says about itself: enough for an @font-face rule."""
+
+    path: Path
+    family: str
+    weight: int          # 100..900
+    italic: bool
+    chars: frozenset[int]
+
+
+class FontError(ValueError):
+    """A file that is not a usable font; the message says why, without the path."""
+
+
+def read_face(path: Path) -> FontFace:
+    """The family, weight, style and characters of a TrueType/OpenType (or WOFF, WOFF2) font.
+    Raises FontError for anything else. Cached by path, size and modification time."""
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise FontError(f"cannot be read: {exc.strerror or exc}") from None
+    return _read_face(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_face(path: str, size: int, mtime_ns: int) -> FontFace:
+    from fontTools.ttLib import TTFont, TTLibError
+
+    if not path.lower().endswith(FONT_SUFFIXES):
+        raise FontError(f"must be a font file ({', '.join(FONT_SUFFIXES)})")
+    if size > MAX_FONT_BYTES:
+        raise FontError(f"larger than {MAX_FONT_BYTES // (1024 * 1024)} MB")
+    try:
+        with TTFont(path, lazy=True, fontNumber=0) as font:
+            cmap = font.getBestCmap() or {}
+            names = font["name"] if "name" in font else None
+            family = ""
+            if names is not None:
+                family = str(names.getDebugName(16) or names.getDebugName(1) or "")
+            weight, italic = 400, False
+            if "OS/2" in font:
+                weight = min(900, max(100, round(font["OS/2"].usWeightClass / 100) * 100))
+                italic = bool(font["OS/2"].fsSelection & 1)
+            elif "head" in font:
+                italic = bool(font["head"].macStyle & 2)
+    except (TTLibError, OSError, KeyError, ValueError, AssertionError, ImportError) as exc:
+        raise FontError(f"is not a TrueType or OpenType font ({type(exc).__name__})") from None
+    if not cmap:
+        raise FontError("has no Unicode character map")
+    return FontFace(Path(path), family.strip() or Path(path).stem, weight, italic, frozenset(cmap))
+
+
+def font_problem(path: Path) -> str | None:
+    """Why a `[pdf] fonts` entry cannot be used, or None. (Where it may live is the caller's rule:
+    a regular file under static/.)"""
+    try:
+        read_face(path)
+    except FontError as exc:
+        return str(exc)
+    return None
+
+
+def coverage(fonts: Iterable[Path] = ()) -> frozenset[int]:
+    """Every character the bundled fonts and `fonts` (a project's `[pdf] fonts`) have a glyph for."""
+    return _coverage(tuple(str(Path(f)) for f in fonts))
+
+
+@functools.lru_cache(maxsize=16)
+def _coverage(fonts: tuple[str, ...]) -> frozenset[int]:
+    chars: set[int] = set()
+    for path in (*BUNDLED, *map(Path, fonts)):
+        chars |= read_face(path).chars
+    return frozenset(chars)
+
+
+Lines = Mapping[int, str] | Iterable[tuple[int, str]] | str
+
+
+def missing_glyphs(text_by_line: Lines, fonts: Iterable[Path] = ()) -> list[tuple[int, str]]:
+    """Characters that neither the bundled fonts nor `fonts` can draw, each once, with the line
+    it first appears on, in order of appearance: [(line, char), ...].
+
+    `text_by_line` is a whole text (lines counted from 1), a mapping line -> text, or pairs
+    (line, text), e.g. a source file's lines, front matter included."""
+    have = _coverage_chars(tuple(str(Path(f)) for f in fonts))
+    if isinstance(text_by_line, str):
+        whole = text_by_line
+        pairs: list[tuple[int, str]] = []          # split only when something is missing
+    else:
+        pairs = sorted(text_by_line.items()) if isinstance(text_by_line, Mapping) else list(text_by_line)
+        whole = "".join(text for _, text in pairs)
+    # The common case, every character drawable, costs one set difference over the whole text.
+    lacking = {c for c in set(whole) - have if not ignorable(c)}
+    if not lacking:
+        return []
+    if isinstance(text_by_line, str):
+        pairs = list(enumerate(text_by_line.split("\n"), 1))      # U+2028 breaks no source line
+    found: dict[str, int] = {}
+    for line, text in pairs:
+        for char in dict.fromkeys(text):          # each character once, in order
+            if char in lacking and char not in found:
+                found[char] = line
+    return [(line, char) for char, line in found.items()]
+
+
+@functools.lru_cache(maxsize=16)
+def _coverage_chars(fonts: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(map(chr, _coverage(fonts)))
+
+
+def glyph_problem(char: str) -> str:
+    """The build error for a character no font has, after `file:line: `."""
+    return (f"character U+{ord(char):04X} {char!r} has no glyph in the bundled fonts; "
+            "add a font in [pdf] fonts")
