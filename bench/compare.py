@@ -5,11 +5,14 @@
 
 Each tool runs as its own process on the same generated speeches (bench.py's generator) and the
 table gives seconds, output size and the ratio to speechgen. The machine is noisy: read ratios.
+speechgen builds cold: its cache folder (SPEECHGEN_CACHE_DIR) is a new, empty one inside the run's
+temporary folder, removed with it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -39,9 +42,9 @@ def split(text: str) -> tuple[dict[str, str], str]:
     return meta, body
 
 
-def timed(command: list[str], cwd: Path) -> float:
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     return time.perf_counter() - started
 
 
@@ -75,7 +78,8 @@ def main() -> None:
                     f"Category: {meta['occasion']}\n\n{body}")
                 (mkdocs / "docs" / name).write_text(f"# {meta['title']}\n\n{body}")
             results = [
-                ("speechgen", timed([sys.executable, "-m", "speechgen", "build", str(project), "-q"], tmp), project / "site"),
+                ("speechgen", timed([sys.executable, "-m", "speechgen", "build", str(project), "-q"], tmp,
+                                   {**os.environ, "SPEECHGEN_CACHE_DIR": str(tmp / "cache")}), project / "site"),
                 ("Pelican", timed([sys.executable, "-m", "pelican", "content", "-o", "output", "-s", "pelicanconf.py", "-q"], pelican), pelican / "output"),
                 ("MkDocs", timed([sys.executable, "-m", "mkdocs", "build", "-q"], mkdocs), mkdocs / "site"),
             ]

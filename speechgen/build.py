@@ -88,6 +88,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     _raise(problems)
     site = graph.make_site(config, sources, options)
     preflight.check_site(site, media, problems, preview=preview)
+    _check_glyphs(site, media, problems, store)
     _raise(problems)
     log(f"read {len(site.speeches)} speeches; {len(site.outputs)} outputs to make")
 
@@ -126,6 +127,20 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
                   seconds=time.perf_counter() - started, out=out if write else None,
                   copies=len(site.copies) if config.qr.enabled else 0,
                   rendered=run.rendered, unchanged=bool(written and written.unchanged))
+
+
+def _check_glyphs(site: Site, media: preflight.Media, problems: Problems, store: Cache) -> None:
+    """The glyph check of what PDFs and cards will print, remembered per text and fonts."""
+    fonts_key = "\0".join(f"{p}\0{p.stat().st_mtime_ns}" for p in media.fonts)
+    versions = [v for s in site.speeches for v in s.versions.values()] if site.options.pdf else []
+    chosen = list(site.recipients) if site.config.qr.enabled and site.options.cards and site.copies else []
+    entries = {id(v): key("glyphs", v.source_sha, fonts_key) for v in versions}
+    todo = [v for v in versions if store.get("glyphs", entries[id(v)]) is None]
+    before = len(problems.items)
+    preflight.check_glyphs(todo, chosen, media, problems, site.config.recipients_file)
+    if len(problems.items) == before:
+        for version in todo:
+            store.put("glyphs", entries[id(version)], b"ok")
 
 
 def _raise(problems: Problems) -> None:
@@ -249,23 +264,32 @@ class _Run:
                 record = self._recall(static)
                 if record is not None and self._put_back(dest, record):
                     done[(speech.id, lang)] = PdfInfo(dest, record["sha256"], record["pages"], record["bytes"])
-                    continue
-                with deps.recording() as tokens:
-                    job = pdf.make_job(site, env, speech, version, context, self.templates.print_css)
-                misses.append((dest, job, static, set(tokens), (speech.id, lang), version.source))
+                else:
+                    misses.append((speech, version, dest, static))   # its HTML is made when its turn comes
         self.log(f"PDF: {len(done) + len(misses)} books, {len(done)} from the cache, {len(misses)} to render")
         if progress:
             progress(0, len(misses))
         problems = Problems(site.config.root)
-        by_dest = {m[0]: m for m in misses}
-        for dest, outcome in pdf.render_books([(m[0], m[1]) for m in misses], jobs, progress):
-            _, _, static, tokens, ident, source = by_dest[dest]
-            if isinstance(outcome, str):
-                problems.add(source, None, f"cannot make the PDF: {outcome}")
-                continue
-            data, pages, read = outcome
-            record = self._keep(static, dest, data, tokens, pages=pages, files=dict(read))
-            done[ident] = PdfInfo(dest, record["sha256"], pages, len(data))
+        # A batch at a time: a book's HTML and source wait in memory only while their batch renders.
+        for start in range(0, len(misses), BOOKS_PER_BATCH):
+            batch = {}
+            for speech, version, dest, static in misses[start:start + BOOKS_PER_BATCH]:
+                context = pdf.book_context(site, speech, version, self.media.emblem)
+                with deps.recording() as tokens:
+                    job = pdf.make_job(site, env, speech, version, context, self.templates.print_css)
+                batch[dest] = (job, static, set(tokens), (speech.id, version.lang), version.source)
+
+            def counted(done_here: int, _total: int, offset: int = start) -> None:
+                if progress and done_here:
+                    progress(offset + done_here, len(misses))
+            for dest, outcome in pdf.render_books([(d, b[0]) for d, b in batch.items()], jobs, counted):
+                _, static, tokens, ident, source = batch[dest]
+                if isinstance(outcome, str):
+                    problems.add(source, None, f"cannot make the PDF: {outcome}")
+                    continue
+                data, pages, read = outcome
+                record = self._keep(static, dest, data, tokens, pages=pages, files=dict(read))
+                done[ident] = PdfInfo(dest, record["sha256"], pages, len(data))
         problems.raise_if_any(SourceError)
         self.resolver = deps.Resolver(site, done)       # pages read the PDFs' facts
         return done
@@ -415,6 +439,7 @@ class _Run:
         self.log(f"search index: {len(todo)} of {len(site.search_shards)} shards re-indexed")
 
 
+BOOKS_PER_BATCH = 100           # books whose HTML is made and held at once
 POOL_MIN_PAGES = 200             # fewer pages than this render faster here than in a pool
 _POOLED: tuple | None = None     # what forked page workers render from (set just before the fork)
 

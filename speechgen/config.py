@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from speechgen.errors import ConfigError, Problems
+from speechgen.errors import ConfigError, Problem, Problems
 
 CONFIG_NAME = "speechgen.toml"
+MAX_CONFIG_BYTES = 256 * 1024       # a settings file; anything larger is not one
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?\Z")
 PAGE_SIZES = ("A4", "A5", "B5", "Letter")
 PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/ua-1", "none")
@@ -34,6 +37,7 @@ class PdfConfig:
     variant: str = "pdf/a-3b"
     timeout: float = 120.0
     emblem: str = ""             # PNG or JPEG under static/, on the cover
+    fonts: tuple[str, ...] = ()  # font files under static/ that PDFs may also draw with
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,51 @@ class Config:
     @property
     def path(self) -> Path:
         return self.root / CONFIG_NAME
+
+
+class Unreadable(Exception):
+    """A file that is not an ordinary file of a sane size; the message says why, without a path."""
+
+
+def read_capped(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, read without ever hanging or holding
+    more than `limit` + 1 bytes: a FIFO, a device (a link to /dev/zero), a socket or a folder is
+    refused from its stat before it is opened for real, and a file larger than the limit (a
+    sparse 2 GB file) from its size, before a byte is read. Raises `Unreadable` or OSError."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise Unreadable(f"is not a regular file but {_file_kind(info.st_mode)}; only ordinary "
+                         "files are read")
+    if info.st_size > limit:
+        raise Unreadable(f"file is {info.st_size:,} bytes; the limit is {limit:,}")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)              # the file opened, not the one looked at a moment before
+        if not stat.S_ISREG(info.st_mode):
+            raise Unreadable(f"is not a regular file but {_file_kind(info.st_mode)}; only ordinary "
+                             "files are read")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:                     # it grew while being read
+        raise Unreadable(f"file is more than {limit:,} bytes; the limit is {limit:,}")
+    return b"".join(chunks)
+
+
+def _file_kind(mode: int) -> str:
+    for check, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                        (stat.S_ISSOCK, "a socket")):
+        if check(mode):
+            return name
+    return "a special file"
 
 
 # A key's expected Python type and an optional check returning an error message or None.
@@ -143,6 +192,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "variant": (str, _one_of(PDF_VARIANTS)),
         "timeout": ((int, float), _timeout),
         "emblem": (str, None),
+        "fonts": (list, lambda v: None if all(isinstance(x, str) and x for x in v) else "must be a list of file paths"),
     },
     "qr": {
         "enabled": (bool, None),
@@ -176,21 +226,37 @@ def _key_line(text: str, section: str, key: str | None) -> int | None:
 def key_line(path: Path, section: str, key: str | None) -> int | None:
     """The line of `key =` in `[section]` of a config file, for checks made after loading."""
     try:
-        return _key_line(path.read_text("utf-8"), section, key)
-    except (OSError, UnicodeDecodeError):
+        return _key_line(read_capped(path, MAX_CONFIG_BYTES).decode("utf-8"), section, key)
+    except (OSError, Unreadable, UnicodeDecodeError):
         return None
 
 
 def load_config(root: Path) -> Config:
     """Read and validate `root/speechgen.toml`, reporting every problem at once."""
-    root = root.resolve()
-    path = root / CONFIG_NAME
+    try:
+        root = root.resolve()
+        path = root / CONFIG_NAME
+        found = path.exists() or path.is_symlink()
+    except (OSError, ValueError, RuntimeError) as exc:
+        # A NUL in the name, a name longer than the system allows, a loop of links.
+        reason = ("the path contains a NUL character" if isinstance(exc, ValueError)
+                  else getattr(exc, "strerror", None) or str(exc))
+        shown = os.fsencode(str(root)).decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
+        if len(shown) > 200:
+            shown = shown[:200] + "…"
+        raise ConfigError(Problem(shown, None, f"cannot open the project folder: {reason}")) from None
     problems = Problems(root)
-    if not path.is_file():
+    if not found:
         problems.add(path, None, f"not found: a speechgen project needs {CONFIG_NAME} "
                      "(tidak ditemukan; buat dengan `speechgen init`)")
         problems.raise_if_any(ConfigError)
-    raw = path.read_bytes()
+    try:
+        raw = read_capped(path, MAX_CONFIG_BYTES)
+    except (Unreadable, OSError) as exc:
+        # Named as written, not followed: a link may lead to /dev/zero or back to itself.
+        reason = str(exc) if isinstance(exc, Unreadable) else f"cannot be read: {exc.strerror or exc}"
+        problems.extend([Problem(CONFIG_NAME, None, reason)])
+        problems.raise_if_any(ConfigError)
     try:
         text = raw.decode("utf-8")
         data = tomllib.loads(text)

@@ -20,6 +20,12 @@ SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 # Paragraph anchors: the Nth top-level block is "p-N" in every language (and in the PDF).
 PARAGRAPH_ID = re.compile(r"p-\d+")
+# Ids the page itself uses: the theme's templates (tests/test_markdown.py checks this list against
+# them) and the footnotes (`fn1`, `fnref1`, `fnref1:2`). A heading never takes one, so a skip link
+# or a footnote link always lands where it should.
+BUILT_IN_IDS = frozenset({"isi", "judul", "toc-title", "pembukaan", "q", "search-form",
+                          "search-results", "search-status", "a11y-id", "a11y-en"})
+_BUILT_IN_ID = re.compile(r"p-\d+|fn\d+|fnref\d+(?::\d+)?")
 _PARAGRAPH_START = re.compile(r'<[a-z][a-z0-9]*(?: class="[^"]*")? id="p-(\d+)"')
 # These blocks are wrapped in a <div id="p-N">: a heading keeps its own readable id, a table
 # scrolls sideways inside its wrapper on a phone, and a code block's attributes land on <code>.
@@ -84,7 +90,7 @@ def render(text: str, first_line: int = 1) -> Rendered:
             title = _plain_text(inline)
             base = slugify(title)
             anchor, n = base, 2
-            while anchor in used or PARAGRAPH_ID.fullmatch(anchor):   # "p-3" is a paragraph's
+            while anchor in used or anchor in BUILT_IN_IDS or _BUILT_IN_ID.fullmatch(anchor):
                 anchor, n = f"{base}-{n}", n + 1
             used.add(anchor)
             token.attrSet("id", anchor)

@@ -9,7 +9,10 @@ to one `Problems`, so the user sees every problem at once as `file:line: message
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
+
+from speechgen import fonts
 
 from speechgen.config import Config, key_line
 from speechgen.errors import Problems
@@ -32,6 +35,7 @@ class Media:
     emblem: str = ""             # [pdf] emblem as a project-relative path, for the books' cover
     emblem_image: Logo | None = None
     logo: Logo | None = None     # [qr] logo, laid over the codes
+    fonts: tuple[Path, ...] = () # [pdf] fonts, checked: real paths under static/
 
     @property
     def card_emblem(self) -> str:
@@ -50,7 +54,36 @@ def check_project(config: Config, problems: Problems, *, pdf: bool, cards: bool)
     check_templates(templates.env, names, problems)
     emblem, emblem_image = _image(config, "pdf", "emblem", config.pdf.emblem, problems)
     _, logo = _image(config, "qr", "logo", config.qr.logo, problems)
-    return templates, Media(emblem, emblem_image, logo)
+    return templates, Media(emblem, emblem_image, logo, _fonts(config, problems))
+
+
+def _fonts(config: Config, problems: Problems) -> tuple[Path, ...]:
+    """`[pdf] fonts`: font files under static/ that a font library can read."""
+    found = []
+    for name in config.pdf.fonts:
+        path = (config.root / name.lstrip("/")).resolve()
+        line = key_line(config.path, "pdf", "fonts")
+        if not path.is_relative_to(config.static_dir.resolve()) or not path.is_file():
+            problems.add(config.path, line, f"[pdf] fonts {name!r} must be a font file in static/")
+            continue
+        problem = fonts.font_problem(path)
+        if problem:
+            problems.add(config.path, line, f"[pdf] fonts {name!r} {problem}")
+            continue
+        found.append(path)
+    return tuple(found)
+
+
+def check_glyphs(versions: list, recipients: list, media: Media, problems: Problems,
+                 recipients_file: Path) -> None:
+    """Every character a PDF or card will print has a glyph in the bundled or project fonts:
+    a character none has is `file:line: character U+0905 ...`, never an empty box."""
+    for version in versions:
+        for line, char in fonts.missing_glyphs(version.source_text, media.fonts):
+            problems.add(version.source, line, fonts.glyph_problem(char))
+    lines = [(r.line or 1, " ".join((r.name, r.short_name, r.group, r.address))) for r in recipients]
+    for line, char in fonts.missing_glyphs(lines, media.fonts):
+        problems.add(recipients_file, line, fonts.glyph_problem(char))
 
 
 def _image(config: Config, section: str, key: str, name: str,

@@ -6,25 +6,56 @@ Every problem in every file is collected, then reported at once.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from speechgen import markdown, yamlsafe
-from speechgen.config import Config
-from speechgen.errors import Problems, SourceError
+from speechgen.config import Config, Unreadable, read_capped
+from speechgen.errors import Problem, Problems, SourceError
 from speechgen.model import Recipient, Sources, Speech, Version
 
 # 512 KiB is ~12x the longest speech we know; it bounds the worst Markdown case to seconds.
 MAX_SOURCE_BYTES = 512 * 1024
+# Thousands of institutions, each with a name and an address, fit in a fraction of this.
+MAX_RECIPIENTS_BYTES = 1024 * 1024
 # A slug or recipient id is one plain path segment: it can never climb out of its folder.
 SEGMENT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?\Z")
 SEGMENT_RULE = "a plain path segment: lowercase letters a-z, digits and hyphens, at most 80"
 SOURCE_NAME_RE = re.compile(r"^(?P<stem>[^.]+)\.(?P<lang>[A-Za-z0-9-]+)\.md\Z")
 YEAR_RE = re.compile(r"^\d{4}\Z")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+
+# Names no Windows host (and no archive unpacked there) can store as a file or folder, with any
+# extension: CON, CON.txt and con/ alike.
+RESERVED_NAMES = frozenset({"con", "prn", "aux", "nul", "conin$", "conout$"}
+                           | {f"{d}{n}" for d in ("com", "lpt") for n in "0123456789¹²³"})
+# Characters a file name cannot hold on Windows (besides controls), or that end one there.
+_UNSTORABLE = set('<>:"\\|?*')
+
+# Static files a site may publish, by suffix: images, documents, media, fonts and stylesheets.
+# Anything a browser could run as a page or script on the site's address (HTML, JavaScript,
+# XML, a compressed SVG nobody can read first) is left out; an SVG is read and must have no script.
+STATIC_TYPES = {
+    "images": (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".ico", ".svg"),
+    "documents": (".pdf", ".txt", ".csv", ".odt", ".ods", ".odp", ".doc", ".docx", ".xls",
+                  ".xlsx", ".ppt", ".pptx", ".epub", ".zip"),
+    "audio and video": (".mp3", ".m4a", ".ogg", ".oga", ".opus", ".wav", ".flac", ".mp4",
+                        ".m4v", ".webm", ".ogv", ".vtt"),
+    "fonts": (".woff", ".woff2", ".ttf", ".otf"),
+    "stylesheets": (".css",),
+}
+STATIC_SUFFIXES = frozenset(s for group in STATIC_TYPES.values() for s in group)
+# A name holding one of these anywhere (`x.php.png`, `x.html.pdf`) is served as a page or run as a
+# program by some servers, whatever its last suffix.
+_ACTIVE_SUFFIXES = frozenset((".html", ".htm", ".xhtml", ".shtml", ".js", ".mjs", ".php", ".phtml",
+                              ".php3", ".php4", ".php5", ".phar", ".cgi", ".pl", ".py", ".asp",
+                              ".aspx", ".jsp", ".xml", ".xsl", ".xslt", ".svgz", ".swf", ".htaccess"))
+MAX_SVG_BYTES = 16 * 1024 * 1024
 
 TEXT_KEYS = ("title", "subtitle", "speaker", "occasion", "place")
 FRONT_MATTER_KEYS = TEXT_KEYS + ("date", "slug", "language", "recipients", "status")
@@ -44,6 +75,7 @@ class _Parsed:
     recipients: tuple[str, ...]
     recipients_line: int | None
     version: Version
+    images: tuple[tuple[str, int], ...] = ()      # (src, line) of every image the body shows
 
 
 Render = Callable[[str, int], markdown.Rendered]     # (body, its first line) -> rendered
@@ -61,7 +93,7 @@ def read_project(config: Config, *, drafts: bool = False, problems: Problems | N
     speeches = _join_translations(parsed, config, problems)
     _check_recipient_refs(parsed, recipients, config, problems)
     static = _static_files(config, problems)
-    _check_local_refs(speeches, config, static, problems)
+    _check_local_refs(parsed, config, static, problems)
     if own:
         problems.raise_if_any(SourceError)
     if not drafts:
@@ -81,6 +113,9 @@ def find_sources(config: Config, problems: Problems) -> list[Path]:
             continue
         rel = path.relative_to(root)
         if path.suffix != ".md":
+            continue
+        if not _utf8(rel.as_posix()):
+            _add(problems, path, config, "file name is not UTF-8; rename the file")
             continue
         if len(rel.parts) != 2 or not YEAR_RE.match(rel.parts[0]):
             problems.add(path, None, "speech sources belong in speeches/<year>/<name>.<lang>.md "
@@ -110,9 +145,8 @@ def split_front_matter(text: str) -> tuple[str, str, int] | str:
 
 def read_source(path: Path, config: Config, problems: Problems,
                 render: Render = markdown.render) -> _Parsed | None:
-    raw = path.read_bytes()
-    if len(raw) > MAX_SOURCE_BYTES:
-        problems.add(path, None, f"file is {len(raw):,} bytes; the limit is {MAX_SOURCE_BYTES:,}")
+    raw = read_project_file(path, config, problems, MAX_SOURCE_BYTES)
+    if raw is None:
         return None
     try:
         text = raw.decode("utf-8")
@@ -158,6 +192,8 @@ def read_source(path: Path, config: Config, problems: Problems,
             if not isinstance(value, str):
                 err(key, f"{key} must be text, not {_kind(value)}"
                          + (" (put it in quotes)" if isinstance(value, (bool, int, float)) else ""))
+            elif (unseen := text_problem(value)) is not None:
+                err(key, f"{key} {unseen}")
             elif not value.strip():
                 if key in REQUIRED_KEYS or key == "slug":   # an empty optional key counts as absent
                     err(key, f"{key} must not be empty")
@@ -184,7 +220,7 @@ def read_source(path: Path, config: Config, problems: Problems,
             except ValueError:
                 err("date", f"date {raw_date} is not a real day")
     year = path.parent.name
-    if date is not None and str(date.year) != year:
+    if date is not None and f"{date.year:04d}" != year:
         err("date", f"date {date} is not in {year}, the folder the file is in")
 
     slug = values.get("slug", stem)
@@ -194,6 +230,14 @@ def read_source(path: Path, config: Config, problems: Problems,
         else:
             problems.add(path, 1, f"file name {stem!r} is not a valid slug; rename the file "
                          f"or set `slug:` ({SEGMENT_RULE})")
+    elif reserved_name(slug):
+        where = "slug" if "slug" in fm else "file name"
+        message = (f"{where} {slug!r} {RESERVED_RULE}; "
+                   + ("choose another slug" if "slug" in fm else "rename the file or set `slug:`"))
+        if "slug" in fm:
+            err("slug", message)
+        else:
+            problems.add(path, 1, message)
     status = values.get("status", "published")
     if status not in STATUSES:
         err("status", f"status {status!r} must be one of: {', '.join(STATUSES)}")
@@ -204,6 +248,9 @@ def read_source(path: Path, config: Config, problems: Problems,
         if not isinstance(items, list) or not all(isinstance(i.value, str) for i in items):
             err("recipients", "recipients must be a list of recipient ids or group names")
         else:
+            for item in items:
+                if (unseen := text_problem(item.value)) is not None:
+                    problems.add(path, item.line, f"recipient {item.value!r} {unseen}")
             recipients = tuple(i.value for i in items)
 
     if len(problems.items) > count or date is None:
@@ -221,7 +268,8 @@ def read_source(path: Path, config: Config, problems: Problems,
         if not alt.strip():
             problems.add(path, line, f"image {src!r} has no alt text: write ![what it shows]({src})")
     return _Parsed(path, year, stem, slug, status, recipients,
-                   line_of("recipients") if "recipients" in fm else None, version)
+                   line_of("recipients") if "recipients" in fm else None, version,
+                   tuple((src, line) for src, _, line in rendered.images))
 
 
 def _join_translations(parsed: list[_Parsed], config: Config, problems: Problems) -> list[Speech]:
@@ -248,12 +296,15 @@ def _join_translations(parsed: list[_Parsed], config: Config, problems: Problems
 
 def read_recipients(config: Config, problems: Problems) -> list[Recipient]:
     path = config.recipients_file
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
+        return []
+    raw = read_project_file(path, config, problems, MAX_RECIPIENTS_BYTES)
+    if raw is None:
         return []
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        problems.add(path, None, f"not UTF-8 at byte {exc.start}")
+        problems.add(path, raw[: exc.start].count(b"\n") + 1, f"not UTF-8 at byte {exc.start}")
         return []
     tree, yaml_problems = yamlsafe.load(text)
     for p in yaml_problems:
@@ -280,6 +331,9 @@ def read_recipients(config: Config, problems: Problems) -> list[Recipient]:
             elif not isinstance(located.value, str) or not located.value.strip():
                 problems.add(path, located.line, f"recipient {key} must be non-empty text")
                 bad = True
+            elif (unseen := text_problem(located.value, lines=key == "address")) is not None:
+                problems.add(path, located.line, f"recipient {key} {unseen}")
+                bad = True
             else:
                 fields[key] = located.value.strip()
         for key in ("id", "name"):
@@ -292,6 +346,9 @@ def read_recipients(config: Config, problems: Problems) -> list[Recipient]:
         line = item.value["id"].line
         if not SEGMENT_RE.match(rid):
             problems.add(path, line, f"recipient id {rid!r} must be {SEGMENT_RULE}")
+            continue
+        if reserved_name(rid):
+            problems.add(path, line, f"recipient id {rid!r} {RESERVED_RULE}; choose another id")
             continue
         if rid in seen:
             problems.add(path, line, f"duplicate recipient id {rid!r} (first on line {seen[rid]})")
@@ -312,40 +369,215 @@ def _check_recipient_refs(parsed: list[_Parsed], recipients: list[Recipient], co
 
 
 def _static_files(config: Config, problems: Problems) -> list[Path]:
+    """Every file static/ publishes, each checked: a name any host can store, a stated type, and
+    for an SVG, content that cannot run on the site's address. Hidden files (`.keep`) stay out."""
     root = config.static_dir
     if root.is_symlink() or (root.exists() and not root.resolve().is_relative_to(config.root.resolve())):
-        problems.add(root, None, "must be a folder inside the project, not a link out of it; "
-                     "nothing outside the project is published")
+        _add(problems, root, config, "must be a folder inside the project, not a link out of it; "
+             "nothing outside the project is published")
         return []
     if not root.is_dir():
         return []
     real_root = root.resolve()
     files = []
+    folded: dict[str, Path] = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file():
-            if not path.resolve().is_relative_to(real_root):
-                problems.add(path, None, "links to a file outside static/; copy the file in instead")
+        rel = path.relative_to(config.root)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if not _utf8(rel.as_posix()):
+            _add(problems, path, config, "file name is not UTF-8; rename it (a page could not name "
+                 "it, nor a host store it)")
+            continue
+        if path.is_dir():
+            continue
+        if not path.is_file():
+            _add(problems, path, config, "is not a regular file (a FIFO, a device, a socket or a "
+                 "broken link); only ordinary files are published")
+            continue
+        if not path.resolve().is_relative_to(real_root):
+            problems.add(path, None, "links to a file outside static/; copy the file in instead")
+            continue
+        problem = _name_problem(rel.parts[1:]) or _type_problem(path.name)
+        if problem:
+            problems.add(path, None, problem)
+            continue
+        key = unicodedata.normalize("NFC", rel.as_posix()).casefold()
+        if key in folded:
+            problems.add(path, None, f"differs from {folded[key].relative_to(config.root).as_posix()} "
+                         "only by case (or by how its accents are encoded); hosts that ignore case "
+                         "would keep one of them: rename one")
+            continue
+        folded[key] = path
+        if path.suffix.lower() == ".svg":
+            where = _svg_problem(path)
+            if where is not None:
+                problems.add(path, *where)
                 continue
-            files.append(path)
+        files.append(path)
     return files
 
 
-def _check_local_refs(speeches: list[Speech], config: Config, static: list[Path], problems: Problems) -> None:
+def _name_problem(parts: Iterable[str]) -> str | None:
+    """Why a host could not store or serve a name under static/, or None."""
+    for part in parts:
+        bad = next((c for c in part if c in _UNSTORABLE or unicodedata.category(c) in _UNSEEN_CATEGORIES
+                    or c in _FILLERS), None)
+        if bad is not None:
+            return (f"file name {part!r} holds {_describe(bad)}, which some hosts cannot store or a "
+                    "reader cannot see; rename it")
+        if part.endswith((" ", ".")):
+            return f"file name {part!r} ends with a space or a dot, which Windows drops; rename it"
+        if reserved_name(part):
+            return f"file name {part!r} {RESERVED_RULE}; rename it"
+    return None
+
+
+def _type_problem(name: str) -> str | None:
+    suffixes = [s.lower() for s in Path(name).suffixes]
+    active = next((s for s in suffixes if s in _ACTIVE_SUFFIXES), None)
+    if active is not None:
+        return (f"{active} files are not published from static/: a browser or server could run "
+                "them on the site's address. Allowed: " + _allowed_types())
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix not in STATIC_SUFFIXES:
+        what = f"{suffix} files" if suffix else "files without a suffix"
+        return f"{what} are not published from static/. Allowed: " + _allowed_types()
+    return None
+
+
+def _allowed_types() -> str:
+    return "; ".join(f"{group} ({' '.join(s)})" for group, s in STATIC_TYPES.items())
+
+
+_SVG_NS = "http://www.w3.org/2000/svg"
+_XHTML_NS = "http://www.w3.org/1999/xhtml"
+_XLINK_NS = "http://www.w3.org/1999/xlink"
+# Elements that run script or hold another document, in any namespace.
+_SVG_ACTIVE = {"script": "a <script> element", "foreignobject": "a <foreignObject> element (it can "
+               "hold HTML and script)", "handler": "a <handler> element", "listener": "a <listener> element",
+               "iframe": "an <iframe> element", "embed": "an <embed> element", "object": "an <object> element"}
+_DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp)[;,]", re.IGNORECASE)
+_CSS_URL = re.compile(r"url\(\s*['\"]?\s*([^'\")\s]*)|@import", re.IGNORECASE)
+
+
+def _svg_problem(path: Path) -> tuple[int | None, str] | None:
+    """(line, why) when an SVG could run script on the site's address or load anything from
+    elsewhere; None for a plain drawing. Read with expat, no DTD loaded, no entity expanded."""
+    from xml.parsers import expat
+
+    try:
+        data = read_capped(path, MAX_SVG_BYTES)
+    except Unreadable as exc:
+        return None, str(exc)
+    except OSError as exc:
+        return None, f"cannot be read: {exc.strerror or exc}"
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    found: list[tuple[int, str]] = []
+    depth = [0]
+    styles: list[list[str] | None] = []      # per open element: the text of a <style>, else None
+    refuse = "; an SVG is published only without script, event handlers or references to other files"
+
+    def fail(message: str) -> None:
+        found.append((parser.CurrentLineNumber, message + refuse))
+        raise _SvgRefused
+
+    def doctype(name, system_id, public_id, has_internal_subset) -> None:
+        if has_internal_subset:
+            fail("SVG declares entities in its DOCTYPE (<!DOCTYPE ... [...]>), which can expand "
+                 "without end or read other files; remove the DOCTYPE")
+
+    def entity(*args) -> None:
+        fail("SVG declares an entity (<!ENTITY>); remove the DOCTYPE")
+
+    def instruction(target, data) -> None:
+        fail(f"SVG has the processing instruction <?{target} ...?> (a stylesheet could run "
+             "script); remove it")
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        namespace, _, local = name.rpartition(" ")
+        depth[0] += 1
+        if depth[0] == 1 and (namespace, local) != (_SVG_NS, "svg"):
+            fail(f"is not an SVG image: its root element is <{local}>, not <svg> in the SVG namespace")
+        if local.lower() in _SVG_ACTIVE:
+            fail(f"SVG has {_SVG_ACTIVE[local.lower()]}")
+        if namespace == _XHTML_NS:
+            fail(f"SVG has the HTML element <{local}>")
+        styles.append([] if local == "style" else None)
+        for attribute, value in attributes.items():
+            attr_ns, _, attr = attribute.rpartition(" ")
+            if attr.lower().startswith("on"):
+                fail(f"SVG has the event handler {attr}=\"{_clip(value)}\"")
+            if attr == "href" and attr_ns in ("", _XLINK_NS) and not value.strip().startswith("#") \
+                    and not (local == "image" and _DATA_IMAGE.match(value.strip())):
+                fail(f"SVG refers to {_clip(value)!r} from <{local}>; only its own parts (#id) and "
+                     "embedded PNG, JPEG, GIF or WebP images may be used")
+            if attr == "attributeName" and (value.lower().startswith("on") or value.endswith("href")):
+                fail(f"SVG animates the attribute {value!r} of another element")
+            css = _css_reference(value)
+            if css is not None:
+                fail(f"SVG refers to {css!r} in its {attr} attribute; only its own parts (#id) may be used")
+
+    def end(name: str) -> None:
+        depth[0] -= 1
+        style = styles.pop()
+        if style is not None:
+            css = _css_reference("".join(style))
+            if css is not None:
+                fail(f"SVG refers to {css!r} in a <style> element; only its own parts (#id) may be used")
+
+    def text(data: str) -> None:
+        if styles and styles[-1] is not None:
+            styles[-1].append(data)
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = entity
+    parser.UnparsedEntityDeclHandler = entity
+    parser.ProcessingInstructionHandler = instruction
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    parser.ExternalEntityRefHandler = lambda *args: fail("SVG refers to an external entity") or 0
+    try:
+        parser.Parse(data, True)
+    except _SvgRefused:
+        return found[0]
+    except expat.ExpatError as exc:
+        return exc.lineno, f"is not a well-formed SVG: {expat.ErrorString(exc.code)}"
+    return None
+
+
+class _SvgRefused(Exception):
+    pass
+
+
+def _css_reference(value: str) -> str | None:
+    """The first `url(...)` in CSS text that is not one of the file's own parts, or `@import`."""
+    for match in _CSS_URL.finditer(value):
+        if match.group(0).lower() == "@import":
+            return "@import"
+        target = match.group(1) or ""
+        if not target.startswith("#"):
+            return target or "url()"
+    return None
+
+
+def _check_local_refs(parsed: list[_Parsed], config: Config, static: list[Path], problems: Problems) -> None:
     """Images must be files in the project's static/ folder: no request leaves the site."""
     available = {"/" + p.relative_to(config.root).as_posix(): p for p in static}
     checked: dict[str, str | None] = {}
-    for speech in speeches:
-        for version in speech.versions.values():
-            for src in version.images:
-                if src not in available:
-                    problems.add(version.source, None,
-                                 f"image {src!r} not found: images must be files in static/, "
-                                 "written as /static/<file>")
-                    continue
-                if src not in checked:
-                    checked[src] = _image_problem(available[src])
-                if checked[src]:
-                    problems.add(version.source, None, f"image {src!r} {checked[src]}")
+    for source in parsed:
+        for src, line in source.images:
+            if src not in available:
+                problems.add(source.path, line,
+                             f"image {src!r} not found: images must be files in static/, "
+                             "written as /static/<file>")
+                continue
+            if src not in checked:
+                checked[src] = _image_problem(available[src])
+            if checked[src]:
+                problems.add(source.path, line, f"image {src!r} {checked[src]}")
 
 
 IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
@@ -390,3 +622,94 @@ def _shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+# --- reading a project file; text any reader sees as it is; names any host can store -----------
+
+def read_project_file(path: Path, config: Config, problems: Problems, limit: int) -> bytes | None:
+    """A source's bytes, or None with the problem added: it must be an ordinary file inside the
+    project (a link may point elsewhere in it) of at most `limit` bytes. Never hangs on a FIFO,
+    never reads a device or more than the limit."""
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        _add(problems, path, config, "is a link that leads back to itself; replace it with the file")
+        return None
+    if not real.is_relative_to(config.root.resolve()):
+        _add(problems, path, config, "links to a file outside the project; copy the file in instead")
+        return None
+    try:
+        return read_capped(path, limit)
+    except Unreadable as exc:
+        _add(problems, path, config, str(exc))
+    except FileNotFoundError:
+        _add(problems, path, config, "is a link to a file that does not exist")
+    except OSError as exc:
+        _add(problems, path, config, f"cannot be read: {exc.strerror or exc}")
+    return None
+
+
+def _add(problems: Problems, path: Path, config: Config, message: str) -> None:
+    """A problem with a file whose path must be shown as it is: not followed if it is a link
+    (it may lead outside the project, or back to itself), not decoded if it is not UTF-8."""
+    problems.extend([Problem(shown(path, config.root), None, message)])
+
+
+# Characters that do not show as themselves: controls, format characters (bidi overrides such as
+# U+202E, zero-width spaces and joiners, the soft hyphen, the BOM), line and paragraph separators,
+# lone surrogates, and the Hangul fillers that render as blank letters.
+_UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
+def text_problem(value: str, *, lines: bool = False) -> str | None:
+    """Why a text could print other than it reads (naming the character), or None. `lines`: a
+    line break is allowed (an address)."""
+    for index, char in enumerate(value):
+        if lines and char == "\n":
+            continue
+        if unicodedata.category(char) in _UNSEEN_CATEGORIES or char in _FILLERS:
+            return (f"contains {_describe(char)} at character {index + 1}: it does not show, or "
+                    "changes how the text around it shows, so a name could print as another; "
+                    "remove it")
+    return None
+
+
+def _describe(char: str) -> str:
+    name = unicodedata.name(char, "")
+    if name:
+        return f"U+{ord(char):04X} ({name})"
+    if unicodedata.category(char) == "Cc":
+        return f"the control character U+{ord(char):04X}"
+    return f"the character U+{ord(char):04X}"
+
+
+RESERVED_RULE = ("is a device name Windows reserves (CON, PRN, AUX, NUL, COM0-9, LPT0-9, with any "
+                 "suffix); a copy of the site there could not hold it")
+
+
+def reserved_name(name: str) -> bool:
+    """A file or folder name Windows cannot store: `con`, `nul.png`, `com1.tar.gz` (case ignored)."""
+    return name.split(".", 1)[0].rstrip(" ").lower() in RESERVED_NAMES
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(path: Path, root: Path | None = None) -> str:
+    """A path for a message, relative to the project where it can be; bytes that are not UTF-8
+    shown as \\xNN, so printing the message never fails."""
+    try:
+        path = path.relative_to(root) if root is not None else path
+    except ValueError:
+        pass
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"

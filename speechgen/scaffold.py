@@ -8,12 +8,13 @@ from pathlib import Path
 from speechgen.config import CONFIG_NAME, load_config
 from speechgen.errors import SpeechgenError
 from speechgen.markdown import slugify
-from speechgen.reader import SEGMENT_RE
+from speechgen.reader import (MAX_SOURCE_BYTES, RESERVED_RULE, SEGMENT_RE, SEGMENT_RULE, reserved_name,
+                              text_problem)
 
 _CONFIG = """\
 # speechgen project settings. Every key is described in speechgen's README.
 [site]
-title = "{title}"
+title = {title}
 base_url = "https://pidato.example.go.id/"   # the address the site will be published at (https)
 default_language = "id"
 languages = ["id", "en"]
@@ -74,8 +75,49 @@ def _fill(template: str, **values: str) -> str:
 
 
 def _yaml_text(value: str) -> str:
-    """A value safe to write after `key: `: always double-quoted, so YAML reads it back as text."""
+    """A value safe to write after `key: `: always double-quoted, so YAML reads it back as text.
+    (`_check_text` has refused every control character, so none needs an escape here.)"""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _toml_text(value: str) -> str:
+    """A TOML basic string that reads back as `value`: backslash, quote and every control
+    character escaped."""
+    out = []
+    for char in value:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _check_text(what: str, value: str) -> str:
+    """The text as a build will read it, or ScaffoldError saying why a build would refuse it."""
+    if not value.strip():
+        raise ScaffoldError(f"{what} must not be empty")
+    unseen = text_problem(value)
+    if unseen is not None:
+        raise ScaffoldError(f"{what} {value!r} {unseen}")
+    return value.strip()
+
+
+def _shown(path: Path) -> str:
+    text = str(path).replace("\x00", "\\x00")
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as f:       # never over a file made meanwhile
+            f.write(text)
+    except FileExistsError:
+        raise ScaffoldError(f"{path}: already exists; not overwritten") from None
+    except OSError as exc:
+        raise ScaffoldError(f"{exc.filename or path}: cannot write: {exc.strerror or exc}") from None
 
 
 def new_speech(project: Path, title: str, *, date: dt.date | None = None, lang: str | None = None,
@@ -87,25 +129,44 @@ def new_speech(project: Path, title: str, *, date: dt.date | None = None, lang: 
         raise ScaffoldError(f"language {lang!r} is not in [site] languages {list(config.site.languages)} "
                             f"of {CONFIG_NAME}")
     date = date or dt.date.today()
-    slug = slug or slugify(title)[:80].strip("-")
+    title = _check_text("title", title)
+    speaker = _check_text("speaker", speaker)
+    given = slug is not None
+    slug = slug if given else slugify(title)[:80].strip("-")
     if not SEGMENT_RE.match(slug):
-        raise ScaffoldError(f"cannot make a slug from {title!r}; give one with --slug")
-    path = config.speeches_dir / str(date.year) / f"{slug}.{lang}.md"
+        raise ScaffoldError(f"slug {slug!r} must be {SEGMENT_RULE}" if given
+                            else f"cannot make a slug from {title!r}; give one with --slug")
+    if reserved_name(slug):
+        raise ScaffoldError(f"slug {slug!r} {RESERVED_RULE}; give another with --slug")
+    # The folder is the year in four digits, as the build reads it: 0001, 0999, 2025.
+    path = config.speeches_dir / f"{date.year:04d}" / f"{slug}.{lang}.md"
     if path.exists():
         raise ScaffoldError(f"{path}: already exists; not overwritten")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_fill(_SPEECH, title=_yaml_text(title), speaker=_yaml_text(speaker),
-                          date=date.isoformat(), status="draft", body=_SAMPLE_BODY), encoding="utf-8")
+    text = _fill(_SPEECH, title=_yaml_text(title), speaker=_yaml_text(speaker),
+                 date=date.isoformat(), status="draft", body=_SAMPLE_BODY)
+    if len(text.encode("utf-8")) > MAX_SOURCE_BYTES:
+        raise ScaffoldError(f"the title and speaker make a file over {MAX_SOURCE_BYTES:,} bytes, "
+                            "larger than a build reads; shorten them")
+    _write(path, text)
     return path
 
 
 def init_project(folder: Path, *, title: str = "Arsip Pidato") -> list[Path]:
     """A new project that builds as it is: config, recipients, one sample speech."""
-    if folder.exists() and any(folder.iterdir()):
-        raise ScaffoldError(f"{folder}: folder is not empty; choose a new folder")
+    title = _check_text("title", title)
+    try:
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():
+                raise ScaffoldError(f"{folder}: exists and is not a folder; choose a new folder")
+            if any(folder.iterdir()):
+                raise ScaffoldError(f"{folder}: folder is not empty; choose a new folder")
+    except ValueError:
+        raise ScaffoldError(f"{_shown(folder)}: the path contains a NUL character") from None
+    except OSError as exc:
+        raise ScaffoldError(f"{_shown(folder)}: cannot use this folder: {exc.strerror or exc}") from None
     today = dt.date.today()
     files = {
-        CONFIG_NAME: _fill(_CONFIG, title=title.replace('"', "'")),
+        CONFIG_NAME: _fill(_CONFIG, title=_toml_text(title)),
         "recipients.yaml": _RECIPIENTS,
         f"speeches/{today.year}/contoh.id.md": _fill(
             _SPEECH, title=_yaml_text("Contoh Pidato"), speaker=_yaml_text("Nama Pembicara"),
@@ -117,7 +178,6 @@ def init_project(folder: Path, *, title: str = "Arsip Pidato") -> list[Path]:
     written = []
     for rel, text in files.items():
         path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        _write(path, text)
         written.append(path)
     return written

@@ -1,13 +1,23 @@
 """`speechgen serve`: builds into a temporary folder (never site/), serves it on loopback, rebuilds
 on every change to sources, templates, static files or config, and reloads the open page.
 
-A failed rebuild keeps the last good preview on screen and shows the errors over it.
+A failed rebuild keeps the last good preview on screen and shows the errors over it; so does any
+failure of the watcher itself, which then goes on watching.
+
+Only this machine is answered: the server listens on 127.0.0.1 and answers only requests whose
+`Host` is 127.0.0.1, localhost or [::1] (any port), so a web page cannot read the preview (drafts
+included) by pointing a name of its own at 127.0.0.1 (DNS rebinding). A connection that sends
+nothing for `IDLE_TIMEOUT` seconds is closed, and a path longer than `MAX_PATH` is refused.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import re
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -22,6 +32,9 @@ from speechgen.graph import INDEX, NOT_FOUND
 
 STATUS_PATH = "/__speechgen/status"
 IGNORED_DIRS = {"site", ".git", ".speechgen-cache", "__pycache__", "node_modules", ".venv"}
+IDLE_TIMEOUT = 15.0                 # seconds a connection may stay silent
+MAX_PATH = 4096                     # characters of a request's path
+_LOCAL_HOST = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?")
 
 # Injected into HTML responses of the preview only; the built files are never changed.
 RELOAD_SCRIPT = """
@@ -61,27 +74,63 @@ class Preview:
 
 
 def snapshot(project: Path) -> dict[str, tuple[int, int]]:
-    """(mtime, size) of every input file; cheap enough to poll (a stat per file)."""
+    """(mtime, size) of every input file; cheap enough to poll (a stat per file). Ignored and
+    hidden folders are not entered; a folder or file that cannot be read is left out."""
     found: dict[str, tuple[int, int]] = {}
-    for path in project.rglob("*"):
-        rel = path.relative_to(project)
-        if rel.parts[0] in IGNORED_DIRS or rel.parts[0].startswith(".site") or any(
-                part.startswith(".") and part not in (".keep",) for part in rel.parts[:-1]):
-            continue
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            continue
-        if path.is_file():
-            found[rel.as_posix()] = (stat.st_mtime_ns, stat.st_size)
+    for folder, dirs, files in os.walk(project):
+        rel = os.path.relpath(folder, project)
+        top = rel == "."
+        dirs[:] = [d for d in dirs if not d.startswith(".")
+                   and not (top and (d in IGNORED_DIRS or d.startswith(".site")))]
+        for name in files:
+            path = os.path.join(folder, name)
+            try:
+                info = os.stat(path)
+            except (OSError, ValueError):
+                continue
+            if stat.S_ISREG(info.st_mode):
+                found[name if top else f"{Path(rel).as_posix()}/{name}"] = (info.st_mtime_ns, info.st_size)
     return found
+
+
+def local_host(header: str | None) -> bool:
+    """Whether a request's `Host` names this machine: 127.0.0.1, localhost or [::1], any port."""
+    return header is not None and _LOCAL_HOST.fullmatch(header.strip().lower()) is not None
+
+
+def _printable(text: str) -> str:
+    """A file name for the terminal: bytes that are not UTF-8 as \\xNN."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class _Handler(SimpleHTTPRequestHandler):
     preview: Preview
 
+    @property
+    def timeout(self) -> float:      # the socket's timeout: an idle or trickling client is let go
+        return IDLE_TIMEOUT
+
     def log_message(self, format: str, *args) -> None:   # quiet: the terminal is for build news
         pass
+
+    def parse_request(self) -> bool:
+        """Every method: only requests for this machine, with a path of sane length."""
+        if not super().parse_request():
+            return False
+        if len(self.path) > MAX_PATH:
+            self.send_error(414, f"path longer than {MAX_PATH} characters")
+            return False
+        if not local_host(self.headers.get("Host")):
+            self.send_error(403, "this preview answers only http://127.0.0.1, localhost or [::1]")
+            return False
+        return True
+
+    def send_head(self):
+        try:
+            return super().send_head()
+        except (OSError, ValueError):
+            self.send_error(404)
+            return None
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")
@@ -93,13 +142,17 @@ class _Handler(SimpleHTTPRequestHandler):
                 body = json.dumps({"version": self.preview.version, "errors": self.preview.errors}).encode()
             self._send(200, "application/json", body)
             return
-        path = Path(self.translate_path(self.path))
-        if path.is_dir():
-            path = path / INDEX
-        if path.suffix == ".html" and path.is_file():
-            self._send(200, "text/html; charset=utf-8", _inject(path.read_bytes()))
-            return
-        if not path.exists():
+        try:
+            path = Path(self.translate_path(self.path))
+            if path.is_dir():
+                path = path / INDEX
+            if path.suffix == ".html" and path.is_file():
+                self._send(200, "text/html; charset=utf-8", _inject(path.read_bytes()))
+                return
+            found = path.exists()
+        except (OSError, ValueError):          # a name too long for the file system, a NUL
+            found = False
+        if not found:
             missing = Path(self.directory) / NOT_FOUND
             body = _inject(missing.read_bytes()) if missing.is_file() else b"404"
             self._send(404, "text/html; charset=utf-8", body)
@@ -125,7 +178,7 @@ class Server:
 
     def __init__(self, project: Path, port: int = 8000, *, log: Callable[[str], None] = print,
                  interval: float = 0.3, drafts: bool = True):
-        self.project = project.resolve()
+        self.project = Path(os.path.abspath(project))     # no system call: any name fails later, as a message
         self.port = port
         self.log = log
         self.interval = interval
@@ -138,6 +191,7 @@ class Server:
         self._threads: list[threading.Thread] = []
         self.httpd: ThreadingHTTPServer | None = None
         self._seen: dict[str, tuple[int, int]] = {}
+        self._build_errors: list[str] = []     # what the last build said, shown again once the watcher recovers
 
     @property
     def url(self) -> str:
@@ -152,20 +206,36 @@ class Server:
         try:
             build(load_config(self.project), out=self.out, drafts=self.drafts, preview=True)
         except SpeechgenError as error:
-            with self.preview.lock:
-                self.preview.errors = error.lines()
-            for line in error.lines():
-                self.log(line)
-            self.log("Gagal membangun; pratinjau terakhir tetap tampil. / Build failed; "
-                     "the last good preview stays up.")
+            self._failed(error.lines())
             return False
+        except Exception as error:      # noqa: BLE001 - never leave the preview saying all is well
+            self._failed([_unexpected(error, self.project)])
+            return False
+        self._build_errors = []
         with self.preview.lock:
             self.preview.version += 1
             self.preview.errors = []
-        self.log(f"Dibangun ulang / rebuilt in {time.perf_counter() - started:.2f} s")
+        self._say(f"Dibangun ulang / rebuilt in {time.perf_counter() - started:.2f} s")
         return True
 
+    def _failed(self, lines: list[str]) -> None:
+        self._build_errors = lines
+        with self.preview.lock:
+            self.preview.errors = lines
+        for line in lines:
+            self._say(line)
+        self._say("Gagal membangun; pratinjau terakhir tetap tampil. / Build failed; "
+                  "the last good preview stays up.")
+
+    def _say(self, message: str) -> None:
+        try:
+            self.log(message)
+        except Exception:               # noqa: BLE001 - a closed terminal must not stop the watcher
+            pass
+
     def start(self) -> None:
+        if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
+            raise OSError(errno.EINVAL, "the port must be a number from 0 to 65535")
         # Taken before the first build and before start() returns, so no edit can slip between.
         self._seen = snapshot(self.project)
         self.rebuild()
@@ -178,14 +248,31 @@ class Server:
             self._threads.append(thread)
 
     def _watch(self) -> None:
+        """Poll, rebuild on a change. Whatever fails in one round (a folder that vanished, a name
+        the terminal cannot print, a bug) is shown as the preview's error and logged once, and the
+        next round runs as usual."""
         seen = self._seen
+        last_failure = None
         while not self._stop.wait(self.interval):
-            now = snapshot(self.project)
-            if now != seen:
-                changed = sorted(set(now.items()) ^ set(seen.items()))
-                self.log(f"Berubah / changed: {', '.join(sorted({c[0] for c in changed})[:5])}")
-                seen = now            # taken before the build: an edit made during it is seen next time
-                self.rebuild()
+            try:
+                now = snapshot(self.project)
+                if now != seen:
+                    changed = sorted(set(now.items()) ^ set(seen.items()))
+                    names = ", ".join(_printable(name) for name in sorted({c[0] for c in changed})[:5])
+                    self._say(f"Berubah / changed: {names}")
+                    seen = now        # taken before the build: an edit made during it is seen next time
+                    self.rebuild()
+                elif last_failure is not None:          # recovered: show what the last build said
+                    with self.preview.lock:
+                        self.preview.errors = list(self._build_errors)
+                last_failure = None
+            except Exception as error:  # noqa: BLE001 - the watcher outlives any one failure
+                message = _unexpected(error, self.project)
+                with self.preview.lock:
+                    self.preview.errors = [message]
+                if message != last_failure:
+                    self._say(message)
+                last_failure = message
 
     def stop(self) -> None:
         self._stop.set()
@@ -195,3 +282,13 @@ class Server:
         for thread in self._threads:
             thread.join(timeout=5)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _unexpected(error: Exception, project: Path) -> str:
+    """One line for a failure no stage turned into a message: the file and the reason for a
+    system error, the kind of error otherwise."""
+    if isinstance(error, OSError):
+        where = error.filename if isinstance(error.filename, str) else str(project)
+        return f"{_printable(where)}: cannot build the preview: {error.strerror or error}"
+    return (f"{project}: the preview could not be rebuilt ({type(error).__name__}: "
+            f"{_printable(str(error))}); it keeps watching for changes")

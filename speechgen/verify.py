@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from speechgen.config import Unreadable, read_capped
 from speechgen.errors import SpeechgenError
 from speechgen.graph import MANIFEST
 from speechgen.model import fingerprint
-TIMEOUT = 20.0                          # seconds for the manifest download
+
+TIMEOUT = 20.0                          # seconds for the whole manifest download, redirects included
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+MAX_REDIRECTS = 5
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class VerifyError(SpeechgenError):
@@ -44,60 +52,221 @@ class Verdict:
 
 
 def sha256_file(path: Path) -> str:
+    """The SHA-256 of a regular file, streamed; a FIFO or a device (/dev/zero) is refused."""
     digest = hashlib.sha256()
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        with path.open("rb") as f:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise VerifyError(f"{_printable(str(path))}: not a regular file; give the PDF file itself")
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise VerifyError(f"{_printable(str(path))}: not a regular file; give the PDF file itself")
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
-    except OSError as exc:
-        raise VerifyError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:
+        raise VerifyError(f"{_printable(str(path))}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     return digest.hexdigest()
 
 
-def load_manifest(site: str) -> tuple[dict, str]:
-    """The manifest of a built folder, or of a site URL (http or https); and where it came from."""
-    parts = urlsplit(site)
-    if parts.scheme in ("http", "https"):
-        # A manifest read over plain http could be swapped on the way: only https proves anything
-        # (http is allowed for a preview on this machine).
-        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-            raise VerifyError(f"{site}: use the site's https:// address; over plain http the "
-                              "manifest could be altered on the way (gunakan https)")
-        url = site if site.endswith(".json") else urljoin(site if site.endswith("/") else site + "/", MANIFEST)
-        return _parse(_download(url), url), url
-    path = Path(site)
-    if path.is_dir():
-        path = path / MANIFEST
+def url_problem(url: str) -> str | None:
+    """Why a manifest may not be read from `url`, or None: https anywhere, plain http only on
+    this machine (a preview), nothing else. The same rule for the address given and every
+    redirect."""
     try:
-        data = path.read_bytes()
-    except OSError:
-        raise VerifyError(f"{path}: no manifest here; give --site the built site folder or the "
-                          "site's URL (manifest tidak ditemukan)") from None
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port                      # raises ValueError when out of range or not a number
+    except ValueError:
+        return "not a valid URL"
+    if parts.scheme not in ("http", "https") or not host:
+        return "not an https:// address"
+    if parts.username or parts.password:
+        return "a manifest address must not hold a user name or password"
+    # A manifest read over plain http could be swapped on the way: only https proves anything
+    # (http is allowed for a preview on this machine).
+    if parts.scheme == "http" and host not in LOOPBACK:
+        return ("use the site's https:// address; over plain http the manifest could be altered "
+                "on the way (gunakan https)")
+    return None
+
+
+def load_manifest(site: str) -> tuple[dict, str]:
+    """The manifest of a built folder, or of a site URL (http or https); and where it was
+    actually read from (after any redirect)."""
+    scheme = site.partition("://")[0].lower() if "://" in site else ""
+    if scheme:
+        problem = url_problem(site) if scheme in ("http", "https") else "not an https:// address"
+        if problem:
+            raise VerifyError(f"{_printable(site)}: {problem}")
+        url = site if site.endswith(".json") else urljoin(site if site.endswith("/") else site + "/", MANIFEST)
+        data, read_from = _download(url)
+        return _parse(data, _printable(read_from)), read_from
+    path = Path(site)
+    try:
+        if path.is_dir():
+            path = path / MANIFEST
+        data = read_capped(path, MAX_MANIFEST_BYTES)
+    except Unreadable as exc:
+        raise VerifyError(f"{_printable(str(path))}: {exc}") from None
+    except (OSError, ValueError):              # missing, unreadable, a NUL in the name
+        raise VerifyError(f"{_printable(str(path))}: no manifest here; give --site the built site "
+                          "folder or the site's URL (manifest tidak ditemukan)") from None
     return _parse(data, str(path)), str(path)
 
 
-def _download(url: str) -> bytes:
+def _printable(text: str, limit: int = 300) -> str:
+    """Text from the command line or a server, for a message: controls (a NUL, an escape) and
+    bytes that are not UTF-8 shown as escapes, and no longer than `limit`."""
+    if not text.isprintable():
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+class _Deadline:
+    """One time limit for a whole download: when it passes, every connection it knows is shut,
+    which ends a read blocked on a server that sends one byte now and then."""
+
+    def __init__(self, seconds: float):
+        self.end = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._connections: list = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def left(self) -> float:
+        return max(0.001, self.end - time.monotonic())
+
+    def track(self, connection) -> None:
+        with self._lock:
+            self._connections.append(connection)
+
+    def _expire(self) -> None:
+        import socket
+
+        with self._lock:
+            self.expired = True
+            for connection in self._connections:
+                sock = getattr(connection, "sock", None)
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _opener(deadline: _Deadline):
+    """urllib (so a proxy set in the environment is used) whose connections the deadline can
+    shut, and whose redirects are each checked with `url_problem`, never from https to http."""
+    import http.client
+    import urllib.request
+
+    class HTTPConnection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            deadline.track(self)
+            self.timeout = deadline.left()
+            super().connect()
+
+    class HTTPSConnection(http.client.HTTPSConnection):
+        def connect(self) -> None:
+            deadline.track(self)
+            self.timeout = deadline.left()
+            super().connect()
+
+    class HTTPHandler(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(HTTPConnection, req)
+
+    class HTTPSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(HTTPSConnection, req, context=self._context)
+
+    class Redirects(urllib.request.HTTPRedirectHandler):
+        max_redirections = MAX_REDIRECTS
+
+        def http_error_302(self, req, fp, code, msg, headers):
+            location = headers.get("location") or headers.get("uri")
+            if location:                # before urllib's own checks, so the message names both ends
+                _check_redirect(req.full_url, urljoin(req.full_url, location))
+            return super().http_error_302(req, fp, code, msg, headers)
+
+        http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            _check_redirect(req.full_url, newurl)
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return urllib.request.build_opener(HTTPHandler, HTTPSHandler, Redirects)
+
+
+def _check_redirect(origin: str, target: str) -> None:
+    """A redirect is followed only to an address that could be given directly, and never from
+    https down to plain http."""
+    problem = url_problem(target)
+    if problem is None and urlsplit(origin).scheme == "https" and urlsplit(target).scheme != "https":
+        problem = "a redirect from https to plain http is not followed"
+    if problem is not None:
+        raise VerifyError(f"{_printable(origin)}: redirects to {_printable(target)}: {problem}")
+
+
+def _download(url: str) -> tuple[bytes, str]:
+    """The manifest's bytes and the URL they were read from, within one deadline (`TIMEOUT`)
+    for the connection, every redirect and the whole body."""
+    import http.client
     import urllib.error
     import urllib.request
 
+    deadline = _Deadline(TIMEOUT)
     request = urllib.request.Request(url, headers={"User-Agent": "speechgen-verify"})
+    read_from = url
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            data = response.read(MAX_MANIFEST_BYTES + 1)
+        with _opener(deadline).open(request, timeout=deadline.left()) as response:
+            read_from = response.geturl()
+            length = response.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > MAX_MANIFEST_BYTES:
+                raise VerifyError(f"{_printable(read_from)}: the manifest is larger than {MAX_MANIFEST_BYTES:,} bytes")
+            chunks, size = [], 0
+            while size <= MAX_MANIFEST_BYTES:
+                chunk = response.read1(1 << 16) if hasattr(response, "read1") else response.read(1 << 16)
+                if deadline.expired:
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+    except VerifyError:
+        if deadline.expired:
+            raise VerifyError(f"{_printable(read_from)}: the manifest did not arrive within {TIMEOUT:g} s") from None
+        raise
     except urllib.error.HTTPError as exc:
-        raise VerifyError(f"{url}: HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise VerifyError(f"{url}: cannot download the manifest: {reason}") from None
-    if len(data) > MAX_MANIFEST_BYTES:
-        raise VerifyError(f"{url}: the manifest is larger than {MAX_MANIFEST_BYTES:,} bytes")
-    return data
+        raise VerifyError(f"{_printable(exc.geturl() or read_from)}: HTTP {exc.code} {_printable(str(exc.reason))}") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+        if deadline.expired:
+            raise VerifyError(f"{_printable(read_from)}: the manifest did not arrive within {TIMEOUT:g} s") from None
+        reason = getattr(exc, "reason", None) or exc
+        raise VerifyError(f"{_printable(read_from)}: cannot download the manifest: {_printable(str(reason))}") from None
+    finally:
+        deadline.cancel()
+    if deadline.expired:
+        raise VerifyError(f"{_printable(read_from)}: the manifest did not arrive within {TIMEOUT:g} s")
+    if size > MAX_MANIFEST_BYTES:
+        raise VerifyError(f"{_printable(read_from)}: the manifest is larger than {MAX_MANIFEST_BYTES:,} bytes")
+    return b"".join(chunks), read_from
 
 
 def _parse(data: bytes, where: str) -> dict:
     try:
         manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except RecursionError:             # json refuses to go deeper than Python's recursion limit
+        raise VerifyError(f"{where}: not a speechgen manifest (lists and objects nested too "
+                          "deeply)") from None
+    except (UnicodeDecodeError, ValueError):
         raise VerifyError(f"{where}: not a speechgen manifest (not JSON)") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("speeches"), list):
         raise VerifyError(f"{where}: not a speechgen manifest (no speeches list)")
@@ -107,7 +276,7 @@ def _parse(data: bytes, where: str) -> dict:
 def find(manifest: dict, sha256: str) -> Match | None:
     for speech in manifest["speeches"]:
         languages = speech.get("languages") if isinstance(speech, dict) else None
-        for lang, entry in (languages or {}).items():
+        for lang, entry in (languages.items() if isinstance(languages, dict) else ()):
             pdf = entry.get("pdf") if isinstance(entry, dict) else None
             if isinstance(pdf, dict) and str(pdf.get("sha256", "")).lower() == sha256:
                 return Match(str(speech.get("id", "")), lang, str(entry.get("title", "")),

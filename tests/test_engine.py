@@ -175,3 +175,14 @@ def test_no_module_but_the_graph_spells_an_output_path() -> None:
             if LITERALS.search(code) and "PAGE_TEMPLATES" not in line and '"feed.xml", "sitemap.xml"' not in line:
                 found.append(f"{path.relative_to(PACKAGE)}:{number}: {line.strip()}")
     assert found == []
+
+
+def test_a_character_no_font_has_is_a_build_error_with_its_line(project: Path) -> None:
+    source = project / "speeches/2024/lama.id.md"
+    source.write_text(source.read_text() + "\nKata Sanskerta: अ.\n")
+    with pytest.raises(SourceError) as error:
+        build(load_config(project), pdf=True)
+    line = len(source.read_text().splitlines())
+    assert f"speeches/2024/lama.id.md:{line}: character U+0905 'अ' has no glyph in the bundled fonts; " \
+        "add a font in [pdf] fonts" in error.value.lines()
+    build(load_config(project), pdf=False)                  # no PDF: nothing prints it

@@ -354,10 +354,12 @@ def test_a_character_no_font_has_stops_the_build(tmp_path: Path) -> None:
     speech.write_text(speech.read_text() + "\nNama dalam aksara Dewanagari: अशोक, dan 中文.\n")
     with pytest.raises(SourceError) as error:
         build(load_config(project), pdf=True, jobs=1, card_pdfs=False)
-    message = str(error.value)
-    assert message.startswith("speeches/2025/kenegaraan.id.md: cannot make the PDF: ")
-    assert "character U+0905 'अ' has no glyph in the bundled fonts; add a font in [pdf] fonts" in message
-    assert "U+4E2D '中'" in message and not (project / "site").exists()
+    # found in preflight, before any PDF is rendered, with the line it is on
+    line = len(speech.read_text().splitlines())
+    lines = error.value.lines()
+    assert f"speeches/2025/kenegaraan.id.md:{line}: character U+0905 'अ' has no glyph in the bundled " \
+        "fonts; add a font in [pdf] fonts" in lines
+    assert any("U+4E2D '中'" in item for item in lines) and not (project / "site").exists()
 
 
 def _font_with(path: Path, chars: str, family: str) -> Path:

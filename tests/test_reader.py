@@ -31,3 +31,44 @@ def test_crlf_sources_read_like_lf(project: Path) -> None:
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     speech = next(s for s in read_project(load_config(project)).speeches if s.slug == "lama")
     assert speech.primary.title == "Pidato Lama"
+
+
+def test_what_the_hardening_still_accepts(project: Path) -> None:
+    """Links inside the project, multi-line addresses, an address repeated with an alias, far
+    dates in their four-digit folder, text in any script: all read as before."""
+    import os
+
+    (project / "naskah").mkdir()
+    (project / "naskah/asli.md").write_text("---\ntitle: Pidato Tertaut\nspeaker: Menteri\ndate: 2025-03-01\n---\n\nTeks.\n")
+    os.symlink(project / "naskah/asli.md", project / "speeches/2025/tertaut.id.md")
+    (project / "speeches/0999").mkdir()
+    (project / "speeches/0999/kuno.id.md").write_text(
+        "---\ntitle: \"Pidato ꦥꦶꦢꦠꦺꦴ — خطاب — 演讲\"\nspeaker: Raja\ndate: 0999-12-31\n---\n\nTeks.\n")
+    (project / "recipients.yaml").write_text(
+        "recipients:\n"
+        "  - id: dpr\n    name: Dewan Perwakilan Rakyat\n    group: lembaga-negara\n"
+        "    address: &senayan |\n      Jalan Jenderal Gatot Subroto\n      Jakarta 10270\n"
+        "  - id: mpr\n    name: Majelis Permusyawaratan Rakyat\n    group: lembaga-negara\n    address: *senayan\n"
+        "  - id: arsip\n    name: Arsip Nasional\n    group: arsip\n")
+    sources = read_project(load_config(project))
+    by_id = {s.id: s for s in sources.speeches}
+    assert by_id["2025/tertaut"].primary.title == "Pidato Tertaut"
+    assert by_id["0999/kuno"].primary.title == "Pidato ꦥꦶꦢꦠꦺꦴ — خطاب — 演讲"
+    addresses = [r.address for r in sources.recipients]
+    assert addresses[0] == addresses[1] == "Jalan Jenderal Gatot Subroto\nJakarta 10270"
+
+
+def test_a_line_break_is_allowed_in_an_address_only(project: Path) -> None:
+    import pytest
+
+    from speechgen.errors import SourceError
+
+    (project / "recipients.yaml").write_text(
+        "recipients:\n  - id: dpr\n    name: \"Dewan\\nPerwakilan\"\n    address: \"Jalan\\tSatu\"\n")
+    with pytest.raises(SourceError) as caught:
+        read_project(load_config(project))
+    lines = caught.value.lines()
+    assert "recipients.yaml:3: recipient name contains the control character U+000A at character 6: it does not " \
+           "show, or changes how the text around it shows, so a name could print as another; remove it" in lines
+    assert any(line.startswith("recipients.yaml:4: recipient address contains the control character U+0009")
+               for line in lines)
