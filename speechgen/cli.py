@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -12,7 +13,16 @@ from speechgen import __version__
 from speechgen.errors import SpeechgenError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-PROJECT = click.argument("project", default=".", type=click.Path(file_okay=False, path_type=Path))
+class _Path(click.Path):
+    """click.Path that refuses a NUL first: click would stat it and raise a traceback."""
+
+    def convert(self, value, param, ctx):
+        if "\x00" in os.fspath(value):
+            self.fail("contains a NUL character", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+PROJECT = click.argument("project", default=".", type=_Path(file_okay=False, path_type=Path))
 
 
 def _fail(error: SpeechgenError, published: bool = True) -> None:
@@ -51,7 +61,7 @@ def main() -> None:
 
 @main.command(context_settings=CONTEXT)
 @PROJECT
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "-o", type=_Path(file_okay=False, path_type=Path), default=None,
               help="Folder keluaran / output folder (default: PROJECT/site).")
 @click.option("--drafts", is_flag=True, help="Sertakan draf / include speeches with status: draft.")
 @click.option("--quiet", "-q", is_flag=True, help="Hanya galat / print errors only.")
@@ -166,7 +176,7 @@ def check(project: Path, drafts: bool) -> None:
 @click.option("--lang", default=None, help="Bahasa / language code (default: the project's default).")
 @click.option("--speaker", default="Nama Pembicara", show_default=True, help="Pembicara / speaker.")
 @click.option("--slug", default=None, help="Slug (default: from the title).")
-@click.option("--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+@click.option("--project", "-p", type=_Path(file_okay=False, path_type=Path), default=Path("."),
               help="Folder proyek / project folder (default: this folder).")
 def new(title: str, date_, lang: str | None, speaker: str, slug: str | None, project: Path) -> None:
     """Pidato baru / write a new speech file with complete front matter.
@@ -186,7 +196,7 @@ def new(title: str, date_, lang: str | None, speaker: str, slug: str | None, pro
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", type=_Path(file_okay=False, path_type=Path))
 @click.option("--title", default="Arsip Pidato", show_default=True, help="Judul situs / site title.")
 def init(folder: Path, title: str) -> None:
     """Proyek baru / create a new project in FOLDER that builds as it is."""
@@ -203,7 +213,7 @@ def init(folder: Path, title: str) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("pdf", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("pdf", type=_Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--site", "-s", default="site", show_default=True,
               help="Folder situs hasil build, atau URL situs / the built site folder, or the site's URL.")
 def verify(pdf: Path, site: str) -> None:
@@ -283,7 +293,7 @@ def _s3_option(context: click.Context, parameter: click.Parameter, value: str | 
 @click.option("--endpoint", default=None, metavar="URL", callback=_s3_option,
               help="Alamat penyimpanan S3 / an S3-compatible store's URL (default: AWS S3, or "
                    "$AWS_ENDPOINT_URL).")
-@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--site", "site_dir", type=_Path(file_okay=False, path_type=Path), default=None,
               help="Folder situs / the built site folder (default: PROJECT/site).")
 @click.option("--dry-run", is_flag=True, help="Uji coba / list what would change; upload nothing.")
 @click.option("--delete", is_flag=True,

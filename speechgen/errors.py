@@ -76,6 +76,6 @@ def display_path(path: Path | str, root: Path | None) -> str:
     if root is not None:
         try:
             return p.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):    # outside the project, or a loop of links
             pass
     return p.as_posix() if not isinstance(path, str) else path

@@ -16,6 +16,7 @@ from pathlib import Path
 from speechgen.config import Config
 from speechgen.errors import Problems, SourceError
 from speechgen.markdown import slugify
+from speechgen.reader import reserved_name
 from speechgen.model import Recipient, Sources, Speech, Version
 
 THEME_ASSETS = Path(__file__).parent / "theme" / "assets"
@@ -393,7 +394,7 @@ def _slug_dest(folder: str):
     def dest(key: str) -> str:
         base = slugify(key)
         slug, n = base, 2
-        while taken.get(slug, key) != key:   # two names with one slug get -2, -3
+        while taken.get(slug, key) != key or reserved_name(slug):   # -2, -3 for a taken or reserved one
             slug, n = f"{base}-{n}", n + 1
         taken[slug] = key
         return f"{folder}/{slug}/index.html"
