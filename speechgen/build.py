@@ -479,7 +479,9 @@ def _render_pooled(index: int):
 
 
 def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    from speechgen.render.pdf import usable_cores    # lazy, as every PDF import
+
+    return usable_cores()
 
 
 def _can_fork() -> bool:

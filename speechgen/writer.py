@@ -286,10 +286,6 @@ class SiteWriter:
             except OSError:
                 shutil.copyfile(self.out / dest, target)
 
-    def previous_sha(self, dest: str) -> str | None:
-        known = self._previous.get(dest)
-        return known[0] if known else None
-
     def commit(self) -> WriteReport:
         """Record what was written and swap it in; an output already holding exactly these
         files is left untouched (no swap)."""

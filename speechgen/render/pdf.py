@@ -301,7 +301,7 @@ def render_books(misses: list[tuple[str, Job]], jobs: int | None, progress: Prog
     (stuck somewhere the in-worker alarm cannot reach) stops the whole pool."""
     if not misses:
         return
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = usable_cores()
     workers = max(1, min(jobs or cores, len(misses)))
     context = _pool_context()
     hard_limit = max(job.timeout for _, job in misses) + 60    # startup and import slack
@@ -326,6 +326,11 @@ def render_books(misses: list[tuple[str, Job]], jobs: int | None, progress: Prog
 
 
 BOOKS_PER_WORKER = 25
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, not the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _pool_context():
@@ -619,7 +624,7 @@ def render_sheets(htmls: list[str], allowed: tuple[str, ...], base_url: str, tim
     weighs on the build process. Each result is the PDF's bytes or why it failed."""
     if not htmls:
         return []
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = usable_cores()
     workers = max(1, min(jobs or cores, len(htmls)))
     items = [(html, allowed, base_url, timeout) for html, timeout in zip(htmls, timeouts)]
     with _pool_context().Pool(workers, maxtasksperchild=1) as pool:     # a fresh worker each: memory back
