@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from speechgen import deps, graph, markdown, preflight, reader
+from speechgen import deps, editions, graph, markdown, preflight, reader
 from speechgen.cache import Cache, key
 from speechgen.config import CONFIG_NAME, Config
 from speechgen.errors import ConfigError, OutputError, Problem, Problems, SourceError
@@ -52,21 +52,26 @@ class Report:
     copies: int = 0              # recipients' copies, each with its QR code
     rendered: int = 0            # outputs made this time (the rest came from the cache)
     unchanged: bool = False      # the output already held exactly this site
+    unreleased: tuple[tuple[str, str], ...] = ()   # (speech id, lang) whose PDF is not a released edition
+    drafts: tuple[str, ...] = ()                   # sources left out as drafts
 
 
 def build(config: Config, *, out: Path | None = None, drafts: bool = False, write: bool = True,
           log: Log = lambda message: None, card_pdfs: bool = True, preview: bool = False,
           pdf: bool | None = None, jobs: int | None = None,
           progress: Callable[[int, int], None] | None = None, cache: Cache | None = None,
-          inspect: Callable[[Path], None] | None = None, notice: Log = lambda message: None,
-          search: bool | None = None) -> Report:
+          inspect: Callable[[Path, Site], None] | None = None, notice: Log = lambda message: None,
+          search: bool | None = None, require_released: bool = False,
+          require_signed: bool = False) -> Report:
     """`card_pdfs=False` skips the card sheets (slow) but still makes the QR codes; `preview=True`
     (the local preview) allows an http base_url for the QR codes. `pdf` overrides [pdf] enabled;
     `jobs` is the number of PDF worker processes (default: every core); `progress(done, total)`
     follows the PDFs being rendered. `write=False` builds into a private folder that is removed
-    at the end, with the cache read-only; `inspect(folder)` is called on the finished files first.
+    at the end, with the cache read-only; `inspect(folder, site)` is called on the finished files first.
     `notice` gets what a user should see even without --verbose (waiting for another build).
-    `search=False` leaves the search index out (default: made when Pagefind is installed)."""
+    `search=False` leaves the search index out (default: made when Pagefind is installed).
+    `require_released=True` makes a PDF that is not a released edition an error;
+    `require_signed=True` makes a missing signing key an error (otherwise: unsigned, said once)."""
     started = time.perf_counter()
     if write:
         out = (out or config.root / "site").absolute()
@@ -86,7 +91,27 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     sources = reader.read_project(config, drafts=drafts, problems=problems,
                                   render=_remembered_markdown(store))
     _raise(problems)
-    site = graph.make_site(config, sources, options)
+    if require_signed and media.signer is None and not problems:
+        problems.add(config.path, None, "--require-signed: " + (
+            f"no signing key: set {signing_env()} to the publisher's PKCS#12 file"
+            if config.signing.certificate else "[signing] certificate is not set"))
+    plan = editions.plan(config, sources, problems, _sha_memo(store))
+    if require_released and options.pdf:
+        for speech_id, lang in plan.unreleased:
+            version = next(s for s in sources.speeches if s.id == speech_id).versions[lang]
+            pending = plan.pending[(speech_id, lang)]
+            problems.add(version.source, 1, f"edition {pending.number} is not released (--require-released): "
+                         "run `speechgen release` and commit editions.txt and editions/")
+    _raise(problems)
+    editions.load_texts(config, plan)
+    options = dataclasses.replace(options, signed=media.signer is not None)
+    from speechgen.templates import words_warning
+
+    if (words := words_warning(config.site.languages)) is not None:
+        notice(f"warning: {words}")
+    if config.signing.certificate and media.signer is None:
+        notice(f"unsigned: {signing_env()} is not set, so the manifest carries no signature")
+    site = graph.make_site(config, sources, options, plan, _fingerprint(media.certificate))
     preflight.check_site(site, media, problems, preview=preview)
     _check_glyphs(site, media, problems, store)
     _raise(problems)
@@ -101,17 +126,29 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
             run = _Run(site, templates, media, store, writer, log, jobs)
             pdfs = run.books(jobs, progress) if options.pdf else {}
             run.pages(pdfs, jobs)
+            run.previews(jobs)
             run.files()
             run.copies(pdfs)
             if options.search:
                 run.search(jobs)
-            writer.write(site.manifest_dest, manifest.render_manifest(site, pdfs))
+            listed = manifest.render_manifest(site, pdfs)
+            writer.write(site.manifest_dest, listed)
+            if media.certificate:
+                from speechgen import signing
+
+                writer.write(site.certificate_dest, signing.pem(media.certificate))
+            if media.signer is not None:
+                from speechgen import signing
+
+                writer.write(site.manifest_signature_dest, signing.sign_manifest(listed, media.signer))
             if options.pdf:
                 from speechgen.render.pdf import sha256sums
 
-                writer.write(site.checksums_dest, sha256sums(pdfs.values()))
+                kept = [PdfInfo(e.dest, e.sha256, e.pages, e.bytes)
+                        for every in plan.released.values() for e in every]
+                writer.write(site.checksums_dest, sha256sums([*pdfs.values(), *kept]))
             if inspect is not None:
-                inspect(writer.tmp)
+                inspect(writer.tmp, site)
             written = writer.commit() if write else None
             if written is not None and not written.unchanged:
                 store.put("stamps", stamps_key, json.dumps(writer.stamps).encode())
@@ -126,7 +163,39 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     return Report(speeches=len(site.speeches), pages=len(site.pages), files=files, bytes=size,
                   seconds=time.perf_counter() - started, out=out if write else None,
                   copies=len(site.copies) if config.qr.enabled else 0,
-                  rendered=run.rendered, unchanged=bool(written and written.unchanged))
+                  rendered=run.rendered, unchanged=bool(written and written.unchanged),
+                  unreleased=tuple(plan.unreleased) if options.pdf else (),
+                  drafts=tuple(sources.drafts))
+
+
+def signing_env() -> str:
+    from speechgen import signing
+
+    return f"{signing.KEY_ENV} (and {signing.PASSPHRASE_ENV})"
+
+
+def _fingerprint(certificate: bytes) -> str:
+    if not certificate:
+        return ""
+    from speechgen import signing
+
+    return signing.certificate_fingerprint(certificate)
+
+
+def _sha_memo(store: Cache) -> Callable[[Path], str]:
+    """A file's SHA-256, remembered by its size, time stamp and inode (a file stamped within the
+    file system's clock tick is read again)."""
+    def sha_of(path: Path) -> str:
+        stat = path.stat()
+        entry = key("stat", str(path), f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}")
+        if time.time_ns() - stat.st_mtime_ns >= RACY_NS:
+            known = store.get("stat", entry)
+            if known is not None:
+                return known.decode()
+        sha = _file_sha(path)
+        store.put("stat", entry, sha.encode())
+        return sha
+    return sha_of
 
 
 def _check_glyphs(site: Site, media: preflight.Media, problems: Problems, store: Cache) -> None:
@@ -254,19 +323,29 @@ class _Run:
         from speechgen.render import pdf
 
         site, env = self.site, self.templates.env
+        plan = site.editions
+        assert plan is not None
         done: PdfMap = {}
         misses = []
+        released = 0
         for speech in site.speeches:
             for lang, version in speech.versions.items():
                 dest = site.pdf_dest(speech, lang)
-                context = pdf.book_context(site, speech, version, self.media.emblem)
+                pending = plan.pending_of(speech, lang)
+                if pending is None:          # released as it is: the kept bytes, never rendered
+                    latest = plan.of(speech, lang)[-1]
+                    done[(speech.id, lang)] = PdfInfo(dest, latest.sha256, latest.pages, latest.bytes)
+                    released += 1
+                    continue
+                context = pdf.book_context(site, speech, version, self.media.emblem, pending)
                 static = key("book", self.globals, dest, deps.shallow(context))
                 record = self._recall(static)
                 if record is not None and self._put_back(dest, record):
                     done[(speech.id, lang)] = PdfInfo(dest, record["sha256"], record["pages"], record["bytes"])
                 else:
                     misses.append((speech, version, dest, static))   # its HTML is made when its turn comes
-        self.log(f"PDF: {len(done) + len(misses)} books, {len(done)} from the cache, {len(misses)} to render")
+        self.log(f"PDF: {len(done) + len(misses)} books, {len(done) - released} from the cache, "
+                 f"{len(misses)} to render" + (f", {released} released (kept bytes)" if released else ""))
         if progress:
             progress(0, len(misses))
         problems = Problems(site.config.root)
@@ -274,7 +353,8 @@ class _Run:
         for start in range(0, len(misses), BOOKS_PER_BATCH):
             batch = {}
             for speech, version, dest, static in misses[start:start + BOOKS_PER_BATCH]:
-                context = pdf.book_context(site, speech, version, self.media.emblem)
+                context = pdf.book_context(site, speech, version, self.media.emblem,
+                                           plan.pending_of(speech, version.lang))
                 with deps.recording() as tokens:
                     job = pdf.make_job(site, env, speech, version, context, self.templates.print_css)
                 batch[dest] = (job, static, set(tokens), (speech.id, version.lang), version.source)
@@ -313,10 +393,41 @@ class _Run:
         problems.raise_if_any(SourceError)
         self.log(f"pages: {len(site.pages)}, {len(misses)} rendered")
 
+    def previews(self, jobs: int | None = None) -> None:
+        """Each speech page's link preview image, and the favicon: kept by their whole input."""
+        from speechgen.render import preview
+        from speechgen.templates import format_date
+
+        site, media = self.site, self.media
+        image = media.logo or media.emblem_image
+        emblem = image.png if image is not None else b""
+        extra = tuple(media.fonts)
+        fonts_key = "\0".join(str(p) for p in extra)
+        jobs_todo, dests = [], []
+        for speech in site.speeches:
+            for lang, version in speech.versions.items():
+                values = (version.title, version.speaker, format_date(version.date, lang),
+                          site.config.site.title, emblem, extra)
+                entry = key("preview", *(v if isinstance(v, bytes) else str(v) for v in values[:5]), fonts_key)
+                dest = site.preview_dest(speech, lang)
+                data = self.store.get("preview", entry)
+                if data is not None and data.startswith(b"\x89PNG"):
+                    self.writer.write(dest, data)
+                else:
+                    jobs_todo.append((entry, dest, values))
+        for (entry, dest, _), data in zip(jobs_todo, _pooled_map(_draw_preview, [v for _, _, v in jobs_todo], jobs)):
+            self.writer.write(dest, data)
+            self.store.put("preview", entry, data)
+            self.rendered += 1
+        if site.favicon:
+            self.writer.write(site.favicon_dest, preview.favicon_png(emblem or None, site.config.site.title))
+        if jobs_todo:
+            self.log(f"previews: {len(jobs_todo)} drawn")
+
     def files(self) -> None:
         """Theme assets and static files, copied as they are (linked when unchanged)."""
         now = time.time_ns()
-        for output in self.site.outputs_of("file"):
+        for output in self.site.outputs_of("file") + self.site.outputs_of("edition"):
             assert output.source is not None
             stat = output.source.stat()
             entry = key("stat", str(output.source), f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}")
@@ -359,20 +470,24 @@ class _Run:
             chosen = site.copies_of(speech)
             if not chosen:
                 continue
+            # A card is printed once: it names the first edition, which stays authentic for good.
             book = pdfs.get((speech.id, speech.primary.lang))
-            fingerprint = book.fingerprint if book is not None else ""
+            first = site.editions.first(speech, speech.primary.lang) if site.editions is not None else None
+            fingerprint = (first or book).fingerprint if (first or book) is not None else ""
+            edition = 1 if (first or book) is not None and site.editions is not None else None
             self.writer.write(site.cards_dest(speech, "csv"), cards.mailroom_csv(site, chosen, fingerprint))
             if not site.options.cards:
                 continue
-            # In parts, each laid out by a worker and kept by its HTML; joined into one file.
+            # In parts of whole sheets, each laid out by a worker and kept by its HTML; joined into one file.
+            parts = cards.parts(chosen, layout)
             htmls = [cards.card_sheet_html(self.templates.env, site, speech, part, codes, layout,
-                                           fingerprint, self.media.logo, self.media.card_emblem)
-                     for part in cards.parts(chosen)]
+                                           fingerprint, self.media.logo, self.media.card_emblem, edition=edition)
+                     for part in parts]
             entries = [key("cards", html) for html in htmls]
             found = [self.store.get("cards", entry) for entry in entries]
             todo = [n for n, data in enumerate(found) if data is None or not data.startswith(b"%PDF-")]
             made = cards.sheet_pdfs(site, speech, [htmls[n] for n in todo],
-                                    [len(cards.parts(chosen)[n]) for n in todo], self.jobs)
+                                    [len(parts[n]) for n in todo], self.jobs)
             for n, data in zip(todo, made):
                 found[n] = data
                 self.store.put("cards", entries[n], data)
@@ -476,6 +591,25 @@ def _render_pooled(index: int):
     assert _POOLED is not None
     env, site, pdfs, todo = _POOLED
     return _render_one(env, site, pdfs, todo[index])
+
+
+def _draw_preview(values: tuple) -> bytes:
+    from speechgen.render.preview import preview_png
+
+    title, speaker, date_text, site_title, emblem, extra = values
+    return preview_png(title, speaker, date_text, site_title, emblem or None, extra)
+
+
+def _pooled_map(function, items: list, jobs: int | None) -> Iterator:
+    """`function` over `items` in order: in forked workers when there are enough to pay for them."""
+    workers = min(jobs or _cores(), len(items) // 50)
+    if workers < 2 or not _can_fork():
+        yield from map(function, items)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(function, items, chunksize=8)
 
 
 def _cores() -> int:

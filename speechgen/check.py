@@ -34,18 +34,71 @@ class _Refs(HTMLParser):
                 self.refs.append((self.getpos()[0], ref))
 
 
-def check_project(config: Config, *, drafts: bool = False) -> tuple[Report, list[Problem]]:
+def check_project(config: Config, *, drafts: bool = False,
+                  warnings: list[Problem] | None = None) -> tuple[Report, list[Problem]]:
     """Build into a private folder with the cache read-only, then check what was built. Writes
-    nothing into the project (nor anywhere but a temporary folder it removes)."""
+    nothing into the project (nor anywhere but a temporary folder it removes). Placeholders
+    left from `speechgen init` go to `warnings`."""
     from speechgen.build import build
 
     found: list[Problem] = []
 
-    def inspect(folder: Path) -> None:
+    def inspect(folder: Path, site) -> None:
         found.extend(broken_links(folder) + qr_round_trip(folder))
+        if warnings is not None:
+            warnings.extend(placeholders(site))
 
     report = build(config, drafts=drafts, write=False, inspect=inspect)
     return report, found
+
+
+EXAMPLE_DOMAINS = ("example", "example.com", "example.net", "example.org", "test", "invalid", "localhost")
+
+
+def _line_of(text: str, needle: str) -> int:
+    for number, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return number
+    return 1
+
+
+def placeholders(site) -> list[Problem]:
+    """What `speechgen init` wrote for the user to replace, still there: an example address
+    (RFC 2606) that cards would print, no publisher, the sample speaker, title, text or recipient."""
+    from speechgen import scaffold
+    from speechgen.config import key_line
+
+    from speechgen.templates import words_warning
+
+    config = site.config
+    found = []
+    if (words := words_warning(config.site.languages)) is not None:
+        found.append(Problem(str(config.path), key_line(config.path, "site", "languages"), words))
+    host = (urlsplit(config.site.base_url).hostname or "").lower()
+    labels = host.split(".")
+    if any(label in ("example", "invalid", "test") for label in labels) or host in EXAMPLE_DOMAINS:
+        found.append(Problem(str(config.path), key_line(config.path, "site", "base_url"),
+                             f"[site] base_url {config.site.base_url!r} is an example address: QR cards "
+                             "printed now would lead nowhere; set the site's real https address"))
+    if not config.site.publisher.strip():
+        found.append(Problem(str(config.path), key_line(config.path, "site", "publisher"),
+                         "[site] publisher is empty: PDFs, cards and pages name no publisher"))
+    for speech in site.speeches:
+        for version in speech.versions.values():
+            for what, value, placeholder in (("speaker", version.speaker, scaffold.PLACEHOLDER_SPEAKER),
+                                             ("title", version.title, scaffold.PLACEHOLDER_TITLE)):
+                if value == placeholder:
+                    found.append(Problem(str(version.source), _line_of(version.source_text, f"{what}:"),
+                                         f"{what} is still the placeholder {placeholder!r}"))
+            if scaffold.PLACEHOLDER_TEXT in version.source_text:
+                found.append(Problem(str(version.source), _line_of(version.source_text, scaffold.PLACEHOLDER_TEXT),
+                                     "the body still holds the sample text "
+                                     f"({scaffold.PLACEHOLDER_TEXT!r}): replace it with the speech"))
+    for recipient in site.recipients:
+        if recipient.id == scaffold.PLACEHOLDER_RECIPIENT:
+            found.append(Problem(str(config.recipients_file), recipient.line,
+                                 f"recipient {recipient.id!r} is the sample institution: list the real ones"))
+    return found
 
 
 def _files(folder: Path) -> set[str]:

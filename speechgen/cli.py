@@ -70,8 +70,12 @@ def main() -> None:
               help="Proses PDF paralel / PDF worker processes (default: every core).")
 @click.option("--no-pdf", is_flag=True, help="Tanpa PDF / skip the archival PDFs this time.")
 @click.option("--no-search", is_flag=True, help="Tanpa indeks pencarian / skip the search index this time.")
+@click.option("--require-released", is_flag=True,
+              help="Gagal bila ada PDF belum dirilis / fail on any PDF that is not a released edition (for CI).")
+@click.option("--require-signed", is_flag=True,
+              help="Gagal tanpa kunci tanda tangan / fail when the manifest cannot be signed (no key given).")
 def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: bool,
-          jobs: int | None, no_pdf: bool, no_search: bool) -> None:
+          jobs: int | None, no_pdf: bool, no_search: bool, require_released: bool, require_signed: bool) -> None:
     """Bangun situs / build the site from PROJECT (default: this folder).
 
     The build is atomic: it is written beside the output folder and swapped in only when
@@ -98,7 +102,7 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: b
         report = run_build(config, out=out, drafts=drafts, log=log, jobs=jobs,
                            progress=None if quiet else progress,
                            notice=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)),
-                           **switches)
+                           require_released=require_released, require_signed=require_signed, **switches)
     except SpeechgenError as error:
         progress.close()
         _fail(error)
@@ -114,6 +118,19 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: b
     if not quiet:
         click.echo(f"Selesai / done: {report.speeches} pidato/speeches, {report.files} berkas/files "
                    f"in {report.seconds:.1f} s -> {report.out}")
+        _summary(report)
+
+
+def _summary(report) -> None:
+    """What a user should know about a finished build: drafts left out, PDFs not released."""
+    if report.drafts:
+        click.echo(f"Draf dilewati / drafts left out ({len(report.drafts)}): {', '.join(report.drafts[:5])}"
+                   + (" ..." if len(report.drafts) > 5 else ""))
+    if report.unreleased:
+        names = ", ".join(f"{s} ({lang})" for s, lang in report.unreleased[:5])
+        click.echo(f"Belum dirilis / not yet released ({len(report.unreleased)}): {names}"
+                   + (" ..." if len(report.unreleased) > 5 else "")
+                   + "; run `speechgen release` before printing cards")
 
 
 class _PdfProgress:
@@ -146,6 +163,54 @@ class _PdfProgress:
 
 @main.command(context_settings=CONTEXT)
 @PROJECT
+@click.option("--dry-run", "-n", is_flag=True, help="Tampilkan saja / show what would be released, write nothing.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Proses PDF paralel / PDF worker processes (default: every core).")
+@click.option("--unsigned", is_flag=True,
+              help="Rilis tanpa tanda tangan / release without the signing key although [signing] names a certificate.")
+def release(project: Path, dry_run: bool, jobs: int | None, unsigned: bool) -> None:
+    """Rilis edisi / freeze every unreleased PDF as an edition.
+
+    Each published speech's PDF, per language, not yet released as it is becomes an edition:
+    its bytes and source are kept under editions/ and a line is added to editions.txt (commit
+    both with the sources). From then on every build serves these exact bytes. A released
+    speech changes only with a `corrections:` entry in its front matter; the next release
+    makes that the next edition, and every edition stays at its own URL. When speechgen.toml
+    names a [signing] certificate, each new edition is signed (PAdES) with the key given by
+    SPEECHGEN_SIGNING_KEY and SPEECHGEN_SIGNING_PASSPHRASE before it is kept.
+    """
+    from speechgen.config import load_config
+    from speechgen.editions import release as run_release
+    from speechgen.model import fingerprint
+
+    progress = _PdfProgress()
+    try:
+        config = load_config(project)
+        added = run_release(config, dry_run=dry_run, jobs=jobs, unsigned=unsigned, progress=progress,
+                            notice=lambda m: click.echo(m, err=True))
+    except SpeechgenError as error:
+        progress.close()
+        _fail(error, published=False)
+        return
+    except OSError as error:
+        progress.close()
+        _fail(_system_error(error, project), published=False)
+        return
+    finally:
+        progress.close()
+    if not added:
+        click.echo("Tidak ada yang dirilis / nothing to release: every PDF is a released edition as it is.")
+        return
+    verb = "akan dirilis / would be released" if dry_run else "dirilis / released"
+    for entry in added:
+        click.echo(f"{entry.speech} ({entry.lang}): edisi/edition {entry.number}, {entry.date}, "
+                   f"{entry.pages} hlm/pages, {fingerprint(entry.sha256)}")
+    click.echo(f"{len(added)} edisi {verb}" + ("" if dry_run else
+               f"; commit {config.ledger_file.name} and {config.editions_dir.name}/ with the sources"))
+
+
+@main.command(context_settings=CONTEXT)
+@PROJECT
 @click.option("--drafts", is_flag=True, help="Periksa draf juga / check drafts too.")
 def check(project: Path, drafts: bool) -> None:
     """Periksa proyek / check PROJECT without writing anything.
@@ -158,15 +223,25 @@ def check(project: Path, drafts: bool) -> None:
     from speechgen.config import load_config
     from speechgen.errors import SourceError
 
+    warnings: list = []
     try:
-        report, problems = check_project(load_config(project), drafts=drafts)
+        config = load_config(project)
+        report, problems = check_project(config, drafts=drafts, warnings=warnings)
         if problems:
             raise SourceError(problems)
     except SpeechgenError as error:
         _fail(error, published=False)
         return
+    from speechgen.errors import display_path
+
+    for warning in warnings:
+        where = display_path(warning.path, config.root) + (f":{warning.line}" if warning.line else "")
+        click.secho(f"Peringatan / warning: {where}: {warning.message}", fg="yellow", err=True)
     click.echo(f"Baik / OK: {report.speeches} pidato/speeches, {report.files} berkas/files, "
-               f"{report.copies} kode QR/QR codes checked")
+               f"{report.copies} kode QR/QR codes checked"
+               + (f"; {len(warnings)} peringatan/warnings: replace the placeholders before printing cards"
+                  if warnings else ""))
+    _summary(report)
 
 
 @main.command(context_settings=CONTEXT)
@@ -192,7 +267,8 @@ def new(title: str, date_, lang: str | None, speaker: str, slug: str | None, pro
     except SpeechgenError as error:
         _fail(error, published=False)
         return
-    click.echo(f"Dibuat / created: {path}")
+    click.echo(f"Dibuat / created: {path} (draf / draft: `build` leaves it out until you remove "
+               "`status: draft`; `build --drafts` and `serve` show it)")
 
 
 @main.command(context_settings=CONTEXT)
@@ -214,30 +290,94 @@ def init(folder: Path, title: str) -> None:
 
 @main.command(context_settings=CONTEXT)
 @click.argument("pdf", type=_Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--site", "-s", default="site", show_default=True,
-              help="Folder situs hasil build, atau URL situs / the built site folder, or the site's URL.")
-def verify(pdf: Path, site: str) -> None:
-    """Periksa PDF / tell whether PDF is the one the site published.
+@click.option("--site", "-s", default=None,
+              help="Folder situs hasil build, atau URL situs / the built site folder, or the site's URL "
+                   "(default: site, unless only a certificate is given).")
+@click.option("--latest", is_flag=True, help="Hanya edisi terbaru / a superseded edition fails (exit 1).")
+@click.option("--certificate", "-c", type=_Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Sertifikat penerbit / the publisher's certificate (PEM) to check the signature against.")
+@click.option("--fingerprint", "-f", default=None,
+              help="Sidik sertifikat / the publisher certificate's SHA-256, as printed on the site and cards.")
+def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, fingerprint: str | None) -> None:
+    """Periksa PDF / tell whether PDF is the one the site published, and who signed it.
 
-    Compares the file's SHA-256 with every PDF in the site's manifest.json. Exit 0 when it is a
-    published PDF, 1 when it is not (or the manifest cannot be read).
+    Compares the file's SHA-256 with every PDF in the site's manifest.json, every edition
+    included. With --certificate or --fingerprint (the publisher's, pinned: printed on every
+    page footer and card), also checks the PDF's signature offline: who signed, when, whether
+    anything was changed after signing; with --site as well, the manifest's signature
+    (manifest.json.p7s). Exit 0 when everything checked is authentic, 1 otherwise; with
+    --latest, a superseded edition is 1 too.
     """
+    from speechgen.graph import MANIFEST, MANIFEST_SIGNATURE
     from speechgen.verify import verify as run_verify
 
+    pinned = certificate is not None or fingerprint is not None
+    if site is None and not pinned:
+        site = "site"
     try:
-        verdict = run_verify(pdf, site)
+        verdict = run_verify(pdf, site, certificate=certificate, fingerprint=fingerprint)
     except SpeechgenError as error:
         _fail(error, published=False)
         return
     click.echo(f"SHA-256 {verdict.sha256}\nSidik / fingerprint: {verdict.fingerprint}")
+    failed = False
     match = verdict.match
-    if match is None:
+    if site is not None and match is None:
         click.secho(f"Tidak cocok / No match: {pdf.name} is not a PDF published in {verdict.manifest}. "
                     "Jangan percayai isinya / do not rely on its content.", fg="red", err=True)
+        failed = True
+    elif match is not None:
+        click.secho(f"Cocok / Match: {pdf.name} is the published PDF of {match.title!r} "
+                    f"({match.speech}, {match.lang}, {match.date})", fg="green")
+        if match.edition:
+            edition = f"  authentic, edisi/edition {match.edition} of {match.editions}"
+            if not match.released:
+                edition += " (belum dirilis / not yet released)"
+            if match.superseded:
+                when = "" if match.superseded == "-" else f" on {match.superseded}"
+                edition += f", superseded{when}" + (f": {match.superseded_note}" if match.superseded_note else "")
+            click.echo(edition)
+        click.echo(f"  {match.url}")
+        if latest and not match.latest:
+            click.secho(f"Bukan edisi terbaru / not the latest edition (--latest): edition {match.edition} "
+                        "was corrected since; download the latest from the speech page.", fg="red", err=True)
+            failed = True
+    if pinned:
+        manifest_ok = False
+        if site is not None:
+            if verdict.manifest_signature is not None:
+                manifest_ok = _signature_lines(MANIFEST, verdict.manifest_signature)
+            else:
+                click.secho(f"{MANIFEST}: tidak ditandatangani / the site's manifest carries no signature "
+                            f"({MANIFEST_SIGNATURE})", fg="red", err=True)
+            failed |= not manifest_ok
+        report = verdict.signature
+        if not report.signed and manifest_ok and match is not None:
+            # Released before the project was signed: its bytes stay, the signed manifest vouches.
+            click.secho("PDF: tidak ditandatangani sendiri / not signed itself (released before signing was "
+                        "set up); its SHA-256 is in the publisher's signed manifest: authentic", fg="green")
+        else:
+            failed |= not _signature_lines("PDF", report)
+    if failed:
         sys.exit(1)
-    click.secho(f"Cocok / Match: {pdf.name} is the published PDF of {match.title!r} "
-                f"({match.speech}, {match.lang}, {match.date})", fg="green")
-    click.echo(f"  {match.url}")
+
+
+def _signature_lines(what: str, report) -> bool:
+    """A signature check in words; True when it proves the file as the pinned publisher signed it."""
+    if not report.signed:
+        click.secho(f"{what}: tidak ditandatangani / not signed", fg="red", err=True)
+        return False
+    who = report.signer + (f" ({report.organization})" if report.organization else "")
+    when = f" on {report.signed_at:%Y-%m-%d %H:%M} UTC" if report.signed_at else ""
+    sample = " [SAMPLE certificate: not a real publisher]" if report.sample else ""
+    line = f"{what}: ditandatangani oleh / signed by {who}{when}{sample}"
+    if report.ok:
+        click.secho(line + "; utuh, sertifikat cocok / intact, by the pinned certificate", fg="green")
+        return True
+    click.secho(line, fg="red", err=True)
+    for problem in report.problems or ("not proven by the pinned certificate",):
+        click.secho(f"  {problem}", fg="red", err=True)
+    return False
 
 
 @main.command(context_settings=CONTEXT)
@@ -346,6 +486,54 @@ def publish(project: Path, to: str, endpoint: str | None, site_dir: Path | None,
     if kept and not quiet:
         click.echo(f"{kept:,} objek lama tetap ada / old objects kept under the prefix "
                    "(--delete removes them)", err=True)
+
+
+@main.group(context_settings=CONTEXT)
+def keys() -> None:
+    """Kunci tanda tangan / signing keys: a sample certificate and key for trying signing."""
+
+
+@keys.command("new", context_settings=CONTEXT)
+@click.option("--out", "-o", "out", required=True, type=_Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Folder untuk kunci / folder for the two files; outside every speechgen project.")
+@click.option("--name", default="Penerbit Contoh", show_default=True,
+              help="Nama penerbit / the publisher's name in the certificate (marked SAMPLE).")
+@click.option("--days", type=click.IntRange(1, 3650), default=365, show_default=True,
+              help="Masa berlaku / days the certificate is valid.")
+def keys_new(out: Path, name: str, days: int) -> None:
+    """Kunci contoh / make a SAMPLE certificate and private key, for trying signed publications.
+
+    Writes DIR/publisher.pem, the certificate: public; copy it into the project and name it in
+    speechgen.toml ([signing] certificate = "publisher.pem"). And DIR/publisher-key.p12, the
+    private key, protected by a passphrase: keep it outside the project and give its path in
+    SPEECHGEN_SIGNING_KEY. The passphrase is read from SPEECHGEN_SIGNING_PASSPHRASE, or asked
+    for (hidden, twice). DIR must not be inside a speechgen project, and the files must not exist.
+
+    The certificate is self-signed and says SAMPLE in its name: it proves nothing about a real
+    publisher, and PDF readers show it as untrusted. A real deployment uses the PKCS#12 its
+    certification authority issued; speechgen never sends a key anywhere.
+    """
+    from speechgen.signing import (KEY_ENV, PASSPHRASE_ENV, check_key_folder, fingerprint_for_print,
+                                   certificate_fingerprint, new_sample_keys)
+
+    try:
+        check_key_folder(out)
+        passphrase = os.environ.get(PASSPHRASE_ENV, "")
+        if not passphrase:
+            if not sys.stdin.isatty():
+                raise SpeechgenError(f"no passphrase: set {PASSPHRASE_ENV}, or run `speechgen keys new` "
+                                     "in a terminal to type one")
+            passphrase = click.prompt("Frasa sandi / passphrase for the key", hide_input=True,
+                                      confirmation_prompt=True)
+        cert_path, key_path = new_sample_keys(out, name, passphrase, days)
+    except SpeechgenError as error:
+        _fail(error, published=False)
+        return
+    click.echo("Contoh / SAMPLE: a self-signed certificate for trying signing, not a real publisher's.")
+    click.echo(f"  {cert_path}  sertifikat / certificate (public): copy it into the project")
+    click.echo(f"  {key_path}  kunci privat / private key: keep it here, outside the project")
+    click.echo(f"Sidik / fingerprint (SHA-256): {fingerprint_for_print(certificate_fingerprint(cert_path.read_bytes()))}")
+    click.echo(f"Lalu / next: set {KEY_ENV}={key_path} and {PASSPHRASE_ENV} when you build.")
 
 
 def _size(count: int) -> str:

@@ -50,11 +50,17 @@ class QrConfig:
 
 
 @dataclass(frozen=True)
+class SigningConfig:
+    certificate: str = ""        # the publisher's public certificate (PEM) in the project; "" = unsigned
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     site: SiteConfig
     pdf: PdfConfig = field(default_factory=PdfConfig)
     qr: QrConfig = field(default_factory=QrConfig)
+    signing: SigningConfig = field(default_factory=SigningConfig)
 
     @property
     def speeches_dir(self) -> Path:
@@ -67,6 +73,16 @@ class Config:
     @property
     def static_dir(self) -> Path:
         return self.root / "static"
+
+    @property
+    def ledger_file(self) -> Path:
+        """The editions ledger: every released PDF (speechgen.editions)."""
+        return self.root / "editions.txt"
+
+    @property
+    def editions_dir(self) -> Path:
+        """Released editions' bytes and sources, as the ledger lists them."""
+        return self.root / "editions"
 
     @property
     def recipients_file(self) -> Path:
@@ -201,9 +217,12 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "card_size": (str, _one_of(("A6", "A7"))),
         "module_min_mm": ((int, float), _positive),
     },
+    "signing": {
+        "certificate": (str, lambda v: None if v.strip() else "must name a PEM file in the project, e.g. publisher.pem"),
+    },
 }
 REQUIRED = {"site": ("title", "base_url")}
-SECTIONS = {"site": SiteConfig, "pdf": PdfConfig, "qr": QrConfig}
+SECTIONS = {"site": SiteConfig, "pdf": PdfConfig, "qr": QrConfig, "signing": SigningConfig}
 
 
 def _key_line(text: str, section: str, key: str | None) -> int | None:
@@ -315,4 +334,5 @@ def load_config(root: Path) -> Config:
         site=SiteConfig(**site),
         pdf=PdfConfig(**values["pdf"]),
         qr=QrConfig(**values["qr"]),
+        signing=SigningConfig(**values["signing"]),
     )

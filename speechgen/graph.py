@@ -12,12 +12,16 @@ import hashlib
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from speechgen.config import Config
 from speechgen.errors import Problems, SourceError
 from speechgen.markdown import slugify
 from speechgen.reader import reserved_name
 from speechgen.model import Recipient, Sources, Speech, Version
+
+if TYPE_CHECKING:
+    from speechgen.editions import Editions
 
 THEME_ASSETS = Path(__file__).parent / "theme" / "assets"
 
@@ -29,6 +33,8 @@ ACCESSIBILITY_PAGE = "aksesibilitas/index.html"
 SITEMAP = "sitemap.xml"
 ROBOTS = "robots.txt"
 MANIFEST = "manifest.json"
+MANIFEST_SIGNATURE = "manifest.json.p7s"    # the publisher's detached CMS signature of the manifest
+CERTIFICATE = "publisher.pem"              # the publisher's public certificate, to pin
 CHECKSUMS = "SHA256SUMS"
 SEARCH_BUNDLE = "pagefind"                 # a folder: the search index's own files
 ASSETS = "_assets"
@@ -36,6 +42,10 @@ FEEDS = "feeds"
 COPY_FOLDER = "salinan"                    # <year>/<slug>/salinan/<recipient>/: "copy for"
 SIDE_BY_SIDE_FOLDER = "berdampingan"       # <year>/<slug>/berdampingan/: all languages, paragraph by paragraph
 ARCHIVE_FOLDERS = {"year": "tahun", "speaker": "pembicara", "occasion": "acara"}
+EDITION_WORD = "edisi"                     # <slug>.<lang>.edisi-<n>.pdf: one edition's bytes, for good
+CHANGES_FOLDER = "perubahan"               # <speech page>/perubahan/<n>/: what edition n changed
+PREVIEW = "pratinjau.png"                  # <speech page folder>/pratinjau.png: its link preview image
+FAVICON = "favicon.png"                    # at the root: the emblem (or QR logo), small
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,13 @@ class Copy:
     recipient: Recipient
     number: int                  # serial on the card: 1..total
     total: int
+
+    @property
+    def serial(self) -> str:
+        """'007/150', '0007/1000': number and total zero-padded to the total's width, at least
+        three digits; the one form the card, the copy page and the mailroom list print."""
+        width = max(3, len(str(self.total)))
+        return f"{self.number:0{width}d}/{self.total:0{width}d}"
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,7 @@ class Page:
     parts: int = 1
     previous: str = ""           # dest of the listing's previous and next page
     following: str = ""
+    edition: int = 0             # a changes page: the edition whose changes it shows
 
 
 @dataclass(frozen=True)
@@ -85,9 +103,9 @@ class Output:
     """One entry of the inventory: a file (or, for `search`, a folder) the build writes."""
 
     dest: str
-    kind: str                    # page | file | pdf | qr | cards | mailroom | manifest | checksums | search
+    kind: str                    # page | file | pdf | edition | preview | favicon | qr | cards | mailroom | manifest | signature | certificate | checksums | search
     owner: str                   # who claims the path, for messages
-    source: Path | None = None   # kind "file": copied as it is, never read into memory
+    source: Path | None = None   # kinds "file" and "edition": copied as it is, never read into memory
 
 
 @dataclass(frozen=True)
@@ -107,6 +125,7 @@ class Options:
     pdf: bool = True
     cards: bool = True           # card sheet PDFs (QR codes and mailroom lists follow [qr] enabled)
     search: bool = True
+    signed: bool = False         # a signing key is at hand: the manifest gets its signature
 
 
 def reads(*attributes: str):
@@ -131,6 +150,9 @@ class Site:
     outputs: tuple[Output, ...] = ()
     options: Options = Options()
     search_shards: tuple[SearchShard, ...] = ()
+    editions: Editions | None = None
+    certificate: str = ""        # the publisher's certificate's SHA-256 (hex), if [signing] names one
+    favicon: bool = True         # the site has a favicon (drawn from the emblem or logo, else the title)
 
     # --- paths: every other stage asks these -------------------------------------------------
     home_dest = HOME
@@ -138,6 +160,9 @@ class Site:
     accessibility_dest = ACCESSIBILITY_PAGE
     sitemap_dest = SITEMAP
     manifest_dest = MANIFEST
+    manifest_signature_dest = MANIFEST_SIGNATURE
+    favicon_dest = FAVICON
+    certificate_dest = CERTIFICATE
     checksums_dest = CHECKSUMS
     search_bundle = SEARCH_BUNDLE
 
@@ -145,7 +170,17 @@ class Site:
         return speech_dest(speech, lang, self.config.site.default_language)
 
     def pdf_dest(self, speech: Speech, lang: str) -> str:
+        """The latest edition: released or not, always here."""
         return f"{speech.year}/{speech.slug}/{speech.slug}.{lang}.pdf"
+
+    def edition_dest(self, speech: Speech, lang: str, number: int) -> str:
+        return edition_dest(speech.id, lang, number)
+
+    def preview_dest(self, speech: Speech, lang: str) -> str:
+        return posixpath.join(posixpath.dirname(self.speech_dest(speech, lang)), PREVIEW)
+
+    def changes_dest(self, speech: Speech, lang: str, number: int) -> str:
+        return changes_dest(speech, lang, number, self.config.site.default_language)
 
     def copy_dest(self, copy: Copy) -> str:
         return copy_dest(copy)
@@ -196,6 +231,17 @@ def speech_dest(speech: Speech, lang: str, default_language: str) -> str:
     return f"{speech.year}/{speech.slug}/{lang}/index.html"
 
 
+def edition_dest(speech_id: str, lang: str, number: int) -> str:
+    # A released edition's own URL never moves; the latest is also at Site.pdf_dest.
+    slug = speech_id.rsplit("/", 1)[-1]
+    return f"{speech_id}/{slug}.{lang}.{EDITION_WORD}-{number}.pdf"
+
+
+def changes_dest(speech: Speech, lang: str, number: int, default_language: str) -> str:
+    folder = posixpath.dirname(speech_dest(speech, lang, default_language))
+    return f"{folder}/{CHANGES_FOLDER}/{number}/index.html"
+
+
 def copy_dest(copy: Copy) -> str:
     # Printed on cards and mailed: must never move, so it depends on year, slug and id alone.
     return f"{copy.speech.year}/{copy.speech.slug}/{COPY_FOLDER}/{copy.recipient.id}/index.html"
@@ -229,7 +275,8 @@ def root_prefix(from_dest: str) -> str:
     return "../" * depth if depth else "./"
 
 
-def make_site(config: Config, sources: Sources, options: Options = Options()) -> Site:
+def make_site(config: Config, sources: Sources, options: Options = Options(),
+              editions: Editions | None = None, certificate: str = "", favicon: bool = True) -> Site:
     default = config.site.default_language
     speeches = sources.speeches
     pages: list[Page] = []
@@ -237,6 +284,10 @@ def make_site(config: Config, sources: Sources, options: Options = Options()) ->
         for lang, version in speech.versions.items():
             pages.append(Page(speech_dest(speech, lang, default), "speech.html", "speech", lang,
                               version.title, speech=speech, version=version))
+            for number in range(2, _edition_count(editions, speech, lang) + 1):
+                pages.append(Page(changes_dest(speech, lang, number, default), "changes.html", "changes", lang,
+                                  version.title, speech=speech, version=version, indexed=False,
+                                  edition=number))
         if len(speech.versions) > 1:   # the same text again: kept out of sitemap and search
             pages.append(Page(f"{speech.year}/{speech.slug}/{SIDE_BY_SIDE_FOLDER}/index.html",
                               "side-by-side.html", "side-by-side", speech.primary.lang,
@@ -275,11 +326,19 @@ def make_site(config: Config, sources: Sources, options: Options = Options()) ->
 
     shards = _search_shards(pages) if options.search else ()
     site = Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
-                copies=copies, options=options, search_shards=shards)
+                copies=copies, options=options, search_shards=shards, editions=editions,
+                certificate=certificate, favicon=favicon)
     outputs = _inventory(site, sources, options)
     _check_claims(outputs, config)
     return Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
-                copies=copies, outputs=outputs, options=options, search_shards=shards)
+                copies=copies, outputs=outputs, options=options, search_shards=shards, editions=editions,
+                certificate=certificate, favicon=favicon)
+
+
+def _edition_count(editions: Editions | None, speech: Speech, lang: str) -> int:
+    if editions is None:
+        return 1
+    return len(editions.of(speech, lang)) + (editions.pending_of(speech, lang) is not None)
 
 
 SHARD_PAGES = 250                # pages per search shard, about; shards come in powers of two
@@ -310,15 +369,31 @@ def _inventory(site: Site, sources: Sources, options: Options) -> tuple[Output, 
                  else f"the {page.kind} page {page.title!r}" if page.archive is not None
                  else f"the {page.kind} page")
         out.append(Output(page.dest, "page", owner))
+    for speech in site.speeches:
+        for lang, version in speech.versions.items():
+            out.append(Output(site.preview_dest(speech, lang), "preview", str(version.source)))
+    if site.favicon:
+        out.append(Output(FAVICON, "favicon", "[pdf] emblem / [qr] logo"))
     for path in sorted(p for p in THEME_ASSETS.rglob("*") if p.is_file()):
         out.append(Output(f"{ASSETS}/{path.relative_to(THEME_ASSETS).as_posix()}", "file",
                           "the theme", source=path))
     for path in sources.static_files:
         out.append(Output(path.relative_to(config.root).as_posix(), "file", str(path), source=path))
     if options.pdf:
+        from speechgen.editions import kept_pdf
+
+        ledger = config.ledger_file.name
         for speech in site.speeches:
             for lang, version in speech.versions.items():
-                out.append(Output(site.pdf_dest(speech, lang), "pdf", str(version.source)))
+                released = site.editions.of(speech, lang) if site.editions is not None else ()
+                for edition in released:
+                    out.append(Output(edition.dest, "edition", f"{ledger}: {speech.id} ({lang}) edition "
+                                      f"{edition.number}", source=kept_pdf(config, speech.id, lang, edition.number)))
+                if site.editions is None or site.editions.pending_of(speech, lang) is not None:
+                    out.append(Output(site.pdf_dest(speech, lang), "pdf", str(version.source)))
+                else:                # the latest is released: its kept bytes, here too
+                    out.append(Output(site.pdf_dest(speech, lang), "edition", str(version.source),
+                                      source=kept_pdf(config, speech.id, lang, released[-1].number)))
     if config.qr.enabled:
         for c in site.copies:
             owner = f"the copy of {c.speech.id} for {c.recipient.id!r}"
@@ -329,6 +404,10 @@ def _inventory(site: Site, sources: Sources, options: Options) -> tuple[Output, 
             if options.cards:
                 out.append(Output(site.cards_dest(speech, "pdf"), "cards", f"the cards of {speech.id}"))
     out.append(Output(MANIFEST, "manifest", "the manifest"))
+    if site.certificate:
+        out.append(Output(CERTIFICATE, "certificate", "[signing] certificate"))
+    if options.signed:
+        out.append(Output(MANIFEST_SIGNATURE, "signature", "the manifest's signature"))
     if options.pdf:
         out.append(Output(CHECKSUMS, "checksums", "the checksums"))
     for shard in site.search_shards:

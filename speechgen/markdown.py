@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html as html_lib
 import json
 import re
 import unicodedata
@@ -23,14 +24,19 @@ PARAGRAPH_ID = re.compile(r"p-\d+")
 # Ids the page itself uses: the theme's templates (tests/test_markdown.py checks this list against
 # them) and the footnotes (`fn1`, `fnref1`, `fnref1:2`). A heading never takes one, so a skip link
 # or a footnote link always lands where it should.
-BUILT_IN_IDS = frozenset({"isi", "judul", "toc-title", "pembukaan", "q", "search-form",
-                          "search-results", "search-status", "a11y-id", "a11y-en"})
+BUILT_IN_IDS = frozenset({"isi", "judul", "toc-title", "pembukaan", "edisi-judul", "naskah", "q",
+                          "search-form", "search-results", "search-status", "search-words",
+                          "a11y-id", "a11y-en"})
 _BUILT_IN_ID = re.compile(r"p-\d+|fn\d+|fnref\d+(?::\d+)?")
 _PARAGRAPH_START = re.compile(r'<[a-z][a-z0-9]*(?: class="[^"]*")? id="p-(\d+)"')
-# These blocks are wrapped in a <div id="p-N">: a heading keeps its own readable id, a table
-# scrolls sideways inside its wrapper on a phone, and a code block's attributes land on <code>.
-_WRAPPED = {"heading_open": "p-heading", "table_open": "table-wrap", "fence": "p-code",
-            "code_block": "p-code"}
+# These blocks are wrapped in a <div id="p-N">: a heading keeps its own readable id and a code
+# block's attributes land on <code>.
+_WRAPPED = {"heading_open": "p-heading", "fence": "p-code", "code_block": "p-code"}
+# Every table, top-level or nested, scrolls sideways inside its own <div class="table-wrap"> on a
+# phone: a region a keyboard can scroll, named by its header row; `localize` puts the page's word
+# for "table" before that name.
+_TABLE_NAME = re.compile(r'(<div class="table-wrap"[^>]* aria-label=")([^"]*)"')
+_FOOTNOTES_OPEN = '<section class="footnotes">\n'
 
 
 def slugify(text: str) -> str:
@@ -48,7 +54,9 @@ def _validate_link(url: str) -> bool:
 
 
 def _make_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    # xhtmlOut off: HTML, not XHTML (`<br>`, not `<br />`, which the Nu Html Checker remarks on)
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False,
+                                   "xhtmlOut": False})
     md.enable("table")
     md.use(footnote_plugin)
     md.validateLink = _validate_link
@@ -113,14 +121,16 @@ def _number_blocks(tokens: list[Token]) -> list[Token]:
     numbered: list[Token] = []
     closing: list[str] = []      # close tags of wrappers, by nesting
     n = 0
-    for token in tokens:
+    for index, token in enumerate(tokens):
         top_level_start = token.level == 0 and token.block and token.nesting >= 0 \
             and not token.type.startswith("footnote")
         if top_level_start:
             n += 1
-            if token.type in _WRAPPED:
-                extra = ' tabindex="0"' if token.type == "table_open" else ""   # scrollable by keyboard
-                numbered.append(_raw(f'<div class="{_WRAPPED[token.type]}" id="p-{n}"{extra}>\n'))
+            if token.type == "table_open":
+                numbered.append(_table_wrapper(tokens, index, f' id="p-{n}"'))
+                closing.append("</div>\n")
+            elif token.type in _WRAPPED:
+                numbered.append(_raw(f'<div class="{_WRAPPED[token.type]}" id="p-{n}">\n'))
                 if token.nesting == 0:
                     numbered += [token, _raw("</div>\n")]
                     continue
@@ -128,6 +138,12 @@ def _number_blocks(tokens: list[Token]) -> list[Token]:
             else:
                 token.attrSet("id", f"p-{n}")
                 closing.append("")
+        elif token.type == "table_open":          # in a list, a quote or a footnote: no number
+            numbered += [_table_wrapper(tokens, index, ""), token]
+            continue
+        elif token.type == "table_close" and token.level > 0:
+            numbered += [token, _raw("</div>\n")]
+            continue
         numbered.append(token)
         if token.level == 0 and token.block and token.nesting == -1 and closing \
                 and not token.type.startswith("footnote"):
@@ -135,6 +151,28 @@ def _number_blocks(tokens: list[Token]) -> list[Token]:
             if wrapper_end:
                 numbered.append(_raw(wrapper_end))
     return numbered
+
+
+def _table_wrapper(tokens: list[Token], start: int, anchor: str) -> Token:
+    """A table's scroll box: focusable (a keyboard scrolls it), a region named by its header row."""
+    cells = []
+    for token in tokens[start + 1:]:
+        if token.type in ("thead_close", "table_close"):
+            break
+        if token.type == "inline" and _plain_text(token):
+            cells.append(_plain_text(token))
+    name = html_lib.escape(", ".join(cells), quote=True)
+    return _raw(f'<div class="table-wrap"{anchor} role="region" tabindex="0" aria-label="{name}">\n')
+
+
+def localize(body_html: str, table: str, footnotes: str) -> str:
+    """A rendered body with the page's interface words: `table` before each table's name,
+    a `footnotes` heading over the footnotes. Only markup this module wrote is touched (a
+    source's own HTML is escaped), so the match is exact."""
+    table = html_lib.escape(table, quote=True)
+    body_html = _TABLE_NAME.sub(lambda m: f'{m[1]}{table}{": " + m[2] if m[2] else ""}"', body_html)
+    heading = f'<h2 class="footnotes-title" data-pagefind-ignore>{html_lib.escape(footnotes)}</h2>\n'
+    return body_html.replace(_FOOTNOTES_OPEN, _FOOTNOTES_OPEN + heading, 1)
 
 
 def _raw(html: str) -> Token:

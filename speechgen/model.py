@@ -16,6 +16,21 @@ class Heading:
     text: str
 
 
+@dataclass(frozen=True)
+class Correction:
+    """A `corrections:` entry of a released speech: the next edition's date and why it was made.
+    The note is one text, or one per language (`(lang, text)` pairs; lang "" for the one text)."""
+
+    date: dt.date
+    notes: tuple[tuple[str, str], ...]
+    line: int = 0                # line of the entry in its source file
+
+    def note(self, lang: str) -> str:
+        """The note in `lang`, else the one text, else the first given."""
+        by_lang = dict(self.notes)
+        return by_lang.get(lang) or by_lang.get("") or (self.notes[0][1] if self.notes else "")
+
+
 @dataclass(frozen=True, init=False)
 class Version:
     """One language version of a speech: one source file `<stem>.<lang>.md`.
@@ -37,15 +52,18 @@ class Version:
     place: str = ""
     summary: str = ""            # plain-text opening, for feeds and meta descriptions
     images: tuple[str, ...] = () # project-relative files the body references
+    text_sha: str = ""           # SHA-256 of the text a reader reads (see `reader.text_digest`)
+    corrections: tuple[Correction, ...] = ()
 
     def __init__(self, lang: str, title: str, speaker: str, date: dt.date, source: Path,
                  source_text: str, body_html: str, headings: tuple[Heading, ...] = (),
                  subtitle: str = "", occasion: str = "", place: str = "", summary: str = "",
-                 images: tuple[str, ...] = ()) -> None:
+                 images: tuple[str, ...] = (), text_sha: str = "",
+                 corrections: tuple[Correction, ...] = ()) -> None:
         values = dict(lang=lang, title=title, speaker=speaker, date=date, source=source,
                       source_sha=texts.STORE.put(source_text), body_sha=texts.STORE.put(body_html),
                       headings=headings, subtitle=subtitle, occasion=occasion, place=place,
-                      summary=summary, images=images)
+                      summary=summary, images=images, text_sha=text_sha, corrections=corrections)
         for name, value in values.items():
             object.__setattr__(self, name, value)
 
@@ -106,6 +124,7 @@ class Sources:
     speeches: tuple[Speech, ...]
     recipients: tuple[Recipient, ...] = ()
     static_files: tuple[Path, ...] = ()
+    drafts: tuple[str, ...] = ()           # draft sources left out (project-relative paths)
 
 
 @dataclass(frozen=True)
@@ -134,6 +153,34 @@ class PdfInfo:
         if self.bytes >= 1024 * 1024:
             return f"{self.bytes / (1024 * 1024):.1f} MB"
         return f"{max(1, round(self.bytes / 1024))} KB"
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One edition of one speech in one language: released (frozen bytes kept in the project,
+    recorded in the ledger) or the unreleased one this build renders."""
+
+    number: int                  # 1, 2, ...
+    date: dt.date                # the speech's date for edition 1, its correction's date after
+    sha256: str
+    bytes: int
+    pages: int
+    dest: str                    # where the site serves this edition's bytes for good ("" if unreleased)
+    released: bool = True
+    notes: tuple[tuple[str, str], ...] = ()   # the correction that made it (none for edition 1)
+    text_sha: str = ""           # what the text digested to (reader.text_digest)
+    source_sha: str = ""         # key in `texts.STORE` of its source as released (for the diff)
+
+    def note(self, lang: str) -> str:
+        return Correction(self.date, self.notes).note(lang)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.sha256)
+
+    @property
+    def size_label(self) -> str:
+        return PdfInfo(self.dest, self.sha256, self.pages, self.bytes).size_label
 
 
 def fingerprint(sha256: str) -> str:

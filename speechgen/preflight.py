@@ -36,6 +36,8 @@ class Media:
     emblem_image: Logo | None = None
     logo: Logo | None = None     # [qr] logo, laid over the codes
     fonts: tuple[Path, ...] = () # [pdf] fonts, checked: real paths under static/
+    certificate: bytes = b""     # [signing] certificate, DER: published with the site
+    signer: object | None = None # the key from SPEECHGEN_SIGNING_KEY (signing.Signer), if given
 
     @property
     def card_emblem(self) -> str:
@@ -54,7 +56,33 @@ def check_project(config: Config, problems: Problems, *, pdf: bool, cards: bool)
     check_templates(templates.env, names, problems)
     emblem, emblem_image = _image(config, "pdf", "emblem", config.pdf.emblem, problems)
     _, logo = _image(config, "qr", "logo", config.qr.logo, problems)
-    return templates, Media(emblem, emblem_image, logo, _fonts(config, problems))
+    certificate, signer = _signing(config, problems)
+    return templates, Media(emblem, emblem_image, logo, _fonts(config, problems), certificate, signer)
+
+
+def _signing(config: Config, problems: Problems) -> tuple[bytes, object | None]:
+    """`[signing] certificate` read and checked, and the key the environment names (checked
+    against it: passphrase, match, validity), before anything is rendered."""
+    if not config.signing.certificate:
+        return b"", None
+    import datetime as dt
+    import os
+
+    from speechgen import signing
+
+    line = key_line(config.path, "signing", "certificate")
+    name = Path(config.signing.certificate)
+    try:
+        certificate = signing.read_certificate(config.root, name)
+    except signing.SigningError as exc:
+        problems.add(config.path, line, f"[signing] certificate: {exc}")
+        return b"", None
+    try:
+        signer = signing.signer_from_env(config.root, name, os.environ, dt.datetime.now(dt.timezone.utc))
+    except signing.SigningError as exc:
+        problems.add(signing.KEY_ENV, None, str(exc))
+        return certificate, None
+    return certificate, signer
 
 
 def _fonts(config: Config, problems: Problems) -> tuple[Path, ...]:

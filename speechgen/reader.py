@@ -6,6 +6,8 @@ Every problem in every file is collected, then reported at once.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 import re
 import unicodedata
@@ -17,7 +19,7 @@ from typing import Any
 from speechgen import markdown, yamlsafe
 from speechgen.config import Config, Unreadable, read_capped
 from speechgen.errors import Problem, Problems, SourceError
-from speechgen.model import Recipient, Sources, Speech, Version
+from speechgen.model import Correction, Recipient, Sources, Speech, Version
 
 # 512 KiB is ~12x the longest speech we know; it bounds the worst Markdown case to seconds.
 MAX_SOURCE_BYTES = 512 * 1024
@@ -58,7 +60,8 @@ _ACTIVE_SUFFIXES = frozenset((".html", ".htm", ".xhtml", ".shtml", ".js", ".mjs"
 MAX_SVG_BYTES = 16 * 1024 * 1024
 
 TEXT_KEYS = ("title", "subtitle", "speaker", "occasion", "place")
-FRONT_MATTER_KEYS = TEXT_KEYS + ("date", "slug", "language", "recipients", "status")
+FRONT_MATTER_KEYS = TEXT_KEYS + ("date", "slug", "language", "recipients", "status", "corrections", "summary")
+MAX_SUMMARY = 300                # characters: a link preview shows about two lines of it
 REQUIRED_KEYS = ("title", "speaker", "date")
 STATUSES = ("published", "draft")
 
@@ -96,10 +99,12 @@ def read_project(config: Config, *, drafts: bool = False, problems: Problems | N
     _check_local_refs(parsed, config, static, problems)
     if own:
         problems.raise_if_any(SourceError)
+    left_out = () if drafts else tuple(sorted(shown(v.source, config.root) for s in speeches
+                                              if s.status == "draft" for v in s.versions.values()))
     if not drafts:
         speeches = [s for s in speeches if s.status != "draft"]
     speeches.sort(key=lambda s: (s.date, s.id), reverse=True)
-    return Sources(tuple(speeches), tuple(recipients), tuple(static))
+    return Sources(tuple(speeches), tuple(recipients), tuple(static), drafts=left_out)
 
 
 def find_sources(config: Config, problems: Problems) -> list[Path]:
@@ -186,7 +191,7 @@ def read_source(path: Path, config: Config, problems: Problems,
         if key not in fm:
             problems.add(path, 1, f"front matter is missing the required key {key!r}")
     values: dict[str, str] = {}
-    for key in TEXT_KEYS + ("slug", "status", "language"):
+    for key in TEXT_KEYS + ("slug", "status", "language", "summary"):
         if key in fm:
             value = fm[key].value
             if not isinstance(value, str):
@@ -238,6 +243,9 @@ def read_source(path: Path, config: Config, problems: Problems,
             err("slug", message)
         else:
             problems.add(path, 1, message)
+    if len(values.get("summary", "")) > MAX_SUMMARY:
+        err("summary", f"summary has {len(values['summary'])} characters; keep it to {MAX_SUMMARY} "
+                       "(it is what link previews and search engines show)")
     status = values.get("status", "published")
     if status not in STATUSES:
         err("status", f"status {status!r} must be one of: {', '.join(STATUSES)}")
@@ -253,6 +261,8 @@ def read_source(path: Path, config: Config, problems: Problems,
                     problems.add(path, item.line, f"recipient {item.value!r} {unseen}")
             recipients = tuple(i.value for i in items)
 
+    corrections = _corrections(fm, date, config, path, problems) if "corrections" in fm else ()
+
     if len(problems.items) > count or date is None:
         return None
     rendered = render(body, body_line)
@@ -261,8 +271,9 @@ def read_source(path: Path, config: Config, problems: Problems,
         source=path, source_text=text, body_html=rendered.html,
         headings=tuple(rendered.headings), subtitle=values.get("subtitle", ""),
         occasion=values.get("occasion", ""), place=values.get("place", ""),
-        summary=_shorten(rendered.summary, 240),
+        summary=values.get("summary") or _shorten(rendered.summary, 240),
         images=tuple(src for src, _, _ in rendered.images),
+        text_sha=text_digest(values, date, body), corrections=corrections,
     )
     for src, alt, line in rendered.images:
         if not alt.strip():
@@ -270,6 +281,86 @@ def read_source(path: Path, config: Config, problems: Problems,
     return _Parsed(path, year, stem, slug, status, recipients,
                    line_of("recipients") if "recipients" in fm else None, version,
                    tuple((src, line) for src, _, line in rendered.images))
+
+
+def text_digest(values: dict[str, str], date: dt.date, body: str) -> str:
+    """What a reader reads, digested: the texts of the front matter and the body, each line's
+    trailing spaces and the line endings aside. Recipients, status and corrections are not text:
+    changing them never needs a correction."""
+    lines = [line.rstrip() for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    text = [values.get(k, "") for k in TEXT_KEYS] + [date.isoformat(), "\n".join(lines).strip("\n")]
+    return hashlib.sha256(json.dumps(text, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+CORRECTION_KEYS = ("date", "note")
+
+
+def _corrections(fm: dict, date: dt.date | None, config: Config, path: Path,
+                 problems: Problems) -> tuple[Correction, ...]:
+    """`corrections:` - a list of `{date: YYYY-MM-DD, note: text or {lang: text}}`, oldest first;
+    entry N makes edition N + 1, so its date is not before the edition it corrects."""
+    items = fm["corrections"].value
+    if not isinstance(items, list):
+        problems.add(path, fm["corrections"].line, "corrections must be a list of entries with `date:` and `note:`")
+        return ()
+    made: list[Correction] = []
+    for number, item in enumerate(items, 1):
+        what = f"correction {number}"
+        if not isinstance(item.value, dict):
+            problems.add(path, item.line, f"{what} must have `date:` and `note:`, e.g. "
+                         "`- date: 2025-08-20` and `note: \"...\"` on the next line")
+            continue
+        entry = item.value
+        for key in entry:
+            if key not in CORRECTION_KEYS:
+                problems.add(path, entry[key].line, f"{what}: unknown key {key!r}; expected date and note")
+        when = entry["date"].value if "date" in entry else None
+        day = None
+        if not isinstance(when, str) or not DATE_RE.match(when):
+            problems.add(path, entry["date"].line if "date" in entry else item.line,
+                         f"{what}: date {when!r} must be written YYYY-MM-DD, e.g. 2025-08-20")
+        else:
+            try:
+                day = dt.date.fromisoformat(when)
+            except ValueError:
+                problems.add(path, entry["date"].line, f"{what}: date {when} is not a real day")
+        notes = _note(entry.get("note"), what, config, path, item.line, problems)
+        if day is None or notes is None:
+            continue
+        corrected = made[-1].date if made else date
+        if corrected is not None and day < corrected:
+            edition = f"edition {number} ({corrected})" if made else f"edition 1 (the speech's date, {corrected})"
+            problems.add(path, entry["date"].line, f"{what} is dated {day}, before {edition}, which it corrects")
+        made.append(Correction(day, notes, item.line))
+    return tuple(made) if len(made) == len(items) else ()
+
+
+def _note(value, what: str, config: Config, path: Path, line: int,
+          problems: Problems) -> tuple[tuple[str, str], ...] | None:
+    if value is None:
+        problems.add(path, line, f"{what} has no `note:` saying what was corrected")
+        return None
+    if isinstance(value.value, str):
+        pairs = [("", value.value, value.line)]
+    elif isinstance(value.value, dict) and value.value:
+        pairs = [(lang, v.value, v.line) for lang, v in value.value.items()]
+    else:
+        problems.add(path, value.line, f"{what}: note must be text, or one text per language "
+                     f"({', '.join(config.site.languages)})")
+        return None
+    ok = True
+    for lang, text, at in pairs:
+        if lang and lang not in config.site.languages:
+            problems.add(path, at, f"{what}: note language {lang!r} is not in [site] languages "
+                         f"{list(config.site.languages)}")
+            ok = False
+        elif not isinstance(text, str) or not text.strip():
+            problems.add(path, at, f"{what}: note must be text that says what was corrected")
+            ok = False
+        elif (unseen := text_problem(text)) is not None:
+            problems.add(path, at, f"{what}: note {unseen}")
+            ok = False
+    return tuple((lang, text.strip()) for lang, text, _ in pairs) if ok else None
 
 
 def _join_translations(parsed: list[_Parsed], config: Config, problems: Problems) -> list[Speech]:

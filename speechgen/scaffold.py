@@ -28,6 +28,13 @@ variant = "pdf/a-3b"
 error_correction = "M"
 """
 
+# What `init` writes for the user to replace: `check` warns while any is left (before cards are
+# printed with an example address on them).
+PLACEHOLDER_SPEAKER = "Nama Pembicara"
+PLACEHOLDER_TITLE = "Contoh Pidato"
+PLACEHOLDER_RECIPIENT = "contoh-lembaga"
+PLACEHOLDER_TEXT = "Ganti dengan naskah pidato"
+
 _RECIPIENTS = """\
 # Recipient institutions: each gets its own copy page and a printed QR card.
 recipients:

@@ -24,6 +24,16 @@ THEME_DIR = Path(__file__).parent / "theme"
 # language's words; a language without its own set here gets the English ones.
 LABELS: dict[str, dict[str, str]] = {
     "id": {
+        "edition_word": "Edisi", "editions": "Edisi", "corrected": "Dikoreksi",
+        "certificate": "Sertifikat penerbit (SHA-256)",
+        "unreleased": "belum dirilis", "latest_edition": "edisi terbaru",
+        "what_changed": "Apa yang berubah", "changes_title": "Perubahan pada edisi {n}",
+        "changes_intro": "Perbedaan kata demi kata antara edisi {a} dan edisi {b}. Teks yang dihapus dicoret, teks yang ditambahkan digarisbawahi.",
+        "deleted": "dihapus", "inserted": "ditambahkan", "words_changed": "{d} kata dihapus, {i} kata ditambahkan",
+        "title_word": "Judul", "back_to_speech": "Kembali ke pidato",
+        "card_edition": "Kartu QR Anda mencetak sidik edisi {n}.",
+        "card_superseded": "Pidato ini dikoreksi sesudah kartu dicetak; edisi terbaru adalah edisi {m}. Edisi {n} tetap tersedia dan sah.",
+        "edition_list": "Semua edisi",
         "home": "Beranda", "archive": "Arsip", "years": "Tahun", "speakers": "Pembicara",
         "occasions": "Acara", "contents": "Daftar isi", "speaker": "Pembicara", "date": "Tanggal",
         "occasion": "Acara", "place": "Tempat", "language": "Bahasa", "translations": "Terjemahan",
@@ -43,8 +53,26 @@ LABELS: dict[str, dict[str, str]] = {
         "all_occasions": "Semua acara",
         "colophon": "Kolofon", "online": "Daring", "source": "Naskah sumber", "format": "Format",
         "colophon_text": "Salinan arsip ini memuat naskah sumbernya sebagai berkas lampiran.",
+        "scan_phone": "Pindai dengan kamera ponsel", "edition": "Edisi {n}",
+        "table": "Tabel", "search_words": "Kata dalam pidato", "searching": "Mencari…",
+        "search_none": "Tidak ada pidato yang cocok.", "search_found": "{n} pidato ditemukan",
+        "search_found_one": "1 pidato ditemukan",
+        "search_unavailable": "Pencarian tidak tersedia di sini (misalnya saat dibuka langsung dari disk). Gunakan daftar arsip di bawah.",
+        "search_needs_js": "Pencarian memerlukan JavaScript. Semua pidato tetap dapat dibuka melalui daftar arsip di bawah.",
+        "search_description": "Cari pidato menurut kata di dalam naskahnya.",
+        "accessibility_statement": "Pernyataan Aksesibilitas",
     },
     "en": {
+        "edition_word": "Edition", "editions": "Editions", "corrected": "Corrected",
+        "certificate": "Publisher's certificate (SHA-256)",
+        "unreleased": "not yet released", "latest_edition": "latest edition",
+        "what_changed": "What changed", "changes_title": "Changes in edition {n}",
+        "changes_intro": "Word-by-word difference between edition {a} and edition {b}. Deleted text is struck through, inserted text is underlined.",
+        "deleted": "deleted", "inserted": "inserted", "words_changed": "{d} words deleted, {i} words inserted",
+        "title_word": "Title", "back_to_speech": "Back to the speech",
+        "card_edition": "Your QR card shows the fingerprint of edition {n}.",
+        "card_superseded": "This speech was corrected after the card was printed; the latest is edition {m}. Edition {n} stays available and authentic.",
+        "edition_list": "All editions",
         "home": "Home", "archive": "Archive", "years": "Years", "speakers": "Speakers",
         "occasions": "Occasions", "contents": "Contents", "speaker": "Speaker", "date": "Date",
         "occasion": "Occasion", "place": "Place", "language": "Language", "translations": "Translations",
@@ -64,13 +92,57 @@ LABELS: dict[str, dict[str, str]] = {
         "all_occasions": "All occasions",
         "colophon": "Colophon", "online": "Online", "source": "Source text", "format": "Format",
         "colophon_text": "This archive copy carries its source text as an attached file.",
+        "scan_phone": "Scan with your phone's camera", "edition": "Edition {n}",
+        "table": "Table", "search_words": "Words in a speech", "searching": "Searching…",
+        "search_none": "No speech matches.", "search_found": "{n} speeches found",
+        "search_found_one": "1 speech found",
+        "search_unavailable": "Search is not available here (for example when opened straight from disk). Use the archive listings below.",
+        "search_needs_js": "Search needs JavaScript. Every speech can still be reached from the archive listings below.",
+        "search_description": "Find a speech by any word in its text.",
+        "accessibility_statement": "Accessibility statement",
     },
 }
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 
 
+def words_language(lang: str) -> str:
+    """The language of the words a page in `lang` shows: its own set, its base language's
+    ('id' for 'id-ID'), else English (documented in the README; the build warns)."""
+    if lang in LABELS:
+        return lang
+    base = lang.split("-")[0]
+    return base if base in LABELS else "en"
+
+
 def label(lang: str, key: str) -> str:
-    return LABELS.get(lang, LABELS["en"]).get(key) or LABELS["en"][key]
+    return LABELS[words_language(lang)].get(key) or LABELS["en"][key]
+
+
+def other_words(lang: str, languages) -> list[str]:
+    """The site's other interface languages, in the site's order, each once: the words a
+    two-language label shows after the page's own (none on a one-language site)."""
+    own = words_language(lang)
+    out: list[str] = []
+    for code in languages:
+        words = words_language(code)
+        if words != own and words not in out:
+            out.append(words)
+    return out
+
+
+def untranslated(languages) -> list[str]:
+    """The site's languages the interface has no words for (their pages use English words)."""
+    return [code for code in languages if words_language(code) == "en" and code.split("-")[0] != "en"]
+
+
+def words_warning(languages) -> str | None:
+    """The build's and check's warning about `untranslated` languages, or None."""
+    missing = untranslated(languages)
+    if not missing:
+        return None
+    return (f"no interface words for {', '.join(missing)}: headings, buttons and labels on "
+            f"{'its' if len(missing) == 1 else 'their'} pages are in English (speechgen's LABELS "
+            "has words for " + ", ".join(LABELS) + ")")
 
 
 # The house style for the interface's own languages; every other language gets CLDR's long date.
@@ -80,6 +152,11 @@ DATE_PATTERNS = {"id": "d MMMM y", "en": "d MMMM y"}
 def format_date(value: dt.date, lang: str) -> str:
     """'15 Agustus 2025', '15 August 2025', '15 de agosto de 2025' (CLDR month names via Babel)."""
     return babel_format_date(value, DATE_PATTERNS.get(lang, "long"), locale=lang.replace("-", "_"))
+
+
+def grouped(hex_digits: str) -> str:
+    """A SHA-256 in groups of four, upper case, as printed: 'AB12 CD34 ...'."""
+    return " ".join(hex_digits[i:i + 4].upper() for i in range(0, len(hex_digits), 4))
 
 
 def language_name(lang: str) -> str:
@@ -139,6 +216,7 @@ def load_templates(project_templates: Path | None, problems: Problems) -> Templa
         finalize=_finalize,
     )
     env.filters["date"] = format_date
+    env.filters["grouped"] = grouped
     env.globals["label"] = label
     env.globals["language_name"] = language_name
     css = project_files.get(PRINT_CSS, b"").decode("utf-8", "replace")

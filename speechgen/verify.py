@@ -6,6 +6,7 @@ built output folder or the public URL of the site (or of its manifest.json).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -18,11 +19,12 @@ from urllib.parse import urljoin, urlsplit
 
 from speechgen.config import Unreadable, read_capped
 from speechgen.errors import SpeechgenError
-from speechgen.graph import MANIFEST
+from speechgen.graph import MANIFEST, MANIFEST_SIGNATURE
 from speechgen.model import fingerprint
 
 TIMEOUT = 20.0                          # seconds for the whole manifest download, redirects included
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+MAX_PDF_BYTES = 512 * 1024 * 1024      # what `verify` reads whole to check a signature
 MAX_REDIRECTS = 5
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -38,13 +40,25 @@ class Match:
     title: str
     date: str
     url: str                            # the public URL of the PDF
+    edition: int = 0                    # its edition (0: a manifest without editions)
+    editions: int = 0                   # how many editions the speech has in this language
+    released: bool = True               # False: the latest PDF of a build, not yet released
+    superseded: str = ""                # the date of the next edition, if any
+    superseded_note: str = ""           # and what it corrected
+
+    @property
+    def latest(self) -> bool:
+        return not self.superseded
 
 
 @dataclass(frozen=True)
 class Verdict:
     sha256: str
-    manifest: str                       # where the manifest was read from
+    manifest: str                       # where the manifest was read from ("" without --site)
     match: Match | None
+    signature: object | None = None     # signing.SignatureReport of the PDF, when a pin was given
+    manifest_signature: object | None = None   # of manifest.json.p7s, when a pin and a site were given
+    manifest_signed: bool = False       # the site has a manifest signature at all
 
     @property
     def fingerprint(self) -> str:
@@ -94,6 +108,13 @@ def url_problem(url: str) -> str | None:
 def load_manifest(site: str) -> tuple[dict, str]:
     """The manifest of a built folder, or of a site URL (http or https); and where it was
     actually read from (after any redirect)."""
+    data, where, _ = _manifest_bytes(site)
+    return _parse(data, _printable(where)), where
+
+
+def _manifest_bytes(site: str) -> tuple[bytes, str, bytes | None]:
+    """The manifest's bytes, where they were read from, and its signature (manifest.json.p7s
+    beside it) if the site has one."""
     scheme = site.partition("://")[0].lower() if "://" in site else ""
     if scheme:
         problem = url_problem(site) if scheme in ("http", "https") else "not an https:// address"
@@ -101,7 +122,11 @@ def load_manifest(site: str) -> tuple[dict, str]:
             raise VerifyError(f"{_printable(site)}: {problem}")
         url = site if site.endswith(".json") else urljoin(site if site.endswith("/") else site + "/", MANIFEST)
         data, read_from = _download(url)
-        return _parse(data, _printable(read_from)), read_from
+        try:
+            signature, _ = _download(urljoin(read_from, MANIFEST_SIGNATURE))
+        except VerifyError:
+            signature = None
+        return data, read_from, signature
     path = Path(site)
     try:
         if path.is_dir():
@@ -112,7 +137,11 @@ def load_manifest(site: str) -> tuple[dict, str]:
     except (OSError, ValueError):              # missing, unreadable, a NUL in the name
         raise VerifyError(f"{_printable(str(path))}: no manifest here; give --site the built site "
                           "folder or the site's URL (manifest tidak ditemukan)") from None
-    return _parse(data, str(path)), str(path)
+    try:
+        signature = read_capped(path.parent / MANIFEST_SIGNATURE, MAX_MANIFEST_BYTES)
+    except (Unreadable, OSError, ValueError):
+        signature = None
+    return data, str(path), signature
 
 
 def _printable(text: str, limit: int = 300) -> str:
@@ -274,17 +303,68 @@ def _parse(data: bytes, where: str) -> dict:
 
 
 def find(manifest: dict, sha256: str) -> Match | None:
+    """The speech, language and edition whose PDF has this SHA-256: any released edition
+    (`languages.<lang>.editions`), or the latest PDF (`languages.<lang>.pdf`)."""
     for speech in manifest["speeches"]:
         languages = speech.get("languages") if isinstance(speech, dict) else None
         for lang, entry in (languages.items() if isinstance(languages, dict) else ()):
-            pdf = entry.get("pdf") if isinstance(entry, dict) else None
-            if isinstance(pdf, dict) and str(pdf.get("sha256", "")).lower() == sha256:
-                return Match(str(speech.get("id", "")), lang, str(entry.get("title", "")),
-                             str(speech.get("date", "")), str(pdf.get("url", "")))
+            if not isinstance(entry, dict):
+                continue
+            pdf = entry.get("pdf") if isinstance(entry.get("pdf"), dict) else {}
+            editions = [e for e in entry.get("editions") or [] if isinstance(e, dict)] \
+                if isinstance(entry.get("editions"), list) else []
+            found = Match(str(speech.get("id", "")), lang, str(entry.get("title", "")),
+                          str(speech.get("date", "")), "")
+            for n, edition in enumerate(editions):
+                if str(edition.get("sha256", "")).lower() == sha256:
+                    following = editions[n + 1] if n + 1 < len(editions) else None
+                    if following is None and pdf.get("released") is False:
+                        following = {"date": "", "note": ""}     # an unreleased edition follows
+                    return dataclasses.replace(
+                        found, url=str(edition.get("url", "")), edition=_int(edition.get("edition")),
+                        editions=max(len(editions), _int(pdf.get("edition"))),
+                        superseded=str(following.get("date", "") or "-") if following else "",
+                        superseded_note=str(following.get("note", "")) if following else "")
+            if str(pdf.get("sha256", "")).lower() == sha256:
+                return dataclasses.replace(found, url=str(pdf.get("url", "")), edition=_int(pdf.get("edition")),
+                                           editions=_int(pdf.get("edition")),
+                                           released=pdf.get("released", True) is not False)
     return None
 
 
-def verify(pdf: Path, site: str) -> Verdict:
+def _int(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def verify(pdf: Path, site: str | None, *, certificate: Path | None = None,
+           fingerprint: str | None = None) -> Verdict:
+    """The PDF against the site's manifest (`site`), and, with a pinned certificate or
+    fingerprint, its signature and the manifest's, offline."""
     sha256 = sha256_file(pdf)
-    manifest, where = load_manifest(site)
-    return Verdict(sha256, where, find(manifest, sha256))
+    pinned = certificate is not None or fingerprint is not None
+    pin: dict = {}
+    if pinned:
+        from speechgen import signing
+
+        try:
+            pin = dict(certificate=read_capped(certificate, signing.MAX_CERTIFICATE_BYTES) if certificate else None,
+                       fingerprint=signing.parse_fingerprint(fingerprint) if fingerprint else None)
+        except (Unreadable, OSError) as exc:
+            raise VerifyError(f"{_printable(str(certificate))}: cannot read the certificate: "
+                              f"{getattr(exc, 'strerror', None) or exc}") from None
+    report = None
+    if pinned:
+        try:
+            data = read_capped(pdf, MAX_PDF_BYTES)
+        except (Unreadable, OSError) as exc:
+            raise VerifyError(f"{_printable(str(pdf))}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        report = signing.check_pdf_signature(data, **pin)
+    if site is None:
+        return Verdict(sha256, "", None, signature=report)
+    raw, where, p7s = _manifest_bytes(site)
+    manifest = _parse(raw, _printable(where))
+    manifest_report = None
+    if pinned and p7s is not None:
+        manifest_report = signing.check_manifest_signature(raw, p7s, **pin)
+    return Verdict(sha256, where, find(manifest, sha256), signature=report,
+                   manifest_signature=manifest_report, manifest_signed=p7s is not None)

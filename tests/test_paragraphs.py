@@ -38,7 +38,7 @@ def test_every_top_level_block_is_numbered_in_order() -> None:
     assert '<p id="p-1">Pembuka.</p>' in html
     assert '<div class="p-heading" id="p-2">\n<h2 id="ekonomi">Ekonomi</h2>\n</div>' in html
     assert '<ul id="p-3">' in html
-    assert '<div class="table-wrap" id="p-4" tabindex="0">\n<table>' in html
+    assert '<div class="table-wrap" id="p-4" role="region" tabindex="0" aria-label="a, b">\n<table>' in html
     assert '<blockquote id="p-5">' in html
     assert '<div class="p-code" id="p-6">\n<pre><code>kode' in html
     assert '<p id="p-7">Penutup' in html

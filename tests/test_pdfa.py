@@ -83,6 +83,12 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, sample / name)
     shutil.copy(ROOT / "recipients.yaml", sample / "recipients.yaml")
+    if (ROOT / "publisher.pem").is_file():           # made by .ci/sample-keys, named by [signing]
+        shutil.copy(ROOT / "publisher.pem", sample / "publisher.pem")
+    # Without its ledger a source's correction has no edition to correct: render the text as is.
+    for source in (sample / "speeches").rglob("*.md"):
+        text = source.read_text("utf-8")
+        source.write_text(re.sub(r"(?m)^corrections:\n(?:  .*\n)+", "", text), "utf-8")
     config = (ROOT / "speechgen.toml").read_text()
     (sample / "speechgen.toml").write_text(re.sub(r'(?m)^variant = .*$', 'variant = "pdf/a-1b"', config))
     assert 'variant = "pdf/a-1b"' in (sample / "speechgen.toml").read_text()

@@ -64,7 +64,7 @@ def test_copy_pages_stay_out_of_search_engines_sitemap_feeds_and_search(site: Pa
     assert f'<link rel="canonical" href="{BASE}2025/kenegaraan/">' in html
     # the speech's opening, a link to the full text, and the translation
     assert "Pembukaan dengan kata unikpembukaan." in html
-    assert '<a class="button" href="../../index.html">Baca pidato lengkap</a>' in html
+    assert '<a class="button" href="#naskah">Baca pidato lengkap</a>' in html
     assert '<a href="../../en/index.html" hreflang="en" lang="en">' in html
     assert "tidak pernah meminta login atau pembayaran" in html
     for name in ("sitemap.xml", "feeds/id.xml", "feeds/en.xml"):

@@ -140,3 +140,39 @@ def test_serve_previews_edits_and_survives_errors(project: Path) -> None:
     assert not server.tmp.exists()
     # nothing written into the project: no site/, no cache, no temporary folder
     assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*")) == before
+
+
+def test_check_warns_about_every_placeholder_init_left(tmp_path: Path) -> None:
+    runner = CliRunner()
+    project = tmp_path / "baru"
+    assert runner.invoke(main, ["init", str(project)]).exit_code == 0
+    result = runner.invoke(main, ["check", str(project)])
+    assert result.exit_code == 0, result.output
+    year = next((project / "speeches").iterdir()).name
+    for expected in ("speechgen.toml:4: [site] base_url 'https://pidato.example.go.id/' is an example address",
+                     "speechgen.toml:7: [site] publisher is empty",
+                     f"speeches/{year}/contoh.id.md:4: speaker is still the placeholder 'Nama Pembicara'",
+                     f"speeches/{year}/contoh.id.md:2: title is still the placeholder 'Contoh Pidato'",
+                     "the body still holds the sample text",
+                     "recipients.yaml:3: recipient 'contoh-lembaga' is the sample institution"):
+        assert expected in result.output, result.output
+    assert "6 peringatan/warnings" in result.output
+    # replaced, the warnings go
+    config = project / "speechgen.toml"
+    config.write_text(config.read_text().replace("pidato.example.go.id", "pidato.setneg.go.id")
+                      .replace('publisher = ""', 'publisher = "Sekretariat"'))
+    result = runner.invoke(main, ["check", str(project)])
+    assert "base_url" not in result.output and "publisher is empty" not in result.output
+    assert "4 peringatan/warnings" in result.output
+
+
+def test_new_says_draft_and_the_build_lists_drafts_left_out(tmp_path: Path) -> None:
+    runner = CliRunner()
+    project = tmp_path / "p"
+    assert runner.invoke(main, ["init", str(project)]).exit_code == 0
+    result = runner.invoke(main, ["new", "Pidato Baru", "--date", "2025-03-01", "--project", str(project)])
+    assert result.exit_code == 0 and "draf / draft" in result.output
+    result = runner.invoke(main, ["build", str(project), "--no-search"])
+    assert result.exit_code == 0, result.output
+    assert "Draf dilewati / drafts left out (1): speeches/2025/pidato-baru.id.md" in result.output
+    assert not (project / "site/2025/pidato-baru").exists()

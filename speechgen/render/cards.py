@@ -4,12 +4,18 @@ The card is what the mailroom prints and sends instead of a printed book: it nam
 institution, carries a serial, the QR code of the institution's own copy page, the same URL in
 plain text, and the PDF's short fingerprint to compare with the page. Pure: values in, bytes out;
 the card template (`print/cards.html`) can be overridden like every other.
+
+Cards go on the sheets in stack-cut order: with S sheets of K places, place k (0-based, reading
+order) of sheet s (0-based) carries card k·S + s + 1. Cutting the whole stack of sheets at once
+then gives K piles, each a run of consecutive numbers (pile 1: cards 1..S). A place whose number
+would be past the total stays empty; those are always the last places of a sheet.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -21,9 +27,9 @@ from speechgen.errors import Problem, RenderError, SourceError
 from speechgen.graph import Copy, Site
 from speechgen.model import Speech
 from speechgen.render.qr import Logo, QrCode
-from speechgen.templates import THEME_DIR, format_date, template_error
+from speechgen.templates import THEME_DIR, format_date, label, template_error
 
-MAILROOM_FIELDS = ("no", "id", "name", "group", "address", "url", "fingerprint")
+MAILROOM_FIELDS = ("no", "id", "name", "group", "address", "url", "fingerprint", "sheet", "slot")
 SHEET_MM = (210.0, 297.0)                      # A4 portrait
 FONTS = ("NotoSerif-Regular.ttf", "NotoSerif-Bold.ttf")
 
@@ -60,27 +66,58 @@ LAYOUTS = {
 }
 
 
-def serial(copy: Copy) -> str:
-    """'007/150': zero-padded to the width of the total, at least three digits."""
-    width = max(3, len(str(copy.total)))
-    return f"{copy.number:0{width}d}/{copy.total:0{width}d}"
+def sheet_count(total: int, layout: CardLayout) -> int:
+    """How many sheets `total` cards fill (at least one)."""
+    return max(1, -(-total // layout.per_sheet))
 
 
-def mailroom_csv(site: Site, copies: tuple[Copy, ...], fingerprint: str) -> bytes:
-    """The mailroom's list: one row per card, in card order. UTF-8 with BOM so spreadsheets read it."""
+def place(number: int, total: int, layout: CardLayout) -> tuple[int, int]:
+    """Where card `number` of `total` is printed, in stack-cut order: (sheet, place on the sheet),
+    both counted from 1, places in reading order (rows, left to right)."""
+    slot, sheet = divmod(number - 1, sheet_count(total, layout))
+    return sheet + 1, slot + 1
+
+
+def slots(copies: tuple[Copy, ...], layout: CardLayout) -> tuple[Copy | None, ...]:
+    """Every place of every sheet, sheet after sheet in reading order: the copy printed there, or
+    None for a place left empty. `copies` are in card order (number 1 first)."""
+    sheets, total = sheet_count(len(copies), layout), len(copies)
+    return tuple(copies[k * sheets + s] if k * sheets + s < total else None
+                 for s in range(sheets) for k in range(layout.per_sheet))
+
+
+def mailroom_csv(site: Site, copies: tuple[Copy, ...], fingerprint: str,
+                 layout: CardLayout | None = None) -> bytes:
+    """The mailroom's list: one row per card, in card order, with the sheet and place it is printed
+    on (default: the configured card size). UTF-8 with BOM so spreadsheets read it; every cell
+    quoted and guarded against running as a formula."""
+    layout = layout or LAYOUTS[site.config.qr.card_size]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerow(MAILROOM_FIELDS)
     for copy in copies:
         r = copy.recipient
-        writer.writerow([serial(copy), r.id, _cell(r.name), _cell(r.group), _cell(r.address),
-                         site.url(site.copy_dest(copy)), fingerprint])
+        sheet, slot = place(copy.number, copy.total, layout)
+        row = (copy.serial, r.id, r.name, r.group, r.address, site.url(site.copy_dest(copy)), fingerprint,
+               str(sheet), str(slot))
+        writer.writerow([_cell(text) for text in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+# What a spreadsheet may take for one cell: the whole text, or a piece of it between separators
+# when it splits on another one than ours (Indonesian Excel splits on ';'), or on tabs or lines.
+_PIECES = re.compile(r"([,;\t\r\n])")
+_FORMULA = ("=", "+", "-", "@")
+
+
 def _cell(text: str) -> str:
-    # A leading = + - @ makes a spreadsheet run the cell as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """The text with a leading ' before every piece that starts (after spaces and quotes, which
+    spreadsheets may trim) with = + - or @, and before a text that starts with a tab or line
+    break: no spreadsheet runs any of it as a formula."""
+    pieces = _PIECES.split(text)
+    guarded = "".join("'" + piece if n % 2 == 0 and piece.lstrip(" \t\r\n\"\u00a0").startswith(_FORMULA)
+                      else piece for n, piece in enumerate(pieces))
+    return "'" + guarded if text.startswith(("\t", "\r")) else guarded
 
 
 def url_markup(url: str) -> Markup:
@@ -94,27 +131,44 @@ def url_markup(url: str) -> Markup:
 CARDS_TEMPLATE = "print/cards.html"
 
 
-def card_sheet_html(env: jinja2.Environment, site: Site, speech: Speech, copies: tuple[Copy, ...],
+def card_sheet_html(env: jinja2.Environment, site: Site, speech: Speech, copies: tuple[Copy | None, ...],
                     codes: Mapping[str, QrCode], layout: CardLayout, fingerprint: str,
-                    logo: Logo | None, emblem: str = "") -> str:
-    """The card sheet: `layout.per_sheet` cards to an A4 page, in card order (rows, left to right).
-    `codes` are by copy URL. Raises SourceError naming the template's file and line."""
+                    logo: Logo | None, emblem: str = "", *, edition: int | None = None) -> str:
+    """Card sheets: `copies` are the places of whole sheets in reading order (a part of `parts()`),
+    None for an empty place; `layout.per_sheet` places to an A4 page. `codes` are by copy URL.
+    `edition` is printed beside the fingerprint when given. Raises SourceError naming the
+    template's file and line."""
     version = speech.primary
-    cards = []
-    for copy in copies:
-        code = codes[site.url(site.copy_dest(copy))]
-        cards.append(dict(recipient=copy.recipient, serial=serial(copy), qr=code.module_data_uri(),
-                          qr_mm=f"{code.size_mm:.3f}", url=url_markup(code.url), plate=_plate_box(code)))
-    sheets = [cards[i:i + layout.per_sheet] for i in range(0, len(cards), layout.per_sheet)]
+    sheets: list[list[dict]] = []
+    for start in range(0, len(copies), layout.per_sheet):
+        sheet = list(copies[start:start + layout.per_sheet])
+        while sheet and sheet[-1] is None:       # an empty place is the end of its sheet
+            sheet.pop()
+        if None in sheet:
+            raise ValueError("an empty place on a card sheet must come after its cards")
+        sheets.append([_card(site, copy, codes) for copy in sheet if copy is not None])
+    languages = site.config.site.languages
     try:
         return env.get_template(CARDS_TEMPLATE).render(
             site=site, config=site.config, speech=speech, version=version, layout=layout, sheets=sheets,
             origin=layout.origin, marks=_marks_svg(layout), date=format_date(version.date, version.lang),
             fingerprint=fingerprint, logo=logo.data_uri() if logo is not None else "", emblem=emblem,
-            fonts=_font_faces(),
+            fonts=_font_faces(), scan=_words(languages, "scan_phone"),
+            edition=_words(languages, "edition", n=edition) if edition is not None else "",
         )
     except (jinja2.TemplateError, TypeError, KeyError, AttributeError, ValueError) as exc:
         raise SourceError([Problem(*template_error(exc, site.cards_dest(speech)))]) from None
+
+
+def _card(site: Site, copy: Copy, codes: Mapping[str, QrCode]) -> dict:
+    code = codes[site.url(site.copy_dest(copy))]
+    return dict(recipient=copy.recipient, serial=copy.serial, qr=code.module_data_uri(),
+                qr_mm=f"{code.size_mm:.3f}", url=url_markup(code.url), plate=_plate_box(code))
+
+
+def _words(languages: tuple[str, ...], key: str, **values: object) -> str:
+    """A label in each of the site's languages, once each: 'Pindai ... / Scan ...'."""
+    return " / ".join(dict.fromkeys(label(lang, key).format(**values) for lang in languages))
 
 
 def _plate_box(code: QrCode) -> dict | None:
@@ -177,9 +231,14 @@ SECONDS_PER_CARD = 0.1
 CARDS_PER_PART = 200             # cards one worker lays out at a time (a multiple of every layout's cards per sheet)
 
 
-def parts(copies: tuple[Copy, ...]) -> list[tuple[Copy, ...]]:
-    """A speech's cards in parts of CARDS_PER_PART, laid out apart and joined into one sheet file."""
-    return [copies[i:i + CARDS_PER_PART] for i in range(0, len(copies), CARDS_PER_PART)] or [()]
+def parts(copies: tuple[Copy, ...], layout: CardLayout) -> list[tuple[Copy | None, ...]]:
+    """A speech's card places (`slots()`: stack-cut order over all its sheets) in parts of whole
+    sheets, about CARDS_PER_PART places each, laid out apart and joined into one sheet file."""
+    if not copies:
+        return [()]
+    every = slots(copies, layout)
+    size = max(1, CARDS_PER_PART // layout.per_sheet) * layout.per_sheet
+    return [every[i:i + size] for i in range(0, len(every), size)]
 
 
 def sheet_pdfs(site: Site, speech: Speech, htmls: list[str], cards: list[int], jobs: int | None) -> list[bytes]:

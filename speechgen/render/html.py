@@ -15,11 +15,12 @@ from markupsafe import Markup
 from speechgen import __version__, markdown
 from speechgen.errors import Problem, SourceError
 from speechgen.graph import Page, Site, relative, root_prefix
-from speechgen.model import PdfInfo
-from speechgen.templates import label, template_error
+from speechgen.editions import every_edition
+from speechgen.model import Edition, PdfInfo
+from speechgen.templates import label, other_words, template_error
 
 PAGE_TEMPLATES = ["base.html", "home.html", "archive.html", "archive-index.html", "speech.html", "404.html", "copy.html",
-                  "feed.xml", "sitemap.xml", "robots.txt",
+                  "changes.html", "feed.xml", "sitemap.xml", "robots.txt",
                   "search.html", "accessibility.html", "side-by-side.html"]
 PdfMap = Mapping[tuple[str, str], PdfInfo]     # (speech id, lang) -> PdfInfo
 # Root-relative links in a speech body ("/static/x.png") become page-relative on output.
@@ -39,15 +40,34 @@ def page_context(site: Site, page: Page, pdfs: PdfMap) -> dict:
         return {}
     speech, version = page.speech, page.version
     canonical = site.url(site.speech_dest(speech, version.lang))
+    pdf = pdfs.get((speech.id, version.lang))
+    every = every_edition(site, speech, version.lang, pdf)
     extra = dict(
-        speech=speech, version=version, canonical=canonical, noindex=not page.indexed,
-        pdf=pdfs.get((speech.id, version.lang)),
-        body=Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{root_prefix(page.dest)}', version.body_html)),
+        speech=speech, version=version, canonical=canonical, noindex=not page.indexed, pdf=pdf,
+        editions=every, latest=every[-1] if every else None,
         jsonld=Markup(jsonld(site, page, canonical)),
     )
+    if page.kind == "changes":
+        return extra | changes(site, page, every)
+    body = _localize(version.body_html, version.lang)
+    extra["body"] = Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{root_prefix(page.dest)}', body))
+    if page.kind == "copy" and every:
+        # The card was printed with the first edition's fingerprint (stage `copies`), for good.
+        extra["card_edition"] = every[0]
     if page.kind == "side-by-side":
         extra.update(side_by_side(site, page))
     return extra
+
+
+def changes(site: Site, page: Page, every: tuple[Edition, ...]) -> dict:
+    """A changes page: edition `page.edition` against the one before, word by word."""
+    from speechgen import texts
+    from speechgen.render.changes import compare
+
+    newer = next(e for e in every if e.number == page.edition)
+    older = next(e for e in every if e.number == page.edition - 1)
+    found = compare(texts.STORE.get(older.source_sha), texts.STORE.get(newer.source_sha))
+    return dict(older=older, newer=newer, changes=found)
 
 
 def render_page(env: jinja2.Environment, site: Site, page: Page, extra: dict) -> bytes:
@@ -73,7 +93,7 @@ def side_by_side(site: Site, page: Page) -> dict:
 
     def cell(lang: str, html_text: str) -> Markup:
         own_page = relative(page.dest, site.speech_dest(speech, lang))
-        html_text = _ID_ATTR.sub("", html_text)
+        html_text = _localize(_ID_ATTR.sub("", html_text), lang)
         html_text = html_text.replace('href="#', f'href="{own_page}#')
         return Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{prefix}', html_text))
 
@@ -86,6 +106,11 @@ def side_by_side(site: Site, page: Page) -> dict:
 _ID_ATTR = re.compile(r'\sid="[^"]*"')
 
 
+def _localize(body_html: str, lang: str) -> str:
+    """The body with the interface words of its language (tables' names, the footnotes' heading)."""
+    return markdown.localize(body_html, label(lang, "table"), label(lang, "footnotes"))
+
+
 def _render(site: Site, env: jinja2.Environment, page: Page, **extra) -> str:
     base_path = urlsplit(site.config.site.base_url).path
 
@@ -96,6 +121,8 @@ def _render(site: Site, env: jinja2.Environment, page: Page, **extra) -> str:
     context = dict(
         site=site, config=site.config, page=page, lang=page.lang, speechgen_version=__version__,
         url=url, abs_url=site.url, t=lambda key: label(page.lang, key),
+        # the site's other interface languages: what a two-language label adds after the page's own
+        alt_langs=other_words(page.lang, site.config.site.languages),
     )
     context.update(extra)
     return env.get_template(page.template).render(context)
@@ -116,6 +143,7 @@ def jsonld(site: Site, page: Page, canonical: str) -> str:
         "datePublished": version.date.isoformat(),
         "inLanguage": version.lang,
         "url": canonical,
+        "image": site.url(site.preview_dest(speech, version.lang)),
     }
     if version.subtitle:
         data["alternativeHeadline"] = version.subtitle

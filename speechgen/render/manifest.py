@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 
 from speechgen import __version__
+from speechgen.editions import every_edition
 from speechgen.graph import Site
 from speechgen.model import PdfInfo
 
@@ -20,8 +21,15 @@ def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo]) -> byte
             entry: dict = {"title": version.title, "path": dest, "url": site.url(dest)}
             pdf = pdfs.get((speech.id, lang))
             if pdf is not None:
+                every = every_edition(site, speech, lang, pdf)
                 entry["pdf"] = {"path": pdf.dest, "url": site.url(pdf.dest), "sha256": pdf.sha256,
                                 "pages": pdf.pages, "bytes": pdf.bytes}
+                if every:
+                    entry["pdf"] |= {"edition": every[-1].number, "released": every[-1].released}
+                    entry["editions"] = [
+                        {"edition": e.number, "date": e.date.isoformat(), "note": e.note(lang),
+                         "sha256": e.sha256, "path": e.dest, "url": site.url(e.dest), "pages": e.pages,
+                         "bytes": e.bytes} for e in every if e.released]
             languages[lang] = entry
         item: dict = {"id": speech.id, "date": speech.date.isoformat(), "speaker": speech.speaker,
                       "languages": languages}
@@ -35,6 +43,9 @@ def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo]) -> byte
             if with_cards:
                 item["cards"] = site.cards_dest(speech)
         speeches.append(item)
-    data = {"base_url": site.config.site.base_url, "generator": f"speechgen {__version__}",
-            "speeches": speeches}
+    data: dict = {"base_url": site.config.site.base_url, "generator": f"speechgen {__version__}"}
+    if site.certificate:
+        data["certificate"] = {"path": site.certificate_dest, "url": site.url(site.certificate_dest),
+                               "sha256": site.certificate}
+    data["speeches"] = speeches
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

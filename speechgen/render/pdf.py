@@ -43,7 +43,7 @@ from speechgen import __version__
 from speechgen import fonts as font_files
 from speechgen.errors import Problem, SourceError
 from speechgen.graph import Site
-from speechgen.model import PdfInfo, Speech, Version
+from speechgen.model import Correction, PdfInfo, Speech, Version
 from speechgen.templates import THEME_DIR, label, template_error
 
 BOOK_TEMPLATE = "print/book.html"
@@ -114,11 +114,13 @@ class RenderTimeout(BaseException):
 
 # --- the parent: HTML for each book, and the pool ----------------------------------------------
 
-def book_context(site: Site, speech: Speech, version: Version, emblem: str) -> dict:
-    """What the book template gets: plain values, computed here from the speech and config."""
+def book_context(site: Site, speech: Speech, version: Version, emblem: str, edition=None) -> dict:
+    """What the book template gets: plain values, computed here from the speech and config.
+    `edition` (an `editions.Pending`) is the edition this book will be: its number, date and note."""
     config = site.config
     lang = version.lang
     created = version.date.isoformat()
+    modified = edition.date.isoformat() if edition is not None else created
     keywords = [k for k in (version.speaker, version.occasion, version.place, speech.year,
                             config.site.publisher) if k]
     font_size, top, sides, bottom = PAGE_GEOMETRY.get(config.pdf.page_size, PAGE_GEOMETRY["A4"])
@@ -127,7 +129,8 @@ def book_context(site: Site, speech: Speech, version: Version, emblem: str) -> d
         t=functools.partial(label, lang), canonical=site.url(site.speech_dest(speech, lang)),
         emblem=emblem, body=Markup(print_body(version.body_html, config.site.base_url, lang)),
         toc=[h for h in version.headings if h.level <= 3],
-        keywords=keywords, created=created, modified=created,
+        keywords=keywords, created=created, modified=modified, edition=edition,
+        edition_note=Correction(edition.date, edition.notes).note(lang) if edition is not None and edition.notes else "",
         page_size=CSS_PAGE_SIZES.get(config.pdf.page_size, "A4"),
         page_margin=f"{top}mm {sides}mm {bottom}mm", font_size=f"{font_size:g}pt",
         generator_version=__version__, source_name=f"{speech.slug}.{lang}.md",

@@ -34,6 +34,11 @@ def page_types(built_site: Path, manifest: dict) -> dict[str, str]:
         "accessibility": "aksesibilitas/",
         "404": "tidak-ada/halaman-ini/",
     }
+    corrected = next(((s, lang) for s in manifest["speeches"] for lang, entry in s["languages"].items()
+                      if len(entry.get("editions", [])) > 1), None)
+    if corrected is not None:
+        speech, lang = corrected
+        types["changes"] = _folder(speech["languages"][lang]["path"]) + "perubahan/2/"
     copies = [c for s in manifest["speeches"] for c in s.get("copies", [])]
     if copies:
         types["copy"] = _folder(copies[0]["path"])
@@ -48,3 +53,44 @@ def copy_screenshot(src: Path, name: str) -> None:
     """Keep a screenshot for the README when asked (SPEECHGEN_UPDATE_DOCS=1)."""
     if os.environ.get("SPEECHGEN_UPDATE_DOCS") == "1":
         shutil.copyfile(src, REPO / "docs" / name)
+
+
+ENGLISH_PATH = "/archive/"       # the English-only project's base_url path
+# A long table of contents (folded on a phone) and a table wider than a phone.
+SECTIONS = ["Opening", "Economy", "Food", "Energy", "Water", "Roads", "Ports", "Schools", "Universities",
+            "Hospitals", "Clinics", "Housing", "Villages", "Cities", "Culture", "Sport", "Defence", "Closing"]
+WIDE_TABLE = """| Province | Harvest 2023 (tonnes) | Harvest 2024 (tonnes) | Harvest 2025 (tonnes) | Change since 2023 | Share of the national total |
+|---|---:|---:|---:|---:|---:|
+| North Province | 1,204,000 | 1,310,500 | 1,402,750 | +16.5% | 21.4% |
+| South Province | 980,250 | 1,002,000 | 1,050,125 | +7.1% | 16.0% |
+"""
+
+
+def english_only_project(dest: Path) -> Path:
+    """A project with `languages = ["en"]`: no Indonesian anywhere but what speechgen itself
+    might write. One long speech (18 sections, a wide table, footnotes) sent to two recipients."""
+    (dest / "speeches/2025").mkdir(parents=True)
+    (dest / "speeches/2024").mkdir(parents=True)
+    (dest / "speechgen.toml").write_text(
+        '[site]\ntitle = "Test Archive of Addresses"\n'
+        f'base_url = "https://speeches.example.gov{ENGLISH_PATH}"\n'
+        'default_language = "en"\nlanguages = ["en"]\npublisher = "Test Secretariat"\n'
+        'description = "Addresses of the fictional Test Republic."\n', encoding="utf-8")
+    (dest / "recipients.yaml").write_text(
+        "recipients:\n"
+        "  - id: council\n    name: National Council of the Test Republic\n    group: state\n"
+        "  - id: library\n    name: National Library\n    group: archives\n", encoding="utf-8")
+    body = ["Good morning to everyone here and to everyone listening.[^1]"]
+    for n, section in enumerate(SECTIONS, 1):
+        body += [f"## {section}", f"This is the part about {section.lower()}, paragraph {n}."]
+        if section == "Food":
+            body += ["### The harvest by province", WIDE_TABLE]
+    body += ["[^1]: A footnote that says where the figures come from."]
+    (dest / "speeches/2025/state-address.en.md").write_text(
+        "---\ntitle: State Address to the Annual Session\nsubtitle: A test text\nspeaker: President Test\n"
+        "date: 2025-08-15\noccasion: Annual Session\nplace: Test Hall\nrecipients: [state, archives]\n---\n\n"
+        + "\n\n".join(body) + "\n", encoding="utf-8")
+    (dest / "speeches/2024/teachers-day.en.md").write_text(
+        "---\ntitle: Teachers' Day\nspeaker: Minister Test\ndate: 2024-11-25\noccasion: Teachers' Day\n---\n\n"
+        "Teachers build the country, one lesson at a time.\n", encoding="utf-8")
+    return dest

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .browsing import ARTIFACTS, AXE, CHROMIUM, CHROMIUM_ARGS, DESKTOP, REPO, SUB_PATH
+from .browsing import ARTIFACTS, AXE, CHROMIUM, CHROMIUM_ARGS, DESKTOP, ENGLISH_PATH, REPO, SUB_PATH, english_only_project
 
 
 def _missing(reason: str):
@@ -49,14 +49,27 @@ def manifest(built_site: Path) -> dict:
     return json.loads((built_site / "manifest.json").read_text())
 
 
+@pytest.fixture(scope="session")
+def english_site(tmp_path_factory) -> Path:
+    """A project with `languages = ["en"]` (tests/browser/browsing.py), built once."""
+    from speechgen.build import build
+    from speechgen.config import load_config
+
+    project = english_only_project(tmp_path_factory.mktemp("english") / "project")
+    build(load_config(project), out=project / "site")
+    return project / "site"
+
+
 class _Handler(SimpleHTTPRequestHandler):
-    """A plain static host: files under SUB_PATH, its 404.html for anything missing."""
+    """A plain static host: files under sub_path, its 404.html for anything missing."""
+
+    sub_path = SUB_PATH
 
     def translate_path(self, path: str) -> str:
         path = urlsplit(path).path
-        if not path.startswith(SUB_PATH):
+        if not path.startswith(self.sub_path):
             return str(Path(self.directory) / "does-not-exist")
-        return super().translate_path("/" + path[len(SUB_PATH):])
+        return super().translate_path("/" + path[len(self.sub_path):])
 
     def send_error(self, code, message=None, explain=None):
         page = Path(self.directory) / "404.html"
@@ -74,17 +87,26 @@ class _Handler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def server(built_site: Path):
-    handler = functools.partial(_Handler, directory=str(built_site))
+def _serve(folder: Path, sub_path: str):
+    handler = functools.partial(type("Handler", (_Handler,), {"sub_path": sub_path}), directory=str(folder))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.timeout = 5
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}{SUB_PATH}"
+    yield f"http://127.0.0.1:{httpd.server_address[1]}{sub_path}"
     httpd.shutdown()
     httpd.server_close()
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def server(built_site: Path):
+    yield from _serve(built_site, SUB_PATH)
+
+
+@pytest.fixture(scope="session")
+def english_server(english_site: Path):
+    yield from _serve(english_site, ENGLISH_PATH)
 
 
 @pytest.fixture(scope="session")
@@ -151,6 +173,15 @@ class Visits:
 @pytest.fixture
 def visit(browser, server):
     visits = Visits(browser, server)
+    yield visits
+    visits.close()
+    assert visits.foreign == [], f"requests left the local server: {visits.foreign}"
+
+
+@pytest.fixture
+def visit_english(browser, english_server):
+    """Visits to the English-only site."""
+    visits = Visits(browser, english_server)
     yield visits
     visits.close()
     assert visits.foreign == [], f"requests left the local server: {visits.foreign}"

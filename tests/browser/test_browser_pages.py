@@ -13,7 +13,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 STRUCTURE_RULES = ["landmark-one-main", "region", "page-has-heading-one", "heading-order",
                    "landmark-no-duplicate-banner", "landmark-no-duplicate-contentinfo", "skip-link"]
 TYPES = ["home", "year", "years", "speaker", "speech-id", "speech-en", "side-by-side", "copy", "search",
-         "accessibility", "404"]
+         "accessibility", "404", "changes"]
 
 
 @pytest.fixture(scope="module")
@@ -241,3 +241,22 @@ def test_search_opened_from_disk_points_to_the_listings(browser, built_site) -> 
         assert page.locator(".archive-nav a").count() >= 2
     finally:
         context.close()
+
+
+def test_what_changed_is_told_without_colour(visit, types) -> None:
+    """The sample's corrected speech: its changes page marks each deleted and inserted run by
+    strike-through and underline, and says it in words a screen reader reads."""
+    page, _ = visit.open(_dest(types, "changes"))
+    deleted, inserted = page.locator("del").first, page.locator("ins").first
+    assert "line-through" in deleted.evaluate("e => getComputedStyle(e).textDecorationLine")
+    assert "underline" in inserted.evaluate("e => getComputedStyle(e).textDecorationLine")
+    # what the accessibility tree reads: the words, not a colour
+    assert re.match(r"^\[(dihapus|deleted): .+\]$", " ".join(deleted.text_content().split()))
+    assert re.match(r"^\[(ditambahkan|inserted): .+\]$", " ".join(inserted.text_content().split()))
+    assert "12,6%" in deleted.text_content() and "12,8%" in inserted.text_content()
+    # the speech page lists both editions, each at its own URL, and links here
+    speech, _ = visit.open(types["speech-id"])
+    links = speech.locator(".edition-list a[download]").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert [h.rsplit("/", 1)[-1] for h in links] == ["pidato-kenegaraan.id.edisi-1.pdf", "pidato-kenegaraan.id.edisi-2.pdf"]
+    for href in links:
+        assert speech.request.get(speech.url.rsplit("/", 1)[0] + "/" + href).status == 200

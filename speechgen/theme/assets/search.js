@@ -1,6 +1,7 @@
 /* Search with the Pagefind index: one bundle per shard, named with its languages in the form's
    data-bundles ("../pagefind/0/:id,en ../pagefind/1/:id"), merged at the first query. No request
-   leaves the site; paths stay relative. */
+   leaves the site; paths stay relative. Results come while typing (after a pause of DELAY ms),
+   each with its date and, on a site with several languages, its language. */
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
@@ -10,6 +11,8 @@
   var list = document.getElementById("search-results");
   var root = form.getAttribute("data-root");
   var pageLang = document.documentElement.lang;
+  var words = document.getElementById("search-words");
+  var DELAY = 250;
   var bundles = (form.getAttribute("data-bundles") || "").split(" ").filter(Boolean).map(function (item) {
     var at = item.lastIndexOf(":");
     return { url: new URL(item.slice(0, at), document.baseURI).href, langs: item.slice(at + 1).split(",") };
@@ -44,16 +47,25 @@
     return url.indexOf(siteRoot) === 0 ? url.slice(siteRoot.length) : url.replace(/^\//, "");
   }
 
-  function say(text) {
-    // "Indonesian / English": the English half is marked as such for screen readers.
-    var parts = text.split(" / ");
-    status.textContent = parts[0];
-    if (parts.length > 1) {
-      var en = document.createElement("span");
-      en.lang = "en";
-      en.textContent = " / " + parts.slice(1).join(" / ");
-      status.appendChild(en);
+  function say(key, n) {
+    // The page's words, then the site's other languages' (each already marked with its lang),
+    // copied from the page's <template id="search-words">.
+    status.textContent = "";
+    var source = key && words && words.content.querySelector('[data-say="' + key + '"]');
+    if (!source) return;
+    source.childNodes.forEach(function (node) {
+      var copy = document.importNode(node, true);
+      status.appendChild(copy);
+    });
+    if (n !== undefined) {
+      var walker = document.createTreeWalker(status, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) walker.currentNode.nodeValue = walker.currentNode.nodeValue.replace("{n}", n);
     }
+  }
+
+  function languageName(code) {
+    var name = words && words.content.querySelector('[data-language="' + code + '"]');
+    return name ? name.textContent : "";
   }
 
   function excerpt(html) {
@@ -84,34 +96,67 @@
       a.href = root + relativeUrl(data.url);
       a.textContent = (data.meta && data.meta.title) || data.url;
       li.appendChild(a);
+      var meta = data.meta || {};
+      var facts = [];
+      if (meta.date) {
+        var time = document.createElement("time");
+        if (/^\d{4}-\d{2}-\d{2}$/.test(meta.date_iso || "")) time.dateTime = meta.date_iso;
+        time.textContent = meta.date;
+        facts.push(time);
+      }
+      if (languageName(lang)) facts.push(document.createTextNode(languageName(lang)));
+      if (facts.length) {
+        var line = document.createElement("span");
+        line.className = "speech-meta";
+        facts.forEach(function (fact, i) {
+          if (i) line.appendChild(document.createTextNode(" · "));
+          line.appendChild(fact);
+        });
+        li.appendChild(line);
+      }
       li.appendChild(excerpt(data.excerpt || ""));
       list.appendChild(li);
     });
   }
 
+  var latest = 0;      // a query answered after a newer one was asked is not shown
+  var shown = null;    // the query whose results are on the page
   function run(query) {
     query = query.trim();
+    if (query === shown) return;
+    var asked = ++latest;
+    shown = query;
     if (!query) { list.textContent = ""; say(""); return; }
-    say(form.getAttribute("data-searching"));
+    say("searching");
     load().then(function (pagefind) {
       return pagefind.search(query);
     }).then(function (search) {
       return Promise.all(search.results.slice(0, 20).map(function (r) { return r.data(); }));
     }).then(function (items) {
+      if (asked !== latest) return;
       show(items);
-      say(items.length ? items.length + " " + form.getAttribute("data-found") : form.getAttribute("data-none"));
+      if (items.length === 1) say("search_found_one");
+      else if (items.length) say("search_found", items.length);
+      else say("search_none");
     }).catch(function () {
       engine = null;
-      say(form.getAttribute("data-unavailable"));
+      shown = null;
+      if (asked === latest) say("search_unavailable");
     });
+    if (window.history && history.replaceState && location.protocol !== "file:") {
+      history.replaceState(null, "", "?q=" + encodeURIComponent(query));
+    }
   }
 
+  var timer = null;
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () { run(input.value); }, DELAY);
+  });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    clearTimeout(timer);
     run(input.value);
-    if (window.history && history.replaceState && location.protocol !== "file:") {
-      history.replaceState(null, "", "?q=" + encodeURIComponent(input.value.trim()));
-    }
   });
   var initial = new URLSearchParams(location.search).get("q");
   if (initial) { input.value = initial; run(initial); }

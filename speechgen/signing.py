@@ -1,0 +1,813 @@
+"""Signing what speechgen publishes, and checking those signatures offline (issue 17).
+
+The publisher's certificate is a public PEM file in the project (`[signing] certificate`); its
+private key is a PKCS#12 file outside the project, named by `SPEECHGEN_SIGNING_KEY` and opened
+with `SPEECHGEN_SIGNING_PASSPHRASE`. PDFs get a PAdES baseline B-B signature in an incremental
+update that leaves every byte of the PDF/A file, its metadata included, as it was; the manifest
+gets a detached CMS signature that `openssl cms -verify` checks. Both are reproducible: the same
+bytes, key and signing time give the same signed bytes.
+
+Only this module imports pyHanko and cryptography; values in, bytes out, nothing written except
+by `new_sample_keys`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Mapping
+
+from speechgen.errors import SpeechgenError
+
+KEY_ENV = "SPEECHGEN_SIGNING_KEY"
+PASSPHRASE_ENV = "SPEECHGEN_SIGNING_PASSPHRASE"
+CERTIFICATE_NAME = "publisher.pem"
+KEY_NAME = "publisher-key.p12"
+FIELD_NAME = "Penerbit"                  # the signature field readers list ("publisher")
+SAMPLE_ORGANIZATION = "SAMPLE – not a real publisher"
+DIGEST = "sha256"
+MAX_CERTIFICATE_BYTES = 256 * 1024
+MAX_KEY_BYTES = 1024 * 1024
+MIN_RSA_BITS = 2048
+PROJECT_MARKER = "speechgen.toml"
+
+
+def _run(coroutine):
+    """pyHanko's coroutine to its end: here, or in a thread of its own when this thread already
+    runs an event loop (a notebook, a test driving a browser), where asyncio.run cannot."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+class SigningError(SpeechgenError):
+    """A key, certificate or signature that cannot be used; the message says what to do."""
+
+
+@dataclass(frozen=True, eq=False)
+class Signer:
+    """The publisher's certificate and the private key that matches it, ready to sign."""
+
+    certificate: bytes                  # DER of the configured certificate
+    chain: tuple[bytes, ...]            # DER of the other certificates in the PKCS#12 (CA chain)
+    key: object = field(repr=False)     # a cryptography RSA or EC private key
+
+    @property
+    def fingerprint(self) -> str:
+        return certificate_fingerprint(self.certificate)
+
+    @property
+    def subject(self) -> str:
+        return _subject_text(_x509(self.certificate))
+
+    @property
+    def valid_from(self) -> datetime:
+        return _x509(self.certificate).not_valid_before_utc
+
+    @property
+    def valid_until(self) -> datetime:
+        return _x509(self.certificate).not_valid_after_utc
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    """What an offline check of one signature found.
+
+    For a PDF, `covers_whole_file` is False and `changed_after_signing` True when an incremental
+    update follows the signature; for the manifest (a detached signature over the whole file)
+    `covers_whole_file` is always True when signed.
+    """
+
+    signed: bool
+    signer: str = ""                    # the certificate's common name (or whole subject)
+    organization: str = ""              # its O, when it has one
+    fingerprint: str = ""               # SHA-256 (hex) of the signer's certificate
+    signed_at: datetime | None = None   # the time the signature states (/M); not a timestamp
+    intact: bool = False                # the digest matches and the signature value verifies
+    trusted: bool = False               # made with the pinned certificate (or one it issued)
+    covers_whole_file: bool = False
+    changed_after_signing: bool = False
+    sample: bool = False                # signed with a sample certificate from `keys new`
+    problems: tuple[str, ...] = ()      # why it is not intact, trusted or whole, in words
+
+    @property
+    def ok(self) -> bool:
+        return self.signed and self.intact and self.trusted and self.covers_whole_file
+
+
+# --- certificates ---------------------------------------------------------------------------------
+
+def _x509(der: bytes):
+    from cryptography import x509
+
+    return x509.load_der_x509_certificate(der)
+
+
+def _der_certificates(data: bytes) -> list[bytes]:
+    """Every certificate in PEM text, or the one certificate of DER bytes; [] for anything else."""
+    from cryptography import x509
+
+    if b"-----BEGIN" in data:
+        try:
+            return [c.public_bytes(_encoding("DER")) for c in x509.load_pem_x509_certificates(data)]
+        except ValueError:
+            return []
+    try:
+        return [x509.load_der_x509_certificate(data).public_bytes(_encoding("DER"))]
+    except ValueError:
+        return []
+
+
+def _encoding(name: str):
+    from cryptography.hazmat.primitives import serialization
+
+    return getattr(serialization.Encoding, name)
+
+
+def certificate_fingerprint(pem_or_der: bytes) -> str:
+    """The SHA-256 of a certificate's DER bytes, as 64 lowercase hex digits (what
+    `openssl x509 -noout -fingerprint -sha256` prints, without the colons)."""
+    found = _der_certificates(pem_or_der)
+    if not found:
+        raise SigningError("not a certificate (PEM or DER); give the publisher's certificate file")
+    return hashlib.sha256(found[0]).hexdigest()
+
+
+def pem(der: bytes) -> bytes:
+    """A certificate's DER bytes as the PEM text the site publishes (`publisher.pem`)."""
+    import base64
+
+    body = base64.b64encode(der).decode("ascii")
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return ("-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n").encode("ascii")
+
+
+def fingerprint_for_print(fingerprint: str) -> str:
+    """The whole fingerprint in 16 groups of 4 uppercase digits, for pages and cards:
+    'AB12 CD34 … 9F0E'. All 256 bits: a shortened pin could be matched by a forged certificate."""
+    digits = parse_fingerprint(fingerprint).upper()
+    return " ".join(digits[i:i + 4] for i in range(0, 64, 4))
+
+
+def parse_fingerprint(text: str) -> str:
+    """A SHA-256 fingerprint as a person may type or paste it (any case, with colons or spaces,
+    openssl's `sha256 Fingerprint=` prefix) -> 64 lowercase hex digits."""
+    digits = re.sub(r"[\s:]", "", re.sub(r"(?i)^\s*(sha-?256\s*(fingerprint)?\s*[=:]?)", "", text)).lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", digits):
+        raise SigningError(f"{text[:100]!r} is not a SHA-256 fingerprint: it needs 64 hexadecimal "
+                           "digits, as `openssl x509 -noout -fingerprint -sha256 -in publisher.pem` prints")
+    return digits
+
+
+def _name_part(certificate, oid) -> str:
+    values = certificate.subject.get_attributes_for_oid(oid)
+    return str(values[0].value) if values else ""
+
+
+def _subject_text(certificate) -> str:
+    from cryptography.x509.oid import NameOID
+
+    common = _name_part(certificate, NameOID.COMMON_NAME)
+    organization = _name_part(certificate, NameOID.ORGANIZATION_NAME)
+    if common and organization and organization != common:
+        return f"{common} ({organization})"
+    return common or organization or certificate.subject.rfc4514_string()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _within_project(path: Path, project_root: Path) -> bool:
+    """Whether `path` is in the project as written or once every link is followed."""
+    written, root = Path(os.path.abspath(path)), Path(os.path.abspath(project_root))
+    try:
+        resolved, real_root = path.resolve(), project_root.resolve()
+    except (OSError, RuntimeError):
+        resolved, real_root = written, root
+    return any(_inside(p, r) for p in (written, resolved) for r in (root, real_root))
+
+
+def read_certificate(project_root: Path, certificate: Path) -> bytes:
+    """The DER bytes of the publisher's certificate: one PEM certificate in a file inside the
+    project (`certificate` is relative to the project or absolute)."""
+    from speechgen.config import Unreadable, read_capped
+
+    path = certificate if certificate.is_absolute() else project_root / certificate
+    shown = _shown(path, project_root)
+    try:
+        inside = _inside(path.resolve(), project_root.resolve())
+    except (OSError, RuntimeError):     # a loop of links
+        inside = False
+    if not inside:
+        raise SigningError(f"{shown}: the certificate must be a file inside the project (it is public "
+                           "and published with the site); copy it into the project folder")
+    try:
+        data = read_capped(path, MAX_CERTIFICATE_BYTES)
+    except Unreadable as exc:
+        raise SigningError(f"{shown}: {exc}") from None
+    except FileNotFoundError:
+        raise SigningError(f"{shown}: not found; make a sample with `speechgen keys new --out DIR` and copy "
+                           f"its {CERTIFICATE_NAME} here, or put the publisher's certificate here") from None
+    except OSError as exc:
+        raise SigningError(f"{shown}: cannot be read: {exc.strerror or exc}") from None
+    if b"PRIVATE KEY-----" in data or b"-----BEGIN ENCRYPTED" in data:
+        raise SigningError(f"{shown}: holds a PRIVATE KEY; a private key must never be in the project. "
+                           f"Move it out of the project now, give its PKCS#12 file with {KEY_ENV}, "
+                           "and keep only the public certificate here")
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        hint = ("it is DER; convert it with `openssl x509 -inform DER -in FILE -out publisher.pem`"
+                if _der_certificates(data) else "give the publisher's certificate as PEM text "
+                "(-----BEGIN CERTIFICATE-----)")
+        raise SigningError(f"{shown}: not a PEM certificate; {hint}")
+    found = _der_certificates(data)
+    if not found:
+        raise SigningError(f"{shown}: the PEM certificate is damaged and cannot be read; export the "
+                           "publisher's certificate again")
+    if len(found) > 1:
+        raise SigningError(f"{shown}: holds {len(found)} certificates; keep only the publisher's own "
+                           "certificate in it (CA certificates come from the PKCS#12 key file)")
+    return found[0]
+
+
+def _shown(path: Path, project_root: Path) -> str:
+    """A path as written: relative to the project when it is in it (links not followed)."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(os.path.abspath(project_root)).as_posix()
+    except ValueError:
+        return str(absolute)
+
+
+# --- the key ----------------------------------------------------------------------------------------
+
+def load_signer(project_root: Path, certificate: Path, key_path: Path | None, passphrase: str | None,
+                now: datetime) -> Signer:
+    """The publisher's certificate (in the project) with its private key (a PKCS#12 file outside
+    the project), checked: the key opens, matches the certificate, and the certificate is valid
+    at `now`."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from speechgen.config import Unreadable, read_capped
+
+    _check_time(now, "now")
+    der = read_certificate(project_root, certificate)
+    shown_certificate = _shown(certificate if certificate.is_absolute() else project_root / certificate,
+                               project_root)
+    publisher = _x509(der)
+    _check_usable(publisher, shown_certificate)
+    if key_path is None:
+        raise SigningError(f"{KEY_ENV} is not set: give the path of the publisher's PKCS#12 key file "
+                           "(outside the project)")
+    shown_key = str(Path(os.path.abspath(key_path)))
+    if _within_project(key_path, project_root):
+        raise SigningError(f"{shown_key}: the private key is inside the project folder, where it could be "
+                           "committed or published; move it out of the project and set "
+                           f"{KEY_ENV} to its new path")
+    try:
+        data = read_capped(key_path, MAX_KEY_BYTES)
+    except Unreadable as exc:
+        raise SigningError(f"{shown_key}: {exc}") from None
+    except FileNotFoundError:
+        raise SigningError(f"{shown_key}: not found; set {KEY_ENV} to the path of the publisher's "
+                           "PKCS#12 (.p12) key file") from None
+    except OSError as exc:
+        raise SigningError(f"{shown_key}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        bundle = pkcs12.load_pkcs12(data, passphrase.encode("utf-8") if passphrase is not None else None)
+    except (ValueError, TypeError):
+        if not _is_pkcs12(data):
+            raise SigningError(f"{shown_key}: not a PKCS#12 (.p12/.pfx) file; export the key with its "
+                               "certificate as PKCS#12, e.g. `openssl pkcs12 -export -inkey key.pem -in "
+                               "publisher.pem -out publisher-key.p12`") from None
+        if passphrase is None:
+            raise SigningError(f"{shown_key}: the key file is protected by a passphrase; set "
+                               f"{PASSPHRASE_ENV}") from None
+        raise SigningError(f"{shown_key}: wrong passphrase (the key file does not open with "
+                           f"{PASSPHRASE_ENV}); set the passphrase it was made with") from None
+    except Exception as exc:            # an algorithm this cryptography build lacks, and the like
+        raise SigningError(f"{shown_key}: cannot be opened: {exc}; export it again as PKCS#12 "
+                           "with AES encryption") from None
+    if bundle.key is None:
+        raise SigningError(f"{shown_key}: the PKCS#12 file holds no private key (only certificates); "
+                           "export it again with the private key")
+    _check_key(bundle.key, shown_key)
+    if _public_der(bundle.key.public_key()) != _public_der(publisher.public_key()):
+        raise SigningError(f"{shown_key}: the private key does not match the certificate "
+                           f"{shown_certificate} ({_subject_text(publisher)}); use the key that "
+                           "certificate was issued for, or configure that key's certificate")
+    if now < publisher.not_valid_before_utc:
+        raise SigningError(f"{shown_certificate}: the certificate is not valid yet: it is valid from "
+                           f"{_when(publisher.not_valid_before_utc)}; check this machine's clock or "
+                           "wait until then")
+    if now > publisher.not_valid_after_utc:
+        raise SigningError(f"{shown_certificate}: the certificate expired on "
+                           f"{_when(publisher.not_valid_after_utc)}; renew it and configure the new one")
+    chain = tuple(c.certificate.public_bytes(_encoding("DER")) for c in bundle.additional_certs)
+    chain = tuple(c for c in chain if c != der)
+    return Signer(certificate=der, chain=chain, key=bundle.key)
+
+
+def signer_from_env(project_root: Path, certificate: Path, environ: Mapping[str, str],
+                    now: datetime) -> Signer | None:
+    """The signer named by SPEECHGEN_SIGNING_KEY and SPEECHGEN_SIGNING_PASSPHRASE, or None when
+    no key is set (the build goes on unsigned)."""
+    key = environ.get(KEY_ENV, "")
+    if not key.strip():
+        return None
+    return load_signer(project_root, certificate, Path(key).expanduser(), environ.get(PASSPHRASE_ENV), now)
+
+
+def _is_pkcs12(data: bytes) -> bool:
+    from asn1crypto import pkcs12 as asn1_pkcs12
+
+    try:
+        pfx = asn1_pkcs12.Pfx.load(data, strict=True)
+        return pfx["version"].native in ("v3", 3) and pfx["auth_safe"]["content_type"].native is not None
+    except (ValueError, TypeError, KeyError):
+        return False
+
+
+def _public_der(public_key) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return public_key.public_bytes(serialization.Encoding.DER,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _check_key(key, shown: str) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    if isinstance(key, rsa.RSAPrivateKey):
+        if key.key_size < MIN_RSA_BITS:
+            raise SigningError(f"{shown}: the RSA key has {key.key_size} bits; use a key of at least "
+                               f"{MIN_RSA_BITS} bits")
+    elif not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise SigningError(f"{shown}: the key is {type(key).__name__.removeprefix('_')}; speechgen signs "
+                           "with RSA or EC (ECDSA) keys, which every PDF reader verifies")
+
+
+def _check_usable(certificate, shown: str) -> None:
+    """A certificate whose key usage forbids signing documents would make signatures no reader
+    accepts: refused before anything is signed."""
+    from cryptography import x509
+
+    try:
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    if not (usage.digital_signature or usage.content_commitment):
+        raise SigningError(f"{shown}: the certificate is not for signing (its key usage has neither "
+                           "digitalSignature nor nonRepudiation); use a document-signing certificate")
+
+
+def _check_time(moment: datetime, name: str) -> None:
+    if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be a datetime with a time zone, not {moment!r}")
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# --- signing ------------------------------------------------------------------------------------------
+
+def _pyhanko_signer(signer: Signer):
+    """pyHanko's signer over our key, signing deterministically: RSA PKCS#1 v1.5 has no random
+    part, and ECDSA uses RFC 6979 nonces (cryptography's deterministic_signing)."""
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from pyhanko.sign import signers
+    from pyhanko.sign.general import get_pyca_cryptography_hash
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    class _Deterministic(signers.Signer):
+        async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+            algorithm = get_pyca_cryptography_hash(digest_algorithm)
+            key = signer.key
+            if isinstance(key, ec.EllipticCurvePrivateKey):
+                deterministic = {"deterministic_signing": True} if deterministic_ecdsa() else {}
+                return key.sign(data, ec.ECDSA(algorithm, **deterministic))
+            return key.sign(data, padding.PKCS1v15(), algorithm)
+
+    store = SimpleCertificateStore()
+    store.register_multiple([asn1_x509.Certificate.load(der) for der in signer.chain])
+    return _Deterministic(signing_cert=asn1_x509.Certificate.load(signer.certificate), cert_registry=store)
+
+
+def deterministic_ecdsa() -> bool:
+    """Whether ECDSA signatures here use RFC 6979 nonces (cryptography 44 or later on OpenSSL
+    3.2 or later). Without them an EC key still signs validly, but each signing gives other
+    bytes; RSA signatures are deterministic everywhere."""
+    try:
+        from cryptography.hazmat.backends.openssl.backend import backend
+
+        return bool(backend.ecdsa_deterministic_supported())
+    except (ImportError, AttributeError):
+        return False
+
+
+def _incremental_writer(data: bytes, second_id: bytes):
+    """pyHanko's incremental writer, made to leave the document's metadata alone and to give the
+    update a document ID derived from its inputs rather than a random one.
+
+    pyHanko otherwise rewrites the Info dictionary and the XMP packet (a Producer and ModDate of
+    the moment of signing, which breaks PDF/A's rule that both agree, and reproducibility), and
+    draws the second half of the trailer /ID from os.urandom."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    class _Update(IncrementalPdfFileWriter):
+        def _update_meta(self) -> None:
+            pass                        # the signature states its own time; the metadata stays
+
+    writer = _Update(io.BytesIO(data))
+    first = writer._document_id[0] if "/ID" in writer.prev.trailer else \
+        generic.ByteStringObject(hashlib.sha256(b"id" + data).digest()[:16])
+    writer._document_id = generic.ArrayObject([first, generic.ByteStringObject(second_id)])
+    return writer
+
+
+def _read_failure(exc: Exception) -> bool:
+    from pyhanko.pdf_utils.misc import PdfError
+
+    return isinstance(exc, (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError))
+
+
+def sign_pdf(data: bytes, signer: Signer, when: datetime, *, reason: str = "", location: str = "",
+             name: str = "PDF") -> bytes:
+    """`data` (a PDF/A file) with the publisher's PAdES baseline B-B signature, invisible, added
+    as an incremental update: every byte of `data` stays, metadata included. `when` is the signing
+    time the signature states (the edition's date); the same `data`, key and `when` give the same
+    bytes. `name` names the PDF in messages."""
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+
+    _check_time(when, "when")
+    if not signer.valid_from <= when <= signer.valid_until:
+        raise SigningError(f"{name}: cannot be signed with the time {when.isoformat()}: the certificate "
+                           f"({signer.subject}) is valid only from {_when(signer.valid_from)} to "
+                           f"{_when(signer.valid_until)}; sign with a time inside that period")
+    second_id = hashlib.sha256(hashlib.sha256(data).digest() + signer.certificate
+                               + when.isoformat().encode()).digest()[:16]
+    try:
+        writer = _incremental_writer(data, second_id)
+        already = list(writer.prev.embedded_signatures)
+    except Exception as exc:            # pyHanko's reader on bytes that are not a sound PDF
+        if not _read_failure(exc):
+            raise
+        raise SigningError(f"{name}: not a PDF that can be signed ({exc}); render it again") from None
+    if already:
+        raise SigningError(f"{name}: is already signed; sign the PDF as it was rendered, once")
+    metadata = signers.PdfSignatureMetadata(
+        field_name=FIELD_NAME, md_algorithm=DIGEST, subfilter=SigSeedSubFilter.PADES,
+        reason=reason or None, location=location or None)
+    pdf_signer = signers.PdfSigner(metadata, _pyhanko_signer(signer))
+    try:
+        _invisible_field(writer)
+        return _run(_sign_at(pdf_signer, writer, when))
+    except Exception as exc:
+        if not _read_failure(exc):
+            raise
+        raise SigningError(f"{name}: cannot be signed: {exc}") from None
+
+
+def _invisible_field(writer) -> None:
+    """The signature field, invisible (a zero rectangle, printable as PDF/A asks) and with an
+    empty appearance stream: PDF/A-2 and -3 exempt a zero rectangle from needing one, but PDF/A-1
+    validators (PDFBox Preflight) ask every widget for an appearance."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field, enumerate_sig_fields
+
+    append_signature_field(writer, SigFieldSpec(sig_field_name=FIELD_NAME))
+    _, _, reference = next(enumerate_sig_fields(writer, with_name=FIELD_NAME))
+    appearance = generic.StreamObject({
+        generic.NameObject("/Type"): generic.NameObject("/XObject"),
+        generic.NameObject("/Subtype"): generic.NameObject("/Form"),
+        generic.NameObject("/BBox"): generic.ArrayObject([generic.NumberObject(0)] * 4),
+    }, stream_data=b"")
+    reference.get_object()[generic.NameObject("/AP")] = generic.DictionaryObject(
+        {generic.NameObject("/N"): writer.add_object(appearance)})
+
+
+async def _sign_at(pdf_signer, writer, when: datetime) -> bytes:
+    """pyHanko's PdfSigner.async_sign_pdf, with the signing time set to `when` instead of the
+    clock (the session takes it from datetime.now())."""
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    session = pdf_signer.init_signing_session(writer)
+    session.system_time = when
+    validation = await session.perform_presign_validation(writer)      # None: no validation context
+    reserved = await session.estimate_signature_container_size(validation, tight=False)
+    document = session.prepare_tbs_document(validation_info=validation, bytes_reserved=reserved)
+    digest, output = document.digest_tbs_document()
+    signed = await document.perform_signature(document_digest=digest.document_digest,
+                                              pdf_cms_signed_attrs=PdfCMSSignedAttributes(signing_time=when))
+    await signed.post_signature_processing(output)
+    return output.getvalue()
+
+
+def sign_manifest(data: bytes, signer: Signer) -> bytes:
+    """A detached CMS signature (DER) over `data`, for `manifest.json.p7s`. Its signed attributes
+    are the content type, the digest, the signer's certificate (ESS signing-certificate-v2) and
+    the algorithms (RFC 6211); no signing time, so the same manifest gives the same bytes. Check
+    it with:
+
+        openssl cms -verify -binary -inform DER -in manifest.json.p7s -content manifest.json \\
+            -CAfile publisher.pem -purpose any -out /dev/null
+    """
+    pyhanko_signer = _pyhanko_signer(signer)
+    content = _run(pyhanko_signer.async_sign_general_data(data, DIGEST, detached=True))
+    return content.dump()
+
+
+# --- checking ------------------------------------------------------------------------------------------
+
+def _pins(certificate: bytes | None, fingerprint: str | None) -> tuple[bytes | None, str | None]:
+    pinned = None
+    if certificate is not None:
+        found = _der_certificates(certificate)
+        if not found:
+            raise SigningError("the pinned certificate is not a certificate (PEM or DER); give the "
+                               f"publisher's {CERTIFICATE_NAME}")
+        pinned = found[0]
+    return pinned, parse_fingerprint(fingerprint) if fingerprint is not None else None
+
+
+def _trust(signer_der: bytes, pinned: bytes | None, fingerprint: str | None, at: datetime):
+    """The validation context that trusts only the pin, and the problems found before pyHanko
+    validates: no pin, a signer's certificate without the pinned fingerprint, and a certificate
+    that was not valid at `at` (checked here: a self-signed certificate is its own trust anchor,
+    whose dates path validation does not look at)."""
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko_certvalidator import ValidationContext
+
+    problems = []
+    roots = []
+    if pinned is None and fingerprint is None:
+        problems.append("no certificate pinned: give the publisher's certificate or its SHA-256 "
+                        "fingerprint to check who signed")
+    if fingerprint is not None:
+        actual = hashlib.sha256(signer_der).hexdigest()
+        if actual != fingerprint:
+            problems.append(f"signed with the certificate {fingerprint_for_print(actual)}, not the "
+                            f"pinned {fingerprint_for_print(fingerprint)}")
+        else:
+            roots.append(asn1_x509.Certificate.load(signer_der))
+    if pinned is not None:
+        roots.append(asn1_x509.Certificate.load(pinned))
+    certificate = _x509(signer_der)
+    if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
+        problems.append(f"the signer's certificate was not valid at {_when(at)} (it is valid from "
+                        f"{_when(certificate.not_valid_before_utc)} to {_when(certificate.not_valid_after_utc)})")
+    if problems:
+        roots = []
+    context = ValidationContext(trust_roots=roots, allow_fetching=False, moment=at,
+                                revocation_mode="soft-fail")
+    return context, problems
+
+
+def _usage():
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
+
+    return KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"},
+                               match_all_key_usages=False)
+
+
+def _quiet() -> None:
+    """pyHanko logs every failed path as a warning with its traceback; with no logging set up
+    Python would print those to the terminal. What they say is in the report."""
+    import logging
+
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+
+
+def _status_problems(status, pin_problems: list[str]) -> list[str]:
+    if not status.intact:
+        return ["the signed bytes were changed: the digest does not match"]
+    if not status.valid:
+        return ["the signature value does not verify with the signer's certificate"]
+    problems = list(pin_problems)
+    if not problems and not status.trusted:
+        if status.validation_path is None:
+            problems.append("not trusted: not made with the pinned certificate")
+        else:
+            indication = getattr(status.trust_problem_indic, "name", "") or "unknown problem"
+            words = {"REVOKED": "the certificate is revoked",
+                     "CHAIN_CONSTRAINTS_FAILURE": "the certificate is not allowed to sign documents",
+                     "SIG_CONSTRAINTS_FAILURE": "the certificate is not allowed to sign documents"}
+            problems.append(f"not trusted: {words.get(indication, indication.replace('_', ' ').lower())}")
+    return problems
+
+
+def _report_signer(der: bytes) -> dict:
+    from cryptography.x509.oid import NameOID
+
+    certificate = _x509(der)
+    organization = _name_part(certificate, NameOID.ORGANIZATION_NAME)
+    return {"signer": _name_part(certificate, NameOID.COMMON_NAME) or certificate.subject.rfc4514_string(),
+            "organization": organization, "fingerprint": hashlib.sha256(der).hexdigest(),
+            "sample": organization == SAMPLE_ORGANIZATION}
+
+
+def check_pdf_signature(data: bytes, *, certificate: bytes | None = None,
+                        fingerprint: str | None = None) -> SignatureReport:
+    """The publisher's signature in a PDF, checked offline with pyHanko's validator: the pinned
+    certificate (PEM or DER) is the only trust root, or the signer's certificate must have the
+    pinned SHA-256 fingerprint (both when both are given). The certificate is judged at the
+    signing time the signature states (B-B has no trusted timestamp). The first signature is
+    the one reported; anything added after it, another signature included, shows as
+    `changed_after_signing`."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation import async_validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    _quiet()
+    pinned, fingerprint = _pins(certificate, fingerprint)
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        signatures = list(reader.embedded_regular_signatures)
+    except Exception as exc:            # pyHanko's reader on bytes that are not a sound PDF
+        if not _read_failure(exc):
+            raise
+        raise SigningError(f"not a PDF that can be read ({exc})") from None
+    if not signatures:
+        return SignatureReport(signed=False, problems=("the PDF is not signed",))
+    embedded = signatures[0]
+    try:
+        signer_der = embedded.signer_cert.dump()
+        signed_at = embedded.self_reported_timestamp
+        context, pin_problems = _trust(signer_der, pinned, fingerprint, signed_at or datetime.now(timezone.utc))
+        status = _run(async_validate_pdf_signature(embedded, signer_validation_context=context,
+                                                          key_usage_settings=_usage()))
+    except Exception as exc:
+        if not _read_failure(exc):
+            raise
+        return SignatureReport(signed=True, problems=(f"the signature cannot be read ({exc})",))
+    problems = _status_problems(status, pin_problems)
+    coverage = status.coverage
+    whole = coverage == SignatureCoverageLevel.ENTIRE_FILE
+    changed = coverage == SignatureCoverageLevel.ENTIRE_REVISION
+    if changed:
+        level = status.modification_level
+        what = {ModificationLevel.LTA_UPDATES: "validation data (DSS or timestamps) was added",
+                ModificationLevel.FORM_FILLING: "form fields were filled or signatures added",
+                ModificationLevel.ANNOTATIONS: "annotations were added"}.get(level, "the document was changed")
+        more = len(signatures) - 1
+        problems.append(f"changed after signing: an incremental update follows the signature ({what}"
+                        f"{f'; {more} more signature(s)' if more else ''}); this is not the file as signed")
+    elif not whole:
+        problems.append("the signature does not cover the file (its byte range leaves parts out)")
+    return SignatureReport(signed=True, signed_at=signed_at, intact=bool(status.intact and status.valid),
+                           trusted=bool(status.trusted) and not pin_problems and status.intact,
+                           covers_whole_file=whole,
+                           changed_after_signing=changed, problems=tuple(problems),
+                           **_report_signer(signer_der))
+
+
+def check_manifest_signature(manifest: bytes, p7s: bytes, *, certificate: bytes | None = None,
+                             fingerprint: str | None = None) -> SignatureReport:
+    """The detached CMS signature `p7s` (DER, or PEM as openssl may write it) over `manifest`,
+    checked offline with pyHanko's CMS validator against the pin, at the present time."""
+    from asn1crypto import cms
+    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+
+    _quiet()
+    pinned, fingerprint = _pins(certificate, fingerprint)
+    try:
+        if p7s.lstrip().startswith(b"-----BEGIN"):
+            from asn1crypto import pem
+
+            p7s = pem.unarmor(p7s)[2]
+        content = cms.ContentInfo.load(p7s, strict=True)
+        if content["content_type"].native != "signed_data":
+            raise ValueError("not CMS signed data")
+        signed_data = content["content"]
+        if signed_data["encap_content_info"]["content"].native is not None:
+            raise ValueError("the signature carries its content; expected a detached signature")
+        from pyhanko.sign.general import extract_signer_info
+        from pyhanko.sign.validation.generic_cms import extract_certificate_info
+
+        extract_signer_info(signed_data)
+        signer_der = extract_certificate_info(signed_data).signer_cert.dump()
+    except Exception as exc:
+        if not _read_failure(exc):
+            raise
+        raise SigningError(f"not a detached CMS signature that can be read ({exc}); expected "
+                           "the manifest's signature file as the site published it") from None
+    context, pin_problems = _trust(signer_der, pinned, fingerprint, datetime.now(timezone.utc))
+    status = _run(async_validate_detached_cms(manifest, signed_data, signer_validation_context=context,
+                                                     key_usage_settings=_usage()))
+    problems = _status_problems(status, pin_problems)
+    return SignatureReport(signed=True, intact=bool(status.intact and status.valid),
+                           trusted=bool(status.trusted) and not pin_problems and status.intact,
+                           covers_whole_file=True,
+                           problems=tuple(problems), **_report_signer(signer_der))
+
+
+# --- sample keys -------------------------------------------------------------------------------------
+
+def project_above(folder: Path) -> Path | None:
+    """The speechgen project `folder` is in (itself or a parent holding speechgen.toml), if any."""
+    try:
+        folder = folder.resolve()
+    except (OSError, RuntimeError):
+        folder = Path(os.path.abspath(folder))
+    for candidate in (folder, *folder.parents):
+        if (candidate / PROJECT_MARKER).exists():
+            return candidate
+    return None
+
+
+def check_key_folder(out_dir: Path) -> None:
+    """Refuses a folder for a private key that is inside a speechgen project."""
+    project = project_above(out_dir)
+    if project is not None:
+        raise SigningError(f"{out_dir}: is inside the speechgen project {project}; the private key must "
+                           "never be in a project, where it could be committed or published. Choose a "
+                           "folder outside it (e.g. ~/.config/speechgen/keys) and copy only "
+                           f"{CERTIFICATE_NAME} into the project")
+
+
+def new_sample_keys(out_dir: Path, name: str, passphrase: str, days: int) -> tuple[Path, Path]:
+    """A self-signed SAMPLE certificate (`publisher.pem`) and its RSA-3072 key as a PKCS#12 file
+    protected by `passphrase` (`publisher-key.p12`, mode 0600) in `out_dir`, valid for `days`
+    days from now. The subject says it is a sample. Refuses a folder inside a speechgen project
+    (the key must never be in one) and files that already exist."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    check_key_folder(out_dir)
+    if not passphrase:
+        raise SigningError("the passphrase is empty; the key file must be protected by a passphrase")
+    if not 1 <= days <= 3650:
+        raise SigningError(f"--days {days}: a sample certificate is valid from 1 to 3650 days")
+    name = " ".join(name.split())
+    if not name:
+        raise SigningError("the name is empty; give the publisher's name, e.g. --name \"Sekretariat Negara\"")
+    common = name if "SAMPLE" in name.upper() else f"{name} (SAMPLE)"
+    if len(common) > 64:
+        raise SigningError(f"the name {name!r} is too long for a certificate (64 characters at most, "
+                           "with \" (SAMPLE)\")")
+    cert_path, key_path = out_dir / CERTIFICATE_NAME, out_dir / KEY_NAME
+    for path in (cert_path, key_path):
+        if path.exists() or path.is_symlink():
+            raise SigningError(f"{path}: exists already; nothing was written. Choose another --out "
+                               "folder, or remove the old sample files first")
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, SAMPLE_ORGANIZATION)])
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start).not_valid_after(start + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    p12 = pkcs12.serialize_key_and_certificates(
+        common.encode("utf-8"), key, certificate, None,
+        serialization.BestAvailableEncryption(passphrase.encode("utf-8")))
+    written: list[Path] = []
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _write_new(key_path, p12, 0o600, written)
+        _write_new(cert_path, certificate.public_bytes(serialization.Encoding.PEM), 0o644, written)
+    except OSError as exc:
+        for path in written:            # no half pair left behind
+            path.unlink(missing_ok=True)
+        raise SigningError(f"{exc.filename or out_dir}: cannot write: {exc.strerror or exc}") from None
+    return cert_path, key_path
+
+
+def _write_new(path: Path, data: bytes, mode: int, written: list[Path]) -> None:
+    """Writes a file that must not exist yet, with `mode` from the start (never readable by
+    others, even for a moment, when mode is 0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
+    written.append(path)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
