@@ -109,8 +109,10 @@ def english_server(english_site: Path):
     yield from _serve(english_site, ENGLISH_PATH)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One chromium for the browser tests, closed when they end: Playwright's synchronous API
+    runs an event loop in this thread while it is open, which later tests' asyncio.run refuses."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
