@@ -180,6 +180,45 @@ def visit(browser, server):
     assert visits.foreign == [], f"requests left the local server: {visits.foreign}"
 
 
+ARCHIVE_PATH = "/"
+
+
+@pytest.fixture(scope="session")
+def archive_site(tmp_path_factory) -> Path:
+    """A generated archive of 1,000 speeches, each in a year of its own (every listing's worst
+    case), HTML only."""
+    from speechgen.build import build
+    from speechgen.cache import Cache
+    from speechgen.config import load_config
+
+    root = tmp_path_factory.mktemp("archive1000") / "project"
+    (root / "speeches").mkdir(parents=True)
+    (root / "speechgen.toml").write_text('[site]\ntitle = "Arsip Seribu"\nbase_url = "https://arsip.example.go.id/"\n'
+                                         'publisher = "Sekretariat Uji"\n[pdf]\nenabled = false\n')
+    for n in range(1000):
+        year = 1026 + n
+        folder = root / "speeches" / str(year)
+        folder.mkdir()
+        (folder / f"pidato-{n}.id.md").write_text(
+            f"---\ntitle: Pidato Nomor {n}\nspeaker: Pembicara {n // 10}\ndate: {year}-08-17\n"
+            f"occasion: Acara {n % 25}\n---\n\nIsi pidato {n}.\n")
+    build(load_config(root), search=False, cache=Cache.disabled())
+    return root / "site"
+
+
+@pytest.fixture(scope="session")
+def archive_server(archive_site: Path):
+    yield from _serve(archive_site, ARCHIVE_PATH)
+
+
+@pytest.fixture
+def visit_archive(browser, archive_server):
+    visits = Visits(browser, archive_server)
+    yield visits
+    visits.close()
+    assert visits.foreign == [], f"requests left the local server: {visits.foreign}"
+
+
 @pytest.fixture
 def visit_english(browser, english_server):
     """Visits to the English-only site."""
