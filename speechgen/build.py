@@ -54,6 +54,7 @@ class Report:
     unchanged: bool = False      # the output already held exactly this site
     unreleased: tuple[tuple[str, str], ...] = ()   # (speech id, lang) whose PDF is not a released edition
     drafts: tuple[str, ...] = ()                   # sources left out as drafts
+    deferred: int = 0            # books left out this time (`defer_pdfs`): not in the cache, not released
 
 
 def build(config: Config, *, out: Path | None = None, drafts: bool = False, write: bool = True,
@@ -62,7 +63,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
           progress: Callable[[int, int], None] | None = None, cache: Cache | None = None,
           inspect: Callable[[Path, Site], None] | None = None, notice: Log = lambda message: None,
           search: bool | None = None, require_released: bool = False,
-          require_signed: bool = False) -> Report:
+          require_signed: bool = False, defer_pdfs: bool = False) -> Report:
     """`card_pdfs=False` skips the card sheets (slow) but still makes the QR codes; `preview=True`
     (the local preview) allows an http base_url for the QR codes. `pdf` overrides [pdf] enabled;
     `jobs` is the number of PDF worker processes (default: every core); `progress(done, total)`
@@ -71,7 +72,9 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     `notice` gets what a user should see even without --verbose (waiting for another build).
     `search=False` leaves the search index out (default: made when Pagefind is installed).
     `require_released=True` makes a PDF that is not a released edition an error;
-    `require_signed=True` makes a missing signing key an error (otherwise: unsigned, said once)."""
+    `require_signed=True` makes a missing signing key an error (otherwise: unsigned, said once).
+    `defer_pdfs=True` (the preview's first pass) renders no book: a PDF not released and not in
+    the cache is left out, and counted in `Report.deferred`, for a second, full build to make."""
     started = time.perf_counter()
     if write:
         out = (out or config.root / "site").absolute()
@@ -124,6 +127,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
         with SiteWriter(target, config.root if write else private, wait=notice,
                         stamps=_load_stamps(store.get("stamps", stamps_key))) as writer:
             run = _Run(site, templates, media, store, writer, log, jobs)
+            run.defer = defer_pdfs
             pdfs = run.books(jobs, progress) if options.pdf else {}
             run.pages(pdfs, jobs)
             run.previews(jobs)
@@ -165,7 +169,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
                   copies=len(site.copies) if config.qr.enabled else 0,
                   rendered=run.rendered, unchanged=bool(written and written.unchanged),
                   unreleased=tuple(plan.unreleased) if options.pdf else (),
-                  drafts=tuple(sources.drafts))
+                  drafts=tuple(sources.drafts), deferred=run.deferred)
 
 
 def signing_env() -> str:
@@ -255,6 +259,8 @@ class _Run:
         self.writer = writer
         self.log = log
         self.rendered = 0
+        self.defer = False               # books not in the cache are left for a later build
+        self.deferred = 0
         self.resolver = deps.Resolver(site, {})
         self.globals = key("globals", templates.digest, repr(site.config))
 
@@ -346,6 +352,8 @@ class _Run:
                     misses.append((speech, version, dest, static))   # its HTML is made when its turn comes
         self.log(f"PDF: {len(done) + len(misses)} books, {len(done) - released} from the cache, "
                  f"{len(misses)} to render" + (f", {released} released (kept bytes)" if released else ""))
+        if self.defer:
+            self.deferred, misses = len(misses), []
         if progress:
             progress(0, len(misses))
         problems = Problems(site.config.root)

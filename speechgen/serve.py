@@ -52,11 +52,23 @@ RELOAD_SCRIPT = """
     }
     box.textContent = "Gagal membangun / Build failed (the page shows the last good build):\\n\\n" + errors.join("\\n");
   }
+  var note = null;
+  function pending(on) {
+    if (!on) { if (note) { note.remove(); note = null; } return; }
+    if (!note) {
+      note = document.createElement("div");
+      note.setAttribute("role", "status");
+      note.style.cssText = "position:fixed;inset:0 0 auto auto;z-index:99999;background:#1f4e8c;color:#fff;" +
+        "font:14px/1.4 sans-serif;padding:.4rem .8rem";
+      note.textContent = "PDF, kartu dan indeks pencarian sedang dibuat… / PDFs, cards and the search index are being made…";
+      document.body.appendChild(note);
+    }
+  }
   function poll() {
     fetch("%(status)s", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
       if (seen !== null && s.version !== seen && !s.errors.length) { location.reload(); return; }
-      seen = s.version; show(s.errors);
-    }).catch(function () {}).finally(function () { setTimeout(poll, 700); });
+      seen = s.version; show(s.errors); pending(s.pending);
+    }).catch(function () {}).finally(function () { setTimeout(poll, 250); });
   }
   poll();
 })();
@@ -70,6 +82,7 @@ class Preview:
 
     version: int = 0
     errors: list[str] = field(default_factory=list)
+    pending: bool = False        # PDFs, cards and the search index still being made (second pass)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -139,7 +152,8 @@ class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.split("?")[0] == STATUS_PATH:
             with self.preview.lock:
-                body = json.dumps({"version": self.preview.version, "errors": self.preview.errors}).encode()
+                body = json.dumps({"version": self.preview.version, "errors": self.preview.errors,
+                                   "pending": self.preview.pending}).encode()
             self._send(200, "application/json", body)
             return
         try:
@@ -177,7 +191,7 @@ class Server:
     """A preview server; `start()` returns once the first build is done and the port is open."""
 
     def __init__(self, project: Path, port: int = 8000, *, log: Callable[[str], None] = print,
-                 interval: float = 0.3, drafts: bool = True):
+                 interval: float = 0.2, drafts: bool = True):
         self.project = Path(os.path.abspath(project))     # no system call: any name fails later, as a message
         self.port = port
         self.log = log
@@ -202,9 +216,13 @@ class Server:
         from speechgen.build import build
         from speechgen.config import load_config
 
+        # Two passes: the pages first, with every PDF the cache or the ledger already has (the
+        # open page reloads with the edit), then PDFs, card sheets and the search index.
         started = time.perf_counter()
         try:
-            build(load_config(self.project), out=self.out, drafts=self.drafts, preview=True)
+            config = load_config(self.project)
+            first = build(config, out=self.out, drafts=self.drafts, preview=True, defer_pdfs=True,
+                          card_pdfs=False, search=False)
         except SpeechgenError as error:
             self._failed(error.lines())
             return False
@@ -215,6 +233,23 @@ class Server:
         with self.preview.lock:
             self.preview.version += 1
             self.preview.errors = []
+            self.preview.pending = True
+        self._say(f"Halaman siap / pages ready in {time.perf_counter() - started:.2f} s"
+                  + (f"; {first.deferred} PDF menyusul / to follow" if first.deferred else ""))
+        try:
+            second = build(config, out=self.out, drafts=self.drafts, preview=True)
+        except SpeechgenError as error:
+            self._failed(error.lines())
+            return False
+        except Exception as error:      # noqa: BLE001
+            self._failed([_unexpected(error, self.project)])
+            return False
+        finally:
+            with self.preview.lock:
+                self.preview.pending = False
+        if not second.unchanged:        # the PDFs, cards or index changed the site: show them
+            with self.preview.lock:
+                self.preview.version += 1
         self._say(f"Dibangun ulang / rebuilt in {time.perf_counter() - started:.2f} s")
         return True
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from speechgen.cli import main
@@ -176,3 +178,36 @@ def test_new_says_draft_and_the_build_lists_drafts_left_out(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     assert "Draf dilewati / drafts left out (1): speeches/2025/pidato-baru.id.md" in result.output
     assert not (project / "site/2025/pidato-baru").exists()
+
+
+@pytest.mark.pdf
+def test_serve_shows_an_edit_first_and_its_pdf_follows(project: Path) -> None:
+    """Two passes: the pages with the edit (the PDF still the old one or absent, `pending`), then
+    the PDF, cards and index, and a second reload."""
+    server = Server(project, port=0, log=lambda message: None, interval=0.05)
+    server.start()
+    try:
+        def status() -> dict:
+            return json.loads(_get(server.url + STATUS_PATH[1:])[1])
+
+        first = status()
+        assert first["pending"] is False and (server.out / "2024/lama/lama.id.pdf").is_file()
+        source = project / "speeches/2024/lama.id.md"
+        source.write_text(source.read_text().replace("Teks lama.", "Teks yang baru diubah."))
+        seen = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            now = status()
+            page = _get(server.url + "2024/lama/index.html")[1]
+            seen.append((now["version"], now["pending"], "Teks yang baru diubah." in page))
+            if now["version"] >= first["version"] + 2 and not now["pending"]:
+                break
+            time.sleep(0.02)
+        # the edited page was served while the PDF was still being made, then the pass ended
+        assert (first["version"] + 1, True, True) in seen, seen[:20]
+        assert seen[-1] == (first["version"] + 2, False, True)
+        text = subprocess.run(["pdftotext", str(server.out / "2024/lama/lama.id.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert "Teks yang baru diubah." in text
+    finally:
+        server.stop()
