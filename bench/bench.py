@@ -7,6 +7,9 @@
                                               # institutions: copy pages, QR codes, card sheet, CSV
     python bench/bench.py --memory --sizes 1000 4000 --pdf --qr --recipients 1000
                                               # one cold build each: peak memory of every process
+    python bench/bench.py --memory --rebuild --sizes 1 --qr --recipients 10000
+                                              # the same, then an unchanged rebuild
+    python bench/bench.py --memory --archive --sizes 1000 4000   # issue #11's archive (bench/archive.py)
 
 Each case runs `speechgen build` in its own process and reports wall seconds and peak RSS.
 Figures go to stdout as a Markdown table; the machine is noisy, so compare ratios.
@@ -82,10 +85,21 @@ def make_project(root: Path, count: int, words: int, pdf: bool, qr: bool, recipi
             text = text.replace("\n---\n", "\nrecipients: [semua]\n---\n", 1)
         (folder / f"pidato-{n}.id.md").write_text(text)
     if recipients:
-        (root / "recipients.yaml").write_text("recipients:\n" + "".join(
+        text = "recipients:\n" + "".join(
             f"  - id: lembaga-{i:04d}\n    name: Lembaga Contoh Nomor {i}\n    group: semua\n"
-            f"    address: Jalan Contoh No. {i}, Kota Contoh\n" for i in range(1, recipients + 1)))
+            f"    address: Jalan Contoh No. {i}, Kota Contoh\n" for i in range(1, recipients + 1))
+        if len(text.encode()) > RECIPIENTS_LIMIT:
+            # speechgen reads at most 1 MiB of recipients.yaml (reader.MAX_RECIPIENTS_BYTES): past
+            # about 8,600 recipients in the form above, one line each and shorter names
+            text = "recipients:\n" + "".join(
+                f'  - {{id: l{i:05d}, name: Lembaga Nomor {i}, group: semua, address: "Jl. Contoh {i}, Kota"}}\n'
+                for i in range(1, recipients + 1))
+            print(f"(recipients.yaml in the compact form: {len(text.encode()):,} bytes)", file=sys.stderr)
+        (root / "recipients.yaml").write_text(text)
     return root
+
+
+RECIPIENTS_LIMIT = 1024 * 1024
 
 
 class CacheDir:
@@ -509,6 +523,11 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true",
                         help="one cold build per size, polling /proc every 50 ms: the peak resident "
                              "set of each process of the build (PDF workers, QR workers, pagefind)")
+    parser.add_argument("--archive", action="store_true",
+                        help="with --memory: the national archive of bench/archive.py (80 years, half "
+                             "translated, 2,500 words a version, QR off) instead of the synthetic speeches")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="with --memory: also time an unchanged rebuild after each cold build")
     parser.add_argument("--speechgen", type=Path, metavar="DIR",
                         help="run the speechgen package in DIR (e.g. `git archive HEAD speechgen | "
                              "tar -x -C DIR`) instead of the installed one: a fixed copy, unchanged "
@@ -516,6 +535,8 @@ def main() -> None:
     args = parser.parse_args()
     global CODE
     CODE = args.speechgen.resolve() if args.speechgen else None
+    if args.archive:
+        args.words = 2500            # what bench/archive.py writes per language version
     if args.memory:
         print(f"speechgen: {speechgen_used()}; Python {sys.version.split()[0]}; "
               f"{os.cpu_count()} cores", flush=True)
@@ -526,8 +547,19 @@ def main() -> None:
         for size in args.sizes:
             tmp = Path(tempfile.mkdtemp(prefix="speechgen-bench-"))
             try:
-                project = make_project(tmp / "p", size, args.words, args.pdf, args.qr, args.recipients)
-                results.append(memory_case(project, size, args.words, [] if args.pdf else ["--no-pdf"], label))
+                if args.archive:         # issue #11's archive shape (bench/archive.py), HTML only
+                    from archive import make_archive
+
+                    make_archive(tmp / "p", size, pdf=args.pdf)
+                    project = tmp / "p"
+                else:
+                    project = make_project(tmp / "p", size, args.words, args.pdf, args.qr, args.recipients)
+                extra = [] if args.pdf else ["--no-pdf"]
+                results.append(memory_case(project, size, args.words, extra, label))
+                if args.rebuild:          # the cache of that cold build kept: nothing changed
+                    seconds, rss = run_build(project, extra)
+                    print(f"\nUnchanged rebuild right after: {seconds:.2f} s, largest process "
+                          f"{_mib(rss)} MiB (wait4 ru_maxrss).", flush=True)
             finally:
                 CACHE.remove()
                 shutil.rmtree(tmp, ignore_errors=True)
