@@ -23,8 +23,8 @@ from speechgen.model import Correction, Recipient, Sources, Speech, Version
 
 # 512 KiB is ~12x the longest speech we know; it bounds the worst Markdown case to seconds.
 MAX_SOURCE_BYTES = 512 * 1024
-# Thousands of institutions, each with a name and an address, fit in a fraction of this.
-MAX_RECIPIENTS_BYTES = 1024 * 1024
+# 10,000 institutions with names, groups and addresses take about 2 MB; 50,000 fit.
+MAX_RECIPIENTS_BYTES = 8 * 1024 * 1024
 # A slug or recipient id is one plain path segment: it can never climb out of its folder.
 SEGMENT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?\Z")
 SEGMENT_RULE = "a plain path segment: lowercase letters a-z, digits and hyphens, at most 80"
@@ -397,7 +397,7 @@ def read_recipients(config: Config, problems: Problems) -> list[Recipient]:
     except UnicodeDecodeError as exc:
         problems.add(path, raw[: exc.start].count(b"\n") + 1, f"not UTF-8 at byte {exc.start}")
         return []
-    tree, yaml_problems = yamlsafe.load(text)
+    tree, yaml_problems = yamlsafe.load(text, limit=MAX_RECIPIENTS_BYTES)
     for p in yaml_problems:
         problems.add(path, p.line, p.message)
     if yaml_problems or tree is None:

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-MAX_BYTES = 1024 * 1024        # the largest YAML text read (front matter, recipients.yaml)
+MAX_BYTES = 1024 * 1024        # the largest YAML text read unless the caller sets `limit` (a front matter)
 MAX_DEPTH = 32                 # lists and mappings inside each other
 MAX_ALIASED = 100_000          # values that aliases repeat, all aliases together
 MAX_ALIASED_CHARS = MAX_BYTES  # characters of text that aliases repeat
@@ -84,14 +84,15 @@ class _Open:
     key_ok: bool = True                    # False: the waiting key was refused (value dropped)
 
 
-def load(text: str, first_line: int = 1) -> tuple[Any, list[YamlProblem]]:
+def load(text: str, first_line: int = 1, limit: int = MAX_BYTES) -> tuple[Any, list[YamlProblem]]:
     """Parse one YAML document whose first line is `first_line` of its file.
 
-    Returns (tree of Located values, problems), every line counted in the file.
+    Returns (tree of Located values, problems), every line counted in the file. `limit`: the
+    longest text read (recipients.yaml may be longer than a front matter).
     """
-    if len(text) > MAX_BYTES:
+    if len(text) > limit:
         return None, [YamlProblem(first_line, f"YAML text of {len(text):,} characters; the limit is "
-                                  f"{MAX_BYTES:,}")]
+                                  f"{limit:,}")]
     return _Reader(text, first_line - 1).read()
 
 

@@ -72,3 +72,25 @@ def test_a_line_break_is_allowed_in_an_address_only(project: Path) -> None:
            "show, or changes how the text around it shows, so a name could print as another; remove it" in lines
     assert any(line.startswith("recipients.yaml:4: recipient address contains the control character U+0009")
                for line in lines)
+
+
+def test_ten_thousand_institutions_with_addresses_are_read(tmp_path: Path) -> None:
+    """A national mailing list in the usual form (several lines each, about 2 MB) is not refused."""
+    import shutil
+
+    from conftest import FIXTURES
+    from speechgen.errors import Problems
+    from speechgen.reader import read_recipients
+
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "project", project)
+    lines = ["recipients:"]
+    for n in range(10_000):
+        lines += [f"  - id: lembaga-{n}", f"    name: Lembaga Negara Contoh Nomor {n} Republik Contoh",
+                  f"    short_name: LNC{n}", "    group: lembaga-negara",
+                  f"    address: Jalan Merdeka Barat No. {n}, Kota Contoh 10110"]
+    (project / "recipients.yaml").write_text("\n".join(lines) + "\n")
+    assert (project / "recipients.yaml").stat().st_size > 1024 * 1024
+    problems = Problems(project)
+    found = read_recipients(load_config(project), problems)
+    assert not problems and len(found) == 10_000 and found[-1].line == 5 * 9_999 + 2
