@@ -41,6 +41,10 @@ RACY_NS = 2_000_000_000          # a file stamped this recently is hashed, not t
 PdfMap = dict[tuple[str, str], PdfInfo]
 
 
+class Cancelled(Exception):
+    """`cancel()` said stop (the preview saw a new edit): the output is left as it was."""
+
+
 @dataclass(frozen=True)
 class Report:
     speeches: int
@@ -63,7 +67,8 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
           progress: Callable[[int, int], None] | None = None, cache: Cache | None = None,
           inspect: Callable[[Path, Site], None] | None = None, notice: Log = lambda message: None,
           search: bool | None = None, require_released: bool = False,
-          require_signed: bool = False, defer_pdfs: bool = False) -> Report:
+          require_signed: bool = False, defer_pdfs: bool = False,
+          cancel: Callable[[], bool] | None = None) -> Report:
     """`card_pdfs=False` skips the card sheets (slow) but still makes the QR codes; `preview=True`
     (the local preview) allows an http base_url for the QR codes. `pdf` overrides [pdf] enabled;
     `jobs` is the number of PDF worker processes (default: every core); `progress(done, total)`
@@ -74,7 +79,9 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     `require_released=True` makes a PDF that is not a released edition an error;
     `require_signed=True` makes a missing signing key an error (otherwise: unsigned, said once).
     `defer_pdfs=True` (the preview's first pass) renders no book: a PDF not released and not in
-    the cache is left out, and counted in `Report.deferred`, for a second, full build to make."""
+    the cache is left out, and counted in `Report.deferred`, for a second, full build to make.
+    `cancel()` is asked between stages (and batches of books); True raises `Cancelled` and the
+    output stays as it was."""
     started = time.perf_counter()
     if write:
         out = (out or config.root / "site").absolute()
@@ -128,6 +135,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
                         stamps=_load_stamps(store.get("stamps", stamps_key))) as writer:
             run = _Run(site, templates, media, store, writer, log, jobs)
             run.defer = defer_pdfs
+            run.cancel = cancel
             pdfs = run.books(jobs, progress) if options.pdf else {}
             run.pages(pdfs, jobs)
             run.previews(jobs)
@@ -261,6 +269,7 @@ class _Run:
         self.rendered = 0
         self.defer = False               # books not in the cache are left for a later build
         self.deferred = 0
+        self.cancel: Callable[[], bool] | None = None
         self.resolver = deps.Resolver(site, {})
         self.globals = key("globals", templates.digest, repr(site.config))
 
@@ -323,6 +332,10 @@ class _Run:
         self.rendered += 1
         return record
 
+    def checkpoint(self) -> None:
+        if self.cancel is not None and self.cancel():
+            raise Cancelled()
+
     # --- stages ------------------------------------------------------------------------------------
 
     def books(self, jobs: int | None, progress) -> PdfMap:
@@ -354,6 +367,7 @@ class _Run:
                  f"{len(misses)} to render" + (f", {released} released (kept bytes)" if released else ""))
         if self.defer:
             self.deferred, misses = len(misses), []
+        self.checkpoint()
         if progress:
             progress(0, len(misses))
         problems = Problems(site.config.root)
@@ -366,6 +380,8 @@ class _Run:
                 with deps.recording() as tokens:
                     job = pdf.make_job(site, env, speech, version, context, self.templates.print_css)
                 batch[dest] = (job, static, set(tokens), (speech.id, version.lang), version.source)
+
+            self.checkpoint()
 
             def counted(done_here: int, _total: int, offset: int = start) -> None:
                 if progress and done_here:
@@ -486,6 +502,7 @@ class _Run:
             self.writer.write(site.cards_dest(speech, "csv"), cards.mailroom_csv(site, chosen, fingerprint))
             if not site.options.cards:
                 continue
+            self.checkpoint()
             # In parts of whole sheets, each laid out by a worker and kept by its HTML; joined into one file.
             parts = cards.parts(chosen, layout)
             htmls = [cards.card_sheet_html(self.templates.env, site, speech, part, codes, layout,
@@ -514,6 +531,7 @@ class _Run:
 
         site, writer = self.site, self.writer
         assert writer.tmp is not None
+        self.checkpoint()
         version = search.pagefind_version()
         todo = []
         for shard in site.search_shards:

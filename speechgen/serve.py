@@ -212,8 +212,10 @@ class Server:
         assert self.httpd is not None
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
 
-    def rebuild(self) -> bool:
-        from speechgen.build import build
+    def rebuild(self, seen: dict[str, tuple[int, int]] | None = None) -> bool:
+        """Build; with `seen` (the snapshot the change was found in), the second pass stops as
+        soon as the project differs from it, and the next round builds the newer edit."""
+        from speechgen.build import Cancelled, build
         from speechgen.config import load_config
 
         # Two passes: the pages first, with every PDF the cache or the ledger already has (the
@@ -236,8 +238,14 @@ class Server:
             self.preview.pending = True
         self._say(f"Halaman siap / pages ready in {time.perf_counter() - started:.2f} s"
                   + (f"; {first.deferred} PDF menyusul / to follow" if first.deferred else ""))
+        def edited_since() -> bool:
+            return seen is not None and snapshot(self.project) != seen
+
         try:
-            second = build(config, out=self.out, drafts=self.drafts, preview=True)
+            second = build(config, out=self.out, drafts=self.drafts, preview=True, cancel=edited_since)
+        except Cancelled:
+            self._say("Diubah lagi / edited again: PDF, kartu dan indeks menyusul / PDFs, cards and index follow")
+            return True
         except SpeechgenError as error:
             self._failed(error.lines())
             return False
@@ -296,7 +304,7 @@ class Server:
                     names = ", ".join(_printable(name) for name in sorted({c[0] for c in changed})[:5])
                     self._say(f"Berubah / changed: {names}")
                     seen = now        # taken before the build: an edit made during it is seen next time
-                    self.rebuild()
+                    self.rebuild(seen)
                 elif last_failure is not None:          # recovered: show what the last build said
                     with self.preview.lock:
                         self.preview.errors = list(self._build_errors)

@@ -211,3 +211,27 @@ def test_serve_shows_an_edit_first_and_its_pdf_follows(project: Path) -> None:
         assert "Teks yang baru diubah." in text
     finally:
         server.stop()
+
+
+@pytest.mark.pdf
+def test_serve_stops_a_second_pass_when_the_speech_is_edited_again(project: Path) -> None:
+    said: list[str] = []
+    server = Server(project, port=0, log=said.append, interval=0.05)
+    server.start()
+    try:
+        source = project / "speeches/2024/lama.id.md"
+        source.write_text(source.read_text().replace("Teks lama.", "Suntingan pertama."))
+        # the first edit's pages are up and its PDF is being made: edit again
+        assert _wait_for(lambda: json.loads(_get(server.url + STATUS_PATH[1:])[1])["pending"])
+        source.write_text(source.read_text().replace("Suntingan pertama.", "Suntingan kedua."))
+        assert _wait_for(lambda: any("edited again" in line for line in said))
+
+        def settled() -> bool:
+            status = json.loads(_get(server.url + STATUS_PATH[1:])[1])
+            pdf = server.out / "2024/lama/lama.id.pdf"
+            return not status["pending"] and pdf.is_file() and "Suntingan kedua." in subprocess.run(
+                ["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert _wait_for(settled)
+        assert "Suntingan kedua." in _get(server.url + "2024/lama/index.html")[1]
+    finally:
+        server.stop()
