@@ -386,7 +386,8 @@ class _Run:
             def counted(done_here: int, _total: int, offset: int = start) -> None:
                 if progress and done_here:
                     progress(offset + done_here, len(misses))
-            for dest, outcome in pdf.render_books([(d, b[0]) for d, b in batch.items()], jobs, counted):
+            for dest, outcome in pdf.render_books([(d, b[0]) for d, b in batch.items()], jobs, counted,
+                                                  stop=self.cancel):
                 _, static, tokens, ident, source = batch[dest]
                 if isinstance(outcome, str):
                     problems.add(source, None, f"cannot make the PDF: {outcome}")
@@ -394,6 +395,7 @@ class _Run:
                 data, pages, read = outcome
                 record = self._keep(static, dest, data, tokens, pages=pages, files=dict(read))
                 done[ident] = PdfInfo(dest, record["sha256"], pages, len(data))
+            self.checkpoint()            # render_books ends early when cancelled: stop here
         problems.raise_if_any(SourceError)
         self.resolver = deps.Resolver(site, done)       # pages read the PDFs' facts
         return done

@@ -298,10 +298,11 @@ def typeset_quotes(html: str, lang: str) -> str:
 Rendered = tuple[bytes, int, tuple[tuple[str, str], ...]]   # PDF bytes, pages, files read (path, sha256)
 
 
-def render_books(misses: list[tuple[str, Job]], jobs: int | None, progress: Progress | None
-                 ) -> Iterable[tuple[str, Rendered | str]]:
+def render_books(misses: list[tuple[str, Job]], jobs: int | None, progress: Progress | None,
+                 stop: Callable[[], bool] | None = None) -> Iterable[tuple[str, Rendered | str]]:
     """Render in worker processes, results in any order. A worker that outlives its time limit
-    (stuck somewhere the in-worker alarm cannot reach) stops the whole pool."""
+    (stuck somewhere the in-worker alarm cannot reach) stops the whole pool; so does `stop()`
+    turning True (asked every STOP_POLL seconds while waiting), and then the results end early."""
     if not misses:
         return
     cores = usable_cores()
@@ -314,14 +315,24 @@ def render_books(misses: list[tuple[str, Job]], jobs: int | None, progress: Prog
         results = pool.imap_unordered(_work, misses)
         finished: set[str] = set()
         for count in range(1, len(misses) + 1):
-            try:
-                entry, outcome = results.next(timeout=hard_limit)
-            except multiprocessing.TimeoutError:
-                pool.terminate()
-                for entry, _ in misses:
-                    if entry not in finished:
-                        yield entry, f"no result within {hard_limit:.0f} s (a worker hung or died)"
-                return
+            waited = 0.0
+            while True:
+                step = hard_limit if stop is None else STOP_POLL
+                try:
+                    entry, outcome = results.next(timeout=step)
+                    break
+                except multiprocessing.TimeoutError:
+                    waited += step
+                    if stop is not None and stop():
+                        pool.terminate()
+                        return
+                    if waited < hard_limit:
+                        continue
+                    pool.terminate()
+                    for entry, _ in misses:
+                        if entry not in finished:
+                            yield entry, f"no result within {hard_limit:.0f} s (a worker hung or died)"
+                    return
             finished.add(entry)
             if progress:
                 progress(count, len(misses))
@@ -329,6 +340,7 @@ def render_books(misses: list[tuple[str, Job]], jobs: int | None, progress: Prog
 
 
 BOOKS_PER_WORKER = 25
+STOP_POLL = 0.1                  # seconds between two questions to render_books' `stop`
 
 
 def usable_cores() -> int:
