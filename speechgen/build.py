@@ -514,7 +514,8 @@ class _Run:
             found = [self.store.get("cards", entry) for entry in entries]
             todo = [n for n, data in enumerate(found) if data is None or not data.startswith(b"%PDF-")]
             made = cards.sheet_pdfs(site, speech, [htmls[n] for n in todo],
-                                    [len(parts[n]) for n in todo], self.jobs)
+                                    [len(parts[n]) for n in todo], self.jobs, stop=self.cancel)
+            self.checkpoint()            # the sheets' workers stop when cancelled: stop here
             for n, data in zip(todo, made):
                 found[n] = data
                 self.store.put("cards", entries[n], data)

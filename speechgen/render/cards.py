@@ -241,7 +241,8 @@ def parts(copies: tuple[Copy, ...], layout: CardLayout) -> list[tuple[Copy | Non
     return [every[i:i + size] for i in range(0, len(every), size)]
 
 
-def sheet_pdfs(site: Site, speech: Speech, htmls: list[str], cards: list[int], jobs: int | None) -> list[bytes]:
+def sheet_pdfs(site: Site, speech: Speech, htmls: list[str], cards: list[int], jobs: int | None,
+               stop=None) -> list[bytes]:
     """The parts' PDFs, laid out by WeasyPrint in worker processes behind the books' fetcher and
     a time limit that grows with the cards."""
     from speechgen.render import pdf
@@ -249,7 +250,7 @@ def sheet_pdfs(site: Site, speech: Speech, htmls: list[str], cards: list[int], j
     config = site.config
     timeouts = [config.pdf.timeout + SECONDS_PER_CARD * n for n in cards]
     allowed = tuple(str(p.resolve()) for p in (THEME_DIR, config.static_dir, config.templates_dir))
-    made = pdf.render_sheets(htmls, allowed, config.root.resolve().as_uri() + "/", timeouts, jobs)
+    made = pdf.render_sheets(htmls, allowed, config.root.resolve().as_uri() + "/", timeouts, jobs, stop)
     failed = [(n, why) for n, why in enumerate(made, 1) if isinstance(why, str)]
     if failed:
         n, why = failed[0]

@@ -634,16 +634,23 @@ def render_card_sheet(html: str, allowed: Iterable[str], base_url: str, timeout:
 
 
 def render_sheets(htmls: list[str], allowed: tuple[str, ...], base_url: str, timeouts: list[float],
-                  jobs: int | None) -> list[bytes | str]:
+                  jobs: int | None, stop: Callable[[], bool] | None = None) -> list[bytes | str]:
     """Parts of card sheets laid out in worker processes, side by side: a part's layout never
-    weighs on the build process. Each result is the PDF's bytes or why it failed."""
+    weighs on the build process. Each result is the PDF's bytes or why it failed; [] when
+    `stop()` turned True while they were laid out (the workers are stopped)."""
     if not htmls:
         return []
     cores = usable_cores()
     workers = max(1, min(jobs or cores, len(htmls)))
     items = [(html, allowed, base_url, timeout) for html, timeout in zip(htmls, timeouts)]
     with _pool_context().Pool(workers, maxtasksperchild=1) as pool:     # a fresh worker each: memory back
-        return pool.map(_sheet_work, items, chunksize=1)
+        pending = pool.map_async(_sheet_work, items, chunksize=1)
+        while not pending.ready():
+            pending.wait(STOP_POLL if stop is not None else None)
+            if stop is not None and not pending.ready() and stop():
+                pool.terminate()
+                return []
+        return pending.get()
 
 
 def _sheet_work(item: tuple[str, tuple[str, ...], str, float]) -> bytes | str:
