@@ -68,7 +68,7 @@ RELOAD_SCRIPT = """
     fetch("%(status)s", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
       if (seen !== null && s.version !== seen && !s.errors.length) { location.reload(); return; }
       seen = s.version; show(s.errors); pending(s.pending);
-    }).catch(function () {}).finally(function () { setTimeout(poll, 250); });
+    }).catch(function () {}).finally(function () { setTimeout(poll, 100); });
   }
   poll();
 })();
