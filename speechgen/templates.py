@@ -204,6 +204,10 @@ def load_templates(project_templates: Path | None, problems: Problems) -> Templa
     for origin, files in (("project", project_files), ("theme", theme_files)):
         for name, data in sorted(files.items()):
             digest.update(f"{origin}/{name}".encode() + b"\0" + hashlib.sha256(data).digest())
+    key = (str(project_templates), digest.hexdigest())
+    known = _COMPILED.get(key)
+    if known is not None:                # the same templates as a build before in this process (serve)
+        return known
     bundled = _MemoryLoader(_texts(theme_files), str(THEME_DIR / "templates"))
     env = _Environment(
         loader=jinja2.ChoiceLoader([_MemoryLoader(_texts(project_files), "templates"),
@@ -220,7 +224,15 @@ def load_templates(project_templates: Path | None, problems: Problems) -> Templa
     env.globals["label"] = label
     env.globals["language_name"] = language_name
     css = project_files.get(PRINT_CSS, b"").decode("utf-8", "replace")
-    return Templates(env, digest.hexdigest(), css)
+    templates = Templates(env, digest.hexdigest(), css)
+    _COMPILED.clear()                    # only the latest: an edited template never piles up
+    _COMPILED[key] = templates
+    return templates
+
+
+# The environment of the last templates read, by their folder and digest: a preview server's
+# rebuild finds its templates compiled already. Jinja keeps what it compiled inside the environment.
+_COMPILED: dict[tuple[str, str], Templates] = {}
 
 
 PRINT_CSS = "print.css"          # PROJECT/templates/print.css, applied after the theme's print.css
