@@ -87,7 +87,26 @@ def shallow(value: object) -> str:
         return "{" + ",".join(f"{shallow(k)}:{shallow(v)}" for k, v in value.items()) + "}"
     if callable(value) and not dataclasses.is_dataclass(value):
         return f"<{getattr(value, '__qualname__', type(value).__name__)}>"
+    if isinstance(value, str) and len(value) > LONG_TEXT:
+        return f"{type(value).__name__}#{_text_digest(value)}"     # a body: by digest, once per object
     return repr(value)
+
+
+LONG_TEXT = 1024                 # characters past which a text is keyed by its digest
+
+
+def _text_digest(text: str) -> str:
+    cached = _DIGESTS.get(id(text))
+    if cached is not None and cached[0] is text:
+        return cached[1]
+    found = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    _DIGESTS[id(text)] = (text, found)
+    if len(_DIGESTS) > 64:
+        _DIGESTS.pop(next(iter(_DIGESTS)))
+    return found
+
+
+_DIGESTS: dict[int, tuple[str, str]] = {}
 
 
 def fields(obj: object) -> str:

@@ -4,6 +4,7 @@ Pure: values in, bytes out. The build decides what to render and keeps what was 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -49,14 +50,23 @@ def page_context(site: Site, page: Page, pdfs: PdfMap) -> dict:
     )
     if page.kind == "changes":
         return extra | changes(site, page, every)
-    body = _localize(version.body_html, version.lang)
-    extra["body"] = Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{root_prefix(page.dest)}', body))
+    extra["body"] = _page_body(version.body_sha, version.lang, root_prefix(page.dest))
     if page.kind == "copy" and every:
         # The card was printed with the first edition's fingerprint (stage `copies`), for good.
         extra["card_edition"] = every[0]
     if page.kind == "side-by-side":
         extra.update(side_by_side(site, page))
     return extra
+
+
+@functools.lru_cache(maxsize=8)
+def _page_body(body_sha: str, lang: str, prefix: str) -> Markup:
+    """A body as a page at this depth shows it; the same object for every page that shows it
+    (a speech's copy pages), made once. Pure: the text is the one `body_sha` names."""
+    from speechgen import texts
+
+    body = _localize(texts.STORE.get(body_sha), lang)
+    return Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{prefix}', body))
 
 
 def changes(site: Site, page: Page, every: tuple[Edition, ...]) -> dict:
