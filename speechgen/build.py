@@ -507,12 +507,35 @@ class _Run:
             self.checkpoint()
             # In parts of whole sheets, each laid out by a worker and kept by its HTML; joined into one file.
             parts = cards.parts(chosen, layout)
-            htmls = [cards.card_sheet_html(self.templates.env, site, speech, part, codes, layout,
-                                           fingerprint, self.media.logo, self.media.card_emblem, edition=edition)
-                     for part in parts]
-            entries = [key("cards", html) for html in htmls]
+            # A part's HTML is made again only when something it read changed (its record, as a
+            # page's): the PDF is then found by that HTML's key without laying the HTML out.
+            htmls: list[str | None] = []
+            entries = []
+            for number, part in enumerate(parts):
+                static = key("cardpart", self.globals, speech.id, str(number), maker.recipe, layout.name,
+                             fingerprint, str(edition), deps.digest(self.media.card_emblem),
+                             *(f"{c.number}/{c.total}/{c.recipient!r}" if c else "-" for c in part))
+                record = self._recall(static)
+                if record is not None and isinstance(record.get("html"), str):
+                    htmls.append(None)
+                    entries.append(record["html"])
+                    continue
+                with deps.recording() as tokens:
+                    html = cards.card_sheet_html(self.templates.env, site, speech, part, codes, layout, fingerprint,
+                                                 self.media.logo, self.media.card_emblem, edition=edition)
+                entry = key("cards", html)
+                self.store.put("trace", static, json.dumps(
+                    {"deps": {t: self.resolver.token_digest(t) for t in sorted(tokens)}, "html": entry},
+                    sort_keys=True).encode())
+                htmls.append(html)
+                entries.append(entry)
             found = [self.store.get("cards", entry) for entry in entries]
             todo = [n for n, data in enumerate(found) if data is None or not data.startswith(b"%PDF-")]
+            for n in todo:               # a part whose PDF left the cache: its HTML again
+                if htmls[n] is None:
+                    htmls[n] = cards.card_sheet_html(self.templates.env, site, speech, parts[n], codes, layout,
+                                                     fingerprint, self.media.logo, self.media.card_emblem,
+                                                     edition=edition)
             made = cards.sheet_pdfs(site, speech, [htmls[n] for n in todo],
                                     [len(parts[n]) for n in todo], self.jobs, stop=self.cancel)
             self.checkpoint()            # the sheets' workers stop when cancelled: stop here

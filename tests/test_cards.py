@@ -15,6 +15,7 @@ import zxingcpp
 from PIL import Image
 
 from speechgen.build import build
+from speechgen.cache import Cache
 from speechgen.config import load_config
 from speechgen.render.cards import LAYOUTS, SHEET_MM, place, slots
 
@@ -364,12 +365,13 @@ def with_edition(monkeypatch, edition: int | None) -> dict:
 
 def test_the_edition_stands_beside_the_fingerprint_when_given(project: Path, tmp_path: Path, monkeypatch) -> None:
     chosen = with_edition(monkeypatch, None)
-    build(load_config(project), out=tmp_path / "plain")
+    # The edition is forced behind the build's back, so the build's memory of the sheets is left out.
+    build(load_config(project), out=tmp_path / "plain", cache=Cache.disabled())
     plain = subprocess.run(["pdftotext", str(tmp_path / "plain/2025/kenegaraan/kartu-qr.pdf"), "-"],
                            capture_output=True, text=True, check=True).stdout
     assert "Edisi" not in plain and "Edition" not in plain
     chosen["edition"] = 2
-    build(load_config(project), out=tmp_path / "no-pdf")        # no PDF, no fingerprint: the edition alone
+    build(load_config(project), out=tmp_path / "no-pdf", cache=Cache.disabled())   # no PDF: the edition alone
     text = " ".join(subprocess.run(["pdftotext", str(tmp_path / "no-pdf/2025/kenegaraan/kartu-qr.pdf"), "-"],
                                    capture_output=True, text=True, check=True).stdout.split())
     assert text.count("Edisi 2 / Edition 2") == 3 and "fingerprint" not in text
