@@ -150,8 +150,6 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
 
                 writer.write(site.certificate_dest, signing.pem(media.certificate))
             if media.signer is not None:
-                from speechgen import signing
-
                 writer.write(site.manifest_signature_dest, signing.sign_manifest(listed, media.signer))
             if options.pdf:
                 from speechgen.render.pdf import sha256sums
@@ -194,16 +192,23 @@ def _fingerprint(certificate: bytes) -> str:
     return signing.certificate_fingerprint(certificate)
 
 
+def _stat_known(store: Cache, path: Path) -> tuple[str, str | None]:
+    """A file's stat entry in the cache, and the SHA-256 remembered under it: by size, time stamp
+    and inode, except for a file stamped within the file system's clock tick (read it again)."""
+    stat = path.stat()
+    entry = key("stat", str(path), f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}")
+    if time.time_ns() - stat.st_mtime_ns < RACY_NS:
+        return entry, None
+    known = store.get("stat", entry)
+    return entry, known.decode() if known is not None else None
+
+
 def _sha_memo(store: Cache) -> Callable[[Path], str]:
-    """A file's SHA-256, remembered by its size, time stamp and inode (a file stamped within the
-    file system's clock tick is read again)."""
+    """A file's SHA-256, remembered by its stat entry (`_stat_known`)."""
     def sha_of(path: Path) -> str:
-        stat = path.stat()
-        entry = key("stat", str(path), f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}")
-        if time.time_ns() - stat.st_mtime_ns >= RACY_NS:
-            known = store.get("stat", entry)
-            if known is not None:
-                return known.decode()
+        entry, known = _stat_known(store, path)
+        if known is not None:
+            return known
         sha = _file_sha(path)
         store.put("stat", entry, sha.encode())
         return sha
@@ -452,15 +457,10 @@ class _Run:
 
     def files(self) -> None:
         """Theme assets and static files, copied as they are (linked when unchanged)."""
-        now = time.time_ns()
         for output in self.site.outputs_of("file") + self.site.outputs_of("edition"):
             assert output.source is not None
-            stat = output.source.stat()
-            entry = key("stat", str(output.source), f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}")
-            # A file changed within the file system's clock tick could keep its stamp: read it.
-            racy = now - stat.st_mtime_ns < RACY_NS
-            known = None if racy else self.store.get("stat", entry)
-            if known is not None and self.writer.reuse(output.dest, known.decode()):
+            entry, known = _stat_known(self.store, output.source)
+            if known is not None and self.writer.reuse(output.dest, known):
                 continue
             sha = self.writer.copy(output.dest, output.source)
             self.store.put("stat", entry, sha.encode())

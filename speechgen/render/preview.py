@@ -75,17 +75,9 @@ def _font(text: str, preferred: Path, size: int, extra: tuple[Path, ...]):
     """The preferred bundled face when it has every character, else the first that does."""
     needed = {ord(c) for c in text if not c.isspace()}
     for path in (preferred, *fonts.BUNDLED, *extra):
-        if needed <= _cmap(str(path)):
+        if needed <= fonts.read_face(path).chars:
             return _load(str(path), size)
     return _load(str(preferred), size)
-
-
-@functools.lru_cache(maxsize=None)
-def _cmap(path: str) -> frozenset[int]:
-    from fontTools.ttLib import TTFont
-
-    with TTFont(path, lazy=True) as font:
-        return frozenset(font.getBestCmap() or {})
 
 
 @functools.lru_cache(maxsize=64)
