@@ -34,7 +34,7 @@ from speechgen.model import PdfInfo
 from speechgen.render import cards, html, manifest
 from speechgen.render.qr import QrMaker, pack, unpack
 from speechgen.templates import Templates
-from speechgen.writer import SiteWriter, check_output_dir
+from speechgen.writer import SiteWriter, check_output_dir, lock_output, read_marker, site_digest
 
 Log = Callable[[str], None]
 RACY_NS = 2_000_000_000          # a file stamped this recently is hashed, not trusted by its stamp
@@ -95,6 +95,18 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     if search is not False and not installed:
         log("search index skipped: the 'pagefind' package is not installed (pip install 'pagefind[extended]')")
 
+    # A project that is exactly as the last build into `out` found it, with the output as that
+    # build left it, needs nothing more: stop before reading a source.
+    settings = (str(out), drafts, card_pdfs, preview, repr(options), require_released, require_signed)
+    inputs = _inputs(config, settings) if write and inspect is None and not defer_pdfs else None
+    if inputs is not None and out is not None:
+        done = _unchanged_output(store, out, inputs, notice)
+        if done is not None:
+            for message in done.pop("notices"):
+                notice(message)
+            log(f"{out} already holds this build of the unchanged project: nothing read, nothing written")
+            return Report(**done, seconds=time.perf_counter() - started, out=out, unchanged=True)
+
     # Preflight, sources and graph: every problem of all three at once, before any rendering.
     problems = Problems(config.root)
     templates, media = preflight.check_project(config, problems, pdf=options.pdf, cards=options.cards)
@@ -117,10 +129,13 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     options = dataclasses.replace(options, signed=media.signer is not None)
     from speechgen.templates import words_warning
 
+    said: list[str] = []
     if (words := words_warning(config.site.languages)) is not None:
-        notice(f"warning: {words}")
+        said.append(f"warning: {words}")
     if config.signing.certificate and media.signer is None:
-        notice(f"unsigned: {signing_env()} is not set, so the manifest carries no signature")
+        said.append(f"unsigned: {signing_env()} is not set, so the manifest carries no signature")
+    for message in said:
+        notice(message)
     site = graph.make_site(config, sources, options, plan, _fingerprint(media.certificate))
     preflight.check_site(site, media, problems, preview=preview)
     _check_glyphs(site, media, problems, store)
@@ -170,12 +185,108 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     if written is not None:
         log(f"{out} already holds these {files} files: left as it was" if written.unchanged
             else f"wrote {files} files ({size:,} bytes) to {out}")
-    return Report(speeches=len(site.speeches), pages=len(site.pages), files=files, bytes=size,
-                  seconds=time.perf_counter() - started, out=out if write else None,
-                  copies=len(site.copies) if config.qr.enabled else 0,
-                  rendered=run.rendered, unchanged=bool(written and written.unchanged),
-                  unreleased=tuple(plan.unreleased) if options.pdf else (),
-                  drafts=tuple(sources.drafts), deferred=run.deferred)
+    summary = dict(speeches=len(site.speeches), pages=len(site.pages), files=files, bytes=size,
+                   copies=len(site.copies) if config.qr.enabled else 0,
+                   unreleased=tuple(plan.unreleased) if options.pdf else (), drafts=tuple(sources.drafts))
+    if inputs is not None and written is not None and out is not None and not run.deferred:
+        valid_until = media.signer.valid_until.timestamp() if media.signer is not None else None
+        store.put("unchanged", key("unchanged", str(out)), json.dumps(dict(
+            inputs=inputs, site=site_digest(writer.files), valid_until=valid_until, notices=said,
+            summary=summary)).encode())
+    return Report(**summary, seconds=time.perf_counter() - started, out=out if write else None,
+                  rendered=run.rendered, unchanged=bool(written and written.unchanged), deferred=run.deferred)
+
+
+def _inputs(config: Config, settings: tuple) -> str | None:
+    """One SHA-256 over everything a build reads: its settings, the config, speechgen's code, and
+    every file of the project a build may open (speeches, templates, static files, recipients, the
+    editions, the files the config names, the signing key the environment names), each by its path,
+    size, stamps and inode. None, so that the build reads everything, when a file was changed too
+    recently for its stamps to tell (`RACY_NS`) or a folder among them is a link."""
+    from speechgen import signing
+
+    digest = hashlib.sha256(key("inputs", *map(str, settings), repr(config)).encode())
+    try:
+        from importlib import metadata
+
+        digest.update(metadata.version("pagefind").encode())
+    except Exception:                  # not installed: the settings already say no search
+        digest.update(b"-")
+    secret = os.environ.get(signing.KEY_ENV, "").strip()
+    passphrase = os.environ.get(signing.PASSPHRASE_ENV, "")
+    digest.update(hashlib.sha256(f"{secret}\0{passphrase}".encode()).digest())
+    named = (config.pdf.emblem, *config.pdf.fonts, config.qr.logo, config.signing.certificate)
+    roots = [config.path, config.speeches_dir, config.templates_dir, config.static_dir,
+             config.recipients_file, config.ledger_file, config.editions_dir,
+             *(config.root / name.lstrip("/") for name in named if name),
+             *([Path(secret).expanduser()] if secret else [])]
+    fresh = time.time_ns() - RACY_NS
+    for root in roots:
+        for path in _files_under(root):
+            if path is None:
+                return None
+            try:
+                info = os.stat(path)
+            except OSError:
+                digest.update(f"{path}\0absent\n".encode())
+                continue
+            if info.st_mtime_ns > fresh or info.st_ctime_ns > fresh:
+                return None
+            digest.update(f"{path}\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:"
+                          f"{info.st_mode}\n".encode())
+    return digest.hexdigest()
+
+
+def _files_under(root: Path) -> Iterator[Path | None]:
+    """`root` if it is a file (or absent), else every file under it, in a stable order; None for
+    a linked folder, whose files a stamp of the link does not follow."""
+    if not root.is_dir():
+        yield root
+        return
+    if root.is_symlink():
+        yield None
+        return
+    for folder, subfolders, names in os.walk(root):
+        subfolders.sort()
+        for name in subfolders:
+            if os.path.islink(os.path.join(folder, name)):
+                yield None
+                return
+        for name in sorted(names):
+            yield Path(folder, name)
+
+
+def _unchanged_output(store: Cache, out: Path, inputs: str, notice: Log) -> dict | None:
+    """What the last build into `out` reported, if it read exactly `inputs` and `out` still holds
+    every file as that build left it (its record, each file's size and stamp); else None."""
+    raw = store.get("unchanged", key("unchanged", str(out)))
+    if raw is None:
+        return None
+    try:
+        record = json.loads(raw)
+        if record["inputs"] != inputs or (record["valid_until"] is not None and time.time() >= record["valid_until"]):
+            return None                   # a signing certificate expired since: preflight says so
+        summary = dict(record["summary"])
+        summary["unreleased"] = tuple(tuple(pair) for pair in summary["unreleased"])
+        summary["drafts"] = tuple(summary["drafts"])
+        stamps = _load_stamps(store.get("stamps", key("stamps", str(out))))
+        if not out.is_dir():
+            return None
+        lock = lock_output(out, exclusive=False, wait=lambda: notice(
+            f"{out}: another build is writing here; waiting for it to finish (build lain sedang menulis; menunggu)"))
+        try:
+            files, digest = read_marker(out)
+            if digest != record["site"] or not files or site_digest(files) != digest:
+                return None
+            for dest, (_, size) in files.items():
+                info = os.stat(out / dest)
+                if info.st_size != size or stamps.get(dest) != info.st_mtime_ns:
+                    return None
+        finally:
+            os.close(lock)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return {**summary, "notices": list(record["notices"])}
 
 
 def signing_env() -> str:
