@@ -520,7 +520,7 @@ class _Run:
         site, env = self.site, self.templates.env
         misses = []
         for page in site.pages:
-            extra = html.page_context(site, page, pdfs)
+            extra = html.page_context(site, page, pdfs, recipe=True)
             static = key("page", self.globals, deps.fields(page), deps.shallow(extra))
             record = self._recall(static)
             if record is None or not self._put_back(page.dest, record):

@@ -2,8 +2,10 @@
 
 A model holds a text's digest, not the text: the most recent texts stay in memory up to a budget,
 the rest wait in a private temporary folder (never in the project), so the build's memory does
-not grow with the archive's words. Content-addressed, so threads and forked workers share it
-safely; the folder is removed when the process ends.
+not grow with the archive's words. Each process appends the texts it sets aside to one file of
+its own in that folder and remembers where each one starts: a forked worker reads its parent's
+file by those places and appends to its own, so nothing is written twice and no file is shared
+for writing. The folder is removed when the process ends.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ class Texts:
         self._memory: OrderedDict[str, str] = OrderedDict()
         self._size = 0
         self._folder: Path | None = None
-        self._on_disk: set[str] = set()
+        self._on_disk: dict[str, tuple[str, int, int]] = {}     # sha -> (file, offset, length)
+        self._spill: tuple[int, str, int] | None = None          # (pid, file, its length) of this process
         self._lock = threading.Lock()
 
     def put(self, text: str) -> str:
@@ -44,7 +47,15 @@ class Texts:
             if text is not None:
                 self._memory.move_to_end(sha)
                 return text
-            text = self._path(sha).read_bytes().decode("utf-8")
+            name, offset, length = self._on_disk[sha]
+            fd = os.open(name, os.O_RDONLY)
+            try:
+                data = os.pread(fd, length, offset)
+            finally:
+                os.close(fd)
+            if len(data) != length:
+                raise OSError(f"{name}: a text set aside during this build is cut short")
+            text = data.decode("utf-8")
             self._remember(sha, text)
             return text
 
@@ -56,18 +67,27 @@ class Texts:
             old_sha, old = self._memory.popitem(last=False)
             self._size -= len(old)
             if old_sha not in self._on_disk:
-                # whole or not at all: a forked worker may read the folder at any moment
-                fd, tmp = tempfile.mkstemp(dir=self._path(old_sha).parent, prefix=".part-")
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(old.encode("utf-8"))
-                os.replace(tmp, self._path(old_sha))
-                self._on_disk.add(old_sha)
+                self._on_disk[old_sha] = self._append(old.encode("utf-8"))
 
-    def _path(self, sha: str) -> Path:
-        if self._folder is None:
-            self._folder = Path(tempfile.mkdtemp(prefix="speechgen-texts-"))
-            atexit.register(shutil.rmtree, self._folder, True)
-        return self._folder / sha
+    def _append(self, data: bytes) -> tuple[str, int, int]:
+        """Append to this process's own file; where the text now starts. Readers use only places
+        already returned, so a text is whole before anyone looks for it."""
+        pid = os.getpid()
+        if self._spill is None or self._spill[0] != pid:
+            if self._folder is None:
+                self._folder = Path(tempfile.mkdtemp(prefix="speechgen-texts-"))
+                atexit.register(shutil.rmtree, self._folder, True)
+            self._spill = (pid, str(self._folder / f"spill-{pid}"), 0)
+        _, name, offset = self._spill
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        self._spill = (pid, name, offset + len(data))
+        return name, offset, len(data)
 
 
 STORE = Texts()

@@ -28,8 +28,12 @@ PdfMap = Mapping[tuple[str, str], PdfInfo]     # (speech id, lang) -> PdfInfo
 _ROOT_LINK = re.compile(r'(\s(?:href|src))="/(?!/)')
 
 
-def page_context(site: Site, page: Page, pdfs: PdfMap) -> dict:
-    """What a page's template gets beyond site, config and page: computed here, in Python."""
+def page_context(site: Site, page: Page, pdfs: PdfMap, *, recipe: bool = False) -> dict:
+    """What a page's template gets beyond site, config and page: computed here, in Python.
+
+    `recipe=True` (the build's key of a page) gives, for the values made from a speech's body (the
+    body at the page's depth, the side-by-side rows), what each is made from instead: the same
+    answer whenever those values would be the same, at a fraction of the cost."""
     if page.kind == "feed":
         entries = [(s, s.versions[page.lang]) for s in site.speeches if page.lang in s.versions][:50]
         updated = max((v.date for _, v in entries), default=None)
@@ -50,12 +54,14 @@ def page_context(site: Site, page: Page, pdfs: PdfMap) -> dict:
     )
     if page.kind == "changes":
         return extra | changes(site, page, every)
-    extra["body"] = _page_body(version.body_sha, version.lang, root_prefix(page.dest))
+    prefix = root_prefix(page.dest)
+    extra["body"] = ("body", version.body_sha, version.lang, prefix) if recipe else \
+        _page_body(version.body_sha, version.lang, prefix)
     if page.kind == "copy" and every:
         # The card was printed with the first edition's fingerprint (stage `copies`), for good.
         extra["card_edition"] = every[0]
     if page.kind == "side-by-side":
-        extra.update(side_by_side(site, page))
+        extra.update(side_by_side_recipe(site, page) if recipe else side_by_side(site, page))
     return extra
 
 
@@ -89,6 +95,14 @@ def render_page(env: jinja2.Environment, site: Site, page: Page, extra: dict) ->
         raise SourceError([Problem(*template_error(exc, page.dest))]) from None
 
 
+def side_by_side_recipe(site: Site, page: Page) -> dict:
+    """Everything `side_by_side` reads besides the code: the page, and each language's body and page."""
+    speech = page.speech
+    assert speech is not None
+    return dict(rows=("side-by-side", page.dest, tuple(
+        (lang, v.body_sha, site.speech_dest(speech, lang)) for lang, v in speech.versions.items())))
+
+
 def side_by_side(site: Site, page: Page) -> dict:
     """Every language of a speech, paragraph by paragraph: row N holds each language's p-N.
 
@@ -100,11 +114,11 @@ def side_by_side(site: Site, page: Page) -> dict:
     blocks = {lang: dict(markdown.paragraphs(v.body_html)) for lang, v in speech.versions.items()}
     numbers = sorted({n for by_number in blocks.values() for n in by_number})
     prefix = root_prefix(page.dest)
+    own_pages = {lang: relative(page.dest, site.speech_dest(speech, lang)) for lang in speech.versions}
 
     def cell(lang: str, html_text: str) -> Markup:
-        own_page = relative(page.dest, site.speech_dest(speech, lang))
         html_text = _localize(_ID_ATTR.sub("", html_text), lang)
-        html_text = html_text.replace('href="#', f'href="{own_page}#')
+        html_text = html_text.replace('href="#', f'href="{own_pages[lang]}#')
         return Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{prefix}', html_text))
 
     rows = [(n, [(lang, cell(lang, blocks[lang][n]) if n in blocks[lang] else None)
