@@ -110,6 +110,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     # Preflight, sources and graph: every problem of all three at once, before any rendering.
     problems = Problems(config.root)
     templates, media = preflight.check_project(config, problems, pdf=options.pdf, cards=options.cards)
+    _markdown_ahead(config, store, jobs, log)
     sources = reader.read_project(config, drafts=drafts, problems=problems,
                                   render=_remembered_markdown(store))
     _raise(problems)
@@ -368,6 +369,25 @@ def _remembered_markdown(store: Cache) -> reader.Render:
         store.put("markdown", entry, rendered.to_json())
         return rendered
     return render
+
+
+def _markdown_ahead(config: Config, store: Cache, jobs: int | None, log: Log) -> None:
+    """Render in worker processes every body the cache does not hold yet, so that reading (one
+    source after another) finds each in the cache: Markdown is most of a cold read's time, and
+    a machine has more than one core. Nothing when only a few are missing."""
+    if not store.writable:
+        return
+    todo = [(body, line) for body, line in reader.bodies(config)
+            if not store.has("markdown", key("markdown", str(line), body))]
+    if len(todo) < MARKDOWN_AHEAD_MIN:
+        return
+    for (body, line), made in zip(todo, _pooled_map(_render_markdown, todo, jobs)):
+        store.put("markdown", key("markdown", str(line), body), made)
+    log(f"markdown: {len(todo)} bodies rendered ahead")
+
+
+def _render_markdown(item: tuple[str, int]) -> bytes:
+    return markdown.render(*item).to_json()
 
 
 class _Run:
@@ -717,6 +737,7 @@ class _Run:
         self.log(f"search index: {len(todo)} of {len(site.search_shards)} shards re-indexed")
 
 
+MARKDOWN_AHEAD_MIN = 100        # fewer missing bodies than this are rendered while reading
 BOOKS_PER_BATCH = 100           # books whose HTML is made and held at once
 POOL_MIN_PAGES = 200             # fewer pages than this render faster here than in a pool
 _POOLED: tuple | None = None     # what forked page workers render from (set just before the fork)

@@ -133,6 +133,10 @@ class Cache:
             return None          # torn, forged or from another machine: render again
         return data
 
+    def has(self, kind: str, entry: str) -> bool:
+        """An entry is there (not checked: `get` still may find it torn or forged)."""
+        return self.folder is not None and self._path(kind, entry).is_file()
+
     def put(self, kind: str, entry: str, data: bytes) -> None:
         """Store atomically; a cache that cannot be written only costs speed, never the build."""
         if not self.writable:

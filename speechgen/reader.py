@@ -11,7 +11,7 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,21 @@ def find_sources(config: Config, problems: Problems) -> list[Path]:
             continue
         found.append(path)
     return found
+
+
+def bodies(config: Config) -> Iterator[tuple[str, int]]:
+    """Every source's Markdown body with the line it starts on, for rendering ahead of reading
+    (in worker processes); a source that cannot be read or split is left to `read_source`,
+    which says why."""
+    ignored = Problems(config.root)
+    for path in find_sources(config, ignored):
+        raw = read_project_file(path, config, ignored, MAX_SOURCE_BYTES)
+        try:
+            split = split_front_matter(raw.decode("utf-8")) if raw is not None else None
+        except UnicodeDecodeError:
+            continue
+        if isinstance(split, tuple):
+            yield split[1], split[2]
 
 
 def split_front_matter(text: str) -> tuple[str, str, int] | str:

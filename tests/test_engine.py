@@ -186,3 +186,27 @@ def test_a_character_no_font_has_is_a_build_error_with_its_line(project: Path) -
     assert f"speeches/2024/lama.id.md:{line}: character U+0905 'अ' has no glyph in the bundled fonts; " \
         "add a font in [pdf] fonts" in error.value.lines()
     build(load_config(project), pdf=False)                  # no PDF: nothing prints it
+
+
+def test_bodies_rendered_ahead_are_the_ones_reading_finds(project: Path, tmp_path: Path, monkeypatch) -> None:
+    """A cold build renders the missing bodies ahead (in workers when there are many), and
+    reading then finds every one in the cache: each body is rendered once, and the site is the
+    site of a build that rendered each while reading."""
+    from speechgen import build as build_module
+    from speechgen import markdown
+
+    expected = clean(project, tmp_path)
+    monkeypatch.setattr(build_module, "MARKDOWN_AHEAD_MIN", 1)
+    original = markdown.render
+    calls = []
+
+    def counted(body: str, first_line: int):
+        calls.append(first_line)
+        return original(body, first_line)
+    monkeypatch.setattr(markdown, "render", counted)
+    said = []
+    build(load_config(project), card_pdfs=False, log=said.append)
+    sources = [p for p in (project / "speeches").rglob("*.md")]
+    assert any("rendered ahead" in line for line in said)
+    assert len(calls) == len(sources)                    # not once ahead and again while reading
+    assert published(project / "site") == expected
