@@ -154,11 +154,13 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
             run.cancel = cancel
             pdfs = run.books(jobs, progress) if options.pdf else {}
             run.pages(pdfs, jobs)
-            run.previews(jobs)
-            run.files()
+            # The search index is made beside the previews and static files, one shard at a time
+            # (one indexer's memory), and is in before the card sheets' workers start.
+            with run.indexing(options.search) as indexing:
+                run.previews(jobs)
+                run.files()
+                indexing.finish()
             run.copies(pdfs)
-            if options.search:
-                run.search(jobs)
             listed = manifest.render_manifest(site, pdfs)
             writer.write(site.manifest_dest, listed)
             if media.certificate:
@@ -679,16 +681,17 @@ class _Run:
             self.writer.write(site.cards_dest(speech, "pdf"), join(found))
         self.log(f"made {len(codes)} QR codes ({len(missing)} new)")
 
-    def search(self, jobs: int | None = None) -> None:
+    def indexing(self, wanted: bool) -> "_Indexing":
         """The Pagefind index of the public speech pages, shard by shard, from the pages as
-        written; a shard whose pages are all unchanged is put back as it was."""
-        from concurrent.futures import ThreadPoolExecutor
+        written: a shard whose pages are all unchanged is put back as it was; the others are
+        indexed in a thread of its own while the build goes on, and put in by `finish()`."""
+        self.checkpoint()
+        return _Indexing(self, self._shards_to_index() if wanted else [])
 
+    def _shards_to_index(self) -> list:
         from speechgen.render import search
 
         site, writer = self.site, self.writer
-        assert writer.tmp is not None
-        self.checkpoint()
         version = search.pagefind_version()
         todo = []
         for shard in site.search_shards:
@@ -696,45 +699,82 @@ class _Run:
             listing = self.store.get("search", entry)
             if listing is None or not self._put_back_all(json.loads(listing)):
                 todo.append((shard, entry))
-        if not todo:
-            return
+        return todo
 
-        def index(item):
-            shard, _ = item
+
+class _Indexing:
+    """The shards to index, one Pagefind process after another in a thread (Pagefind is a process
+    of its own, so the thread waits while the build's own work goes on). Used as a context
+    manager: however the build ends, the thread is stopped after its current shard and every
+    scratch folder is removed."""
+
+    def __init__(self, run: _Run, todo: list) -> None:
+        import threading
+
+        self.run = run
+        self.todo = todo
+        self.made: list = []                  # (scratch, files) per shard, in order
+        self.failed: BaseException | None = None
+        self.stop = False
+        self.thread = threading.Thread(target=self._index_all, name="speechgen-search", daemon=True) \
+            if todo else None
+        if self.thread is not None:
+            self.thread.start()
+
+    def _index_all(self) -> None:
+        from speechgen.render import search
+
+        writer = self.run.writer
+        for shard, _ in self.todo:
+            if self.stop or (self.run.cancel is not None and self.run.cancel()):
+                return
             scratch = Path(tempfile.mkdtemp(prefix=f".{writer.out.name}.tmp-search-", dir=writer.out.parent))
+            self.made.append((scratch, None))
             try:
-                return scratch, search.build_index([(d, writer.path_of(d)) for d in shard.pages],
-                                                   scratch, shard.dest)
-            except BaseException:
-                shutil.rmtree(scratch, ignore_errors=True)
-                raise
+                files = search.build_index([(d, writer.path_of(d)) for d in shard.pages], scratch, shard.dest)
+            except BaseException as exc:      # handed to the build's own thread by finish()
+                self.failed = exc
+                return
+            self.made[-1] = (scratch, files)
 
-        # Pagefind is a process of its own: shards index side by side, one per core.
-        with ThreadPoolExecutor(max(1, min(jobs or _cores(), len(todo)))) as pool:
-            futures = [pool.submit(index, item) for item in todo]
-            try:
-                for (shard, entry), future in zip(todo, futures):
-                    scratch, made = future.result()
-                    try:
-                        kept = []
-                        for dest, path in made:
-                            sha = writer.copy(dest, path)
-                            self.store.put("blob", sha, path.read_bytes())
-                            kept.append((dest, sha))
-                    finally:
-                        shutil.rmtree(scratch, ignore_errors=True)
-                    self.store.put("search", entry, json.dumps(kept).encode())
-                    self.rendered += 1
-            except (search.SearchUnavailable, OSError) as exc:
-                for future in futures:
-                    if future.done() and not future.exception():
-                        shutil.rmtree(future.result()[0], ignore_errors=True)
-                folder = writer.out.parent
-                if _full(folder):      # the indexer may leave empty files on a full disk, not fail
-                    raise OutputError(f"{folder}: cannot write the search index: no space left on the device") from None
-                reason = exc if isinstance(exc, search.SearchUnavailable) else exc.strerror or exc
-                raise SourceError([Problem(str(writer.out), None, f"cannot make the search index: {reason}")]) from None
-        self.log(f"search index: {len(todo)} of {len(site.search_shards)} shards re-indexed")
+    def __enter__(self) -> "_Indexing":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop = True
+        if self.thread is not None:
+            self.thread.join()
+        for scratch, _ in self.made:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def finish(self) -> None:
+        """Wait for the shards and put each one's bundle in the output (and in the cache)."""
+        from speechgen.render import search
+
+        if self.thread is None:
+            return
+        self.thread.join()
+        run, writer = self.run, self.run.writer
+        run.checkpoint()
+        try:
+            if self.failed is not None:
+                raise self.failed
+            for (shard, entry), (scratch, made) in zip(self.todo, self.made):
+                kept = []
+                for dest, path in made:
+                    sha = writer.copy(dest, path)
+                    run.store.put("blob", sha, path.read_bytes())
+                    kept.append((dest, sha))
+                shutil.rmtree(scratch, ignore_errors=True)
+                run.store.put("search", entry, json.dumps(kept).encode())
+                run.rendered += 1
+        except (search.SearchUnavailable, OSError) as exc:
+            folder = writer.out.parent
+            if _full(folder):          # the indexer may leave empty files on a full disk, not fail
+                raise OutputError(f"{folder}: cannot write the search index: no space left on the device") from None
+            reason = exc if isinstance(exc, search.SearchUnavailable) else exc.strerror or exc
+            raise SourceError([Problem(str(writer.out), None, f"cannot make the search index: {reason}")]) from None
+        run.log(f"search index: {len(self.todo)} of {len(run.site.search_shards)} shards re-indexed")
 
 
 MARKDOWN_AHEAD_MIN = 100        # fewer missing bodies than this are rendered while reading
