@@ -574,14 +574,19 @@ class _Run:
                           site.config.site.title, emblem, extra)
                 entry = key("preview", *(v if isinstance(v, bytes) else str(v) for v in values[:5]), fonts_key)
                 dest = site.preview_dest(speech, lang)
+                # the image's SHA-256 first: kept from the previous output without reading it
+                sha = self.store.get("previewsha", entry)
+                if sha is not None and self.writer.reuse(dest, sha.decode()):
+                    continue
                 data = self.store.get("preview", entry)
                 if data is not None and data.startswith(b"\x89PNG"):
-                    self.writer.write(dest, data)
+                    self.store.put("previewsha", entry, self.writer.write(dest, data).encode())
                 else:
                     jobs_todo.append((entry, dest, values))
         for (entry, dest, _), data in zip(jobs_todo, _pooled_map(_draw_preview, [v for _, _, v in jobs_todo], jobs)):
-            self.writer.write(dest, data)
+            sha = self.writer.write(dest, data)
             self.store.put("preview", entry, data)
+            self.store.put("previewsha", entry, sha.encode())
             self.rendered += 1
         if site.favicon:
             self.writer.write(site.favicon_dest, preview.favicon_png(emblem or None, site.config.site.title))
