@@ -98,14 +98,16 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     # A project that is exactly as the last build into `out` found it, with the output as that
     # build left it, needs nothing more: stop before reading a source.
     settings = (str(out), drafts, card_pdfs, preview, repr(options), require_released, require_signed)
-    inputs = _inputs(config, settings) if write and inspect is None and not defer_pdfs else None
-    if inputs is not None and out is not None:
-        done = _unchanged_output(store, out, inputs, notice)
+    shortcut = write and inspect is None and not defer_pdfs and out is not None
+    now = time.time_ns()
+    if shortcut and out is not None:
+        done = _unchanged_output(store, out, lambda since: _inputs(config, settings, since), notice)
         if done is not None:
             for message in done.pop("notices"):
                 notice(message)
             log(f"{out} already holds this build of the unchanged project: nothing read, nothing written")
             return Report(**done, seconds=time.perf_counter() - started, out=out, unchanged=True)
+    inputs = _inputs(config, settings, now) if shortcut else None      # what this build will have read
 
     # Preflight, sources and graph: every problem of all three at once, before any rendering.
     problems = Problems(config.root)
@@ -194,18 +196,20 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     if inputs is not None and written is not None and out is not None and not run.deferred:
         valid_until = media.signer.valid_until.timestamp() if media.signer is not None else None
         store.put("unchanged", key("unchanged", str(out)), json.dumps(dict(
-            inputs=inputs, site=site_digest(writer.files), valid_until=valid_until, notices=said,
+            inputs=inputs, since=now, site=site_digest(writer.files), valid_until=valid_until, notices=said,
             summary=summary)).encode())
     return Report(**summary, seconds=time.perf_counter() - started, out=out if write else None,
                   rendered=run.rendered, unchanged=bool(written and written.unchanged), deferred=run.deferred)
 
 
-def _inputs(config: Config, settings: tuple) -> str | None:
+def _inputs(config: Config, settings: tuple, since: int) -> str | None:
     """One SHA-256 over everything a build reads: its settings, the config, speechgen's code, and
     every file of the project a build may open (speeches, templates, static files, recipients, the
     editions, the files the config names, the signing key the environment names), each by its path,
-    size, stamps and inode. None, so that the build reads everything, when a file was changed too
-    recently for its stamps to tell (`RACY_NS`) or a folder among them is a link."""
+    size, stamps and inode; a file stamped less than `RACY_NS` before `since` (the start of the
+    build that is or was recorded) by its bytes instead, since its stamps cannot tell a change
+    made in the same tick. None, so that the build reads everything, when a folder among them is
+    a link."""
     from speechgen import signing
 
     digest = hashlib.sha256(key("inputs", *map(str, settings), repr(config)).encode())
@@ -223,18 +227,19 @@ def _inputs(config: Config, settings: tuple) -> str | None:
              config.recipients_file, config.ledger_file, config.editions_dir,
              *(config.root / name.lstrip("/") for name in named if name),
              *([Path(secret).expanduser()] if secret else [])]
-    fresh = time.time_ns() - RACY_NS
+    fresh = since - RACY_NS
     for root in roots:
         for path in _files_under(root):
             if path is None:
                 return None
             try:
                 info = os.stat(path)
+                if info.st_mtime_ns > fresh or info.st_ctime_ns > fresh:
+                    digest.update(f"{path}\0bytes {_file_sha(path)}\n".encode())
+                    continue
             except OSError:
                 digest.update(f"{path}\0absent\n".encode())
                 continue
-            if info.st_mtime_ns > fresh or info.st_ctime_ns > fresh:
-                return None
             digest.update(f"{path}\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:"
                           f"{info.st_mode}\n".encode())
     return digest.hexdigest()
@@ -259,15 +264,17 @@ def _files_under(root: Path) -> Iterator[Path | None]:
             yield Path(folder, name)
 
 
-def _unchanged_output(store: Cache, out: Path, inputs: str, notice: Log) -> dict | None:
-    """What the last build into `out` reported, if it read exactly `inputs` and `out` still holds
-    every file as that build left it (its record, each file's size and stamp); else None."""
+def _unchanged_output(store: Cache, out: Path, inputs: Callable[[int], str | None], notice: Log) -> dict | None:
+    """What the last build into `out` reported, if the project's `inputs` (digested as of that
+    build's start) are what it read and `out` still holds every file as that build left it (its
+    record, each file's size and stamp); else None."""
     raw = store.get("unchanged", key("unchanged", str(out)))
     if raw is None:
         return None
     try:
         record = json.loads(raw)
-        if record["inputs"] != inputs or (record["valid_until"] is not None and time.time() >= record["valid_until"]):
+        if record["inputs"] != inputs(int(record["since"])) or (
+                record["valid_until"] is not None and time.time() >= record["valid_until"]):
             return None                   # a signing certificate expired since: preflight says so
         summary = dict(record["summary"])
         summary["unreleased"] = tuple(tuple(pair) for pair in summary["unreleased"])
@@ -766,10 +773,8 @@ class _Indexing:
                 raise self.failed
             for (shard, entry), (scratch, made) in zip(self.todo, self.made):
                 kept = []
-                for dest, path in made:
-                    sha = writer.copy(dest, path)
-                    run.store.put("blob", sha, path.read_bytes())
-                    kept.append((dest, sha))
+                for dest, path in made:        # moved in; kept in the output only (a shard whose
+                    kept.append((dest, writer.adopt(dest, path)))   # files are lost is indexed again)
                 shutil.rmtree(scratch, ignore_errors=True)
                 run.store.put("search", entry, json.dumps(kept).encode())
                 run.rendered += 1

@@ -239,6 +239,25 @@ class SiteWriter:
         self.files[dest] = (sha, size)
         return sha
 
+    def adopt(self, dest: str, path: Path) -> str:
+        """Take a file a tool made in a scratch folder beside the output: kept from the previous
+        output when that holds the same bytes, else moved in (a rename, not a copy). Returns its
+        SHA-256."""
+        sha = sha256_file(path)
+        if self.reuse(dest, sha):
+            return sha
+        size = path.stat().st_size
+        with _mapped(self.out / dest, self._shown):
+            target = self._target(dest)
+            try:
+                os.rename(path, target)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                shutil.copyfile(path, target)
+        self.files[dest] = (sha, size)
+        return sha
+
     def has(self, dest: str, sha: str) -> bool:
         """The previous output holds this file with these bytes: at its size and stamp, or,
         without a stamp, read again and hashed (a file edited by hand is never reused)."""

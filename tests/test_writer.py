@@ -96,3 +96,30 @@ def test_an_unchanged_rebuild_leaves_the_output_untouched(tmp_path: Path) -> Non
     assert not repaired.unchanged and (out / "a/b.html").read_bytes() == b"22"
     changed = write_site([Artifact("index.html", b"3")], out, tmp_path / "proj")
     assert not changed.unchanged and not (out / "a").exists()
+
+
+def test_a_file_made_beside_the_output_is_moved_in_or_kept(tmp_path: Path) -> None:
+    """`adopt`: a tool's file (the search index's) is renamed into the new output, not copied;
+    when the previous output holds the same bytes, that file is kept and the new one left."""
+    import hashlib
+
+    from speechgen.writer import SiteWriter
+
+    out, project = tmp_path / "site", tmp_path / "project"
+    project.mkdir()
+    made = tmp_path / "scratch-a.bin"
+    made.write_bytes(b"index bytes")
+    with SiteWriter(out, project) as writer:
+        sha = writer.adopt("pagefind/0/index.bin", made)
+        inode = (writer.tmp / "pagefind/0/index.bin").stat().st_ino
+        writer.commit()
+    assert sha == hashlib.sha256(b"index bytes").hexdigest()
+    assert not made.exists()                                  # moved, not copied
+    assert (out / "pagefind/0/index.bin").stat().st_ino == inode
+    again = tmp_path / "scratch-b.bin"
+    again.write_bytes(b"index bytes")
+    with SiteWriter(out, project) as writer:
+        assert writer.adopt("pagefind/0/index.bin", again) == sha
+        report = writer.commit()
+    assert report.unchanged and again.exists()                 # the previous file kept as it was
+    assert (out / "pagefind/0/index.bin").stat().st_ino == inode

@@ -36,13 +36,14 @@ def _level(colour: tuple[int, int, int]) -> int:
 
 def preview_png(title: str, speaker: str, date_text: str, site_title: str,
                 emblem_png: bytes | None = None, extra_fonts: tuple[Path, ...] = ()) -> bytes:
-    """Drawn in one 8-bit channel whose levels index a palette (a ramp from ink to background,
+    """Drawn straight into palette places (a ramp from ink to background,
     the accent, the emblem's own colours): the text keeps its anti-aliasing, and the PNG needs
     no colour quantizing, which took most of the time."""
     from PIL import Image, ImageDraw
 
-    image = Image.new("L", SIZE, 255)
+    image = Image.new("P", SIZE, 255)
     draw = ImageDraw.Draw(image)
+    draw.fontmode = "L"             # anti-aliased: a glyph's edge blends palette places along the ramp
     draw.rectangle((0, 0, 18, SIZE[1]), fill=0)
     x = MARGIN
     top = MARGIN - 16
@@ -75,7 +76,7 @@ def preview_png(title: str, speaker: str, date_text: str, site_title: str,
     for level in range(RAMP, 256):
         t = (level - RAMP) / (255 - RAMP)
         palette += [round(i + (b - i) * t) for i, b in zip(INK, BACKGROUND)]
-    indexed = Image.frombytes("P", SIZE, image.tobytes())
+    indexed = image
     if emblem is not None:
         own, colours = emblem
         palette[3:3 + len(colours)] = colours
@@ -120,17 +121,22 @@ def _load(path: str, size: int):
 
 
 def _wrap(draw, text: str, font, width: int) -> list[str]:
+    """Words into lines of at most `width`, each word measured once (a line is its words and
+    spaces: kerning across a space is left out)."""
     lines: list[str] = []
-    line = ""
+    line: list[str] = []
+    used = 0.0
+    space = draw.textlength(" ", font=font)
     for word in text.split():
-        candidate = f"{line} {word}".strip()
-        if draw.textlength(candidate, font=font) <= width or not line:
-            line = candidate
+        wide = draw.textlength(word, font=font)
+        if line and used + space + wide > width:
+            lines.append(" ".join(line))
+            line, used = [word], wide
         else:
-            lines.append(line)
-            line = word
+            used = used + space + wide if line else wide
+            line.append(word)
     if line:
-        lines.append(line)
+        lines.append(" ".join(line))
     return lines or [""]
 
 
