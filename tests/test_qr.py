@@ -233,3 +233,48 @@ def test_codes_drawn_by_worker_processes_and_kept_ones_are_the_same(monkeypatch)
     assert [(c.png, c.svg, c.module_png, c.module_mm, c.plate) for c in kept] == \
         [(c.png, c.svg, c.module_png, c.module_mm, c.plate) for c in here.values()]
     assert decode(kept[5].png) == [urls[5]]
+
+
+URLS = [f"https://pidato.example.go.id/arsip/2025/pidato-kenegaraan/salinan/lembaga-{n}/" for n in range(40)] + [
+    "https://example.org/a", "https://pidato.example.go.id/arsip/1990/x/salinan/" + "d" * 200 + "/"]
+
+
+@pytest.mark.parametrize("level", ["L", "M", "Q", "H"])
+def test_the_mask_comes_from_zxing_and_qrcode_draws_that_symbol(level: str) -> None:
+    """qrcode makes every code; the mask is the one zxing-cpp's encoder chose, so qrcode draws
+    zxing-cpp's very symbol, and each decodes back to its URL."""
+    import qrcode
+
+    from speechgen.render import qr
+
+    for url in URLS:
+        mask, symbol = qr._chosen_mask(url, level)
+        matrix = qr._matrix(url, level)
+        inner = [row[QUIET_ZONE:-QUIET_ZONE] for row in matrix[QUIET_ZONE:-QUIET_ZONE]]
+        assert mask is not None and inner == symbol, url
+        plain = qrcode.QRCode(error_correction=qr._LEVELS[level](), border=QUIET_ZONE, box_size=1,
+                              mask_pattern=mask)
+        plain.add_data(url.encode("utf-8"), optimize=0)
+        plain.make(fit=True)
+        assert plain.get_matrix() == matrix
+        image = Image.new("L", (len(matrix), len(matrix)))
+        image.putdata([0 if dark else 255 for row in matrix for dark in row])
+        found = zxingcpp.read_barcode(image.resize((len(matrix) * 4,) * 2, Image.Resampling.NEAREST))
+        assert found is not None and found.text == url and int(found.extra["DataMask"]) == mask
+
+
+def test_qrcode_chooses_when_the_symbols_differ(monkeypatch) -> None:
+    """If zxing-cpp's symbol is not the one qrcode draws (another version or mode), its mask is
+    not used: qrcode scores the masks itself."""
+    import qrcode
+
+    from speechgen.render import qr
+
+    url = URLS[0]
+    own = qrcode.QRCode(error_correction=qr._LEVELS["M"](), border=QUIET_ZONE, box_size=1)
+    own.add_data(url.encode("utf-8"), optimize=0)
+    own.make(fit=True)
+    chosen = own.get_matrix()
+    wrong = own.best_mask_pattern() ^ 1               # not the mask qrcode would choose
+    monkeypatch.setattr(qr, "_chosen_mask", lambda u, level: (wrong, [[True]]))
+    assert qr._matrix(url, "M") == chosen
