@@ -86,8 +86,8 @@ def load_logo(path: Path) -> Logo:
 
 class QrMaker:
     """Makes QR codes for one recipe (printed size, error correction, logo). `make_all` spreads the
-    codes over worker processes when there are many (about 1 ms of modules and 2-3 ms of drawing
-    a code). The build keeps finished codes by `recipe` and URL."""
+    codes over worker processes when there are many: choosing the mask alone costs about 10 ms a
+    code in pure Python. The build keeps finished codes by `recipe` and URL."""
 
     def __init__(self, size_mm: float, error_correction: str = "M", logo: Logo | None = None):
         self.size_mm = size_mm
@@ -98,8 +98,7 @@ class QrMaker:
     def recipe(self) -> str:
         """Everything but the URL that shapes a code, as text for a cache key."""
         logo = hashlib.sha256(self.logo.png).hexdigest() if self.logo else ""
-        return (f"{FORMAT}|{_version('qrcode')}|{_version('zxing-cpp')}|{self.size_mm!r}|"
-                f"{self.error_correction}|{logo}")
+        return f"{FORMAT}|{_qrcode_version()}|{self.size_mm!r}|{self.error_correction}|{logo}"
 
     def make(self, url: str) -> QrCode:
         return self.make_all([url])[url]
@@ -185,12 +184,11 @@ def unpack(url: str, raw: bytes) -> QrCode:
 
 
 @functools.cache
-def _version(package: str) -> str:
-    """qrcode draws the codes and zxing-cpp picks their masks: a code is kept by both versions."""
+def _qrcode_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version(package)
+        return version("qrcode")
     except PackageNotFoundError:
         return "unknown"
 
@@ -206,44 +204,12 @@ _LEVELS = {name: _level(name) for name in "LMQH"}
 
 
 def _matrix(url: str, error_correction: str) -> list[list[bool]]:
-    """The code's modules, made by qrcode. Of the eight masks the standard allows, the one
-    zxing-cpp's encoder picks by the standard's penalty rules (in C++, 0.3 ms; qrcode scores them
-    in Python, about 13 ms of its 17 ms a code), read back from its symbol by its decoder, and
-    used only when qrcode then draws that very symbol; otherwise qrcode chooses."""
     import qrcode
 
-    mask, symbol = _chosen_mask(url, error_correction)
-    code = qrcode.QRCode(error_correction=_LEVELS[error_correction](), border=QUIET_ZONE, box_size=1,
-                         mask_pattern=mask)
+    code = qrcode.QRCode(error_correction=_LEVELS[error_correction](), border=QUIET_ZONE, box_size=1)
     code.add_data(url.encode("utf-8"), optimize=0)
     code.make(fit=True)
-    matrix = code.get_matrix()
-    if mask is not None and [row[QUIET_ZONE:-QUIET_ZONE] for row in matrix[QUIET_ZONE:-QUIET_ZONE]] != symbol:
-        code = qrcode.QRCode(error_correction=_LEVELS[error_correction](), border=QUIET_ZONE, box_size=1)
-        code.add_data(url.encode("utf-8"), optimize=0)
-        code.make(fit=True)
-        matrix = code.get_matrix()
-    return matrix
-
-
-def _chosen_mask(url: str, error_correction: str) -> tuple[int | None, list[list[bool]]]:
-    """The mask zxing-cpp chose for this URL and its symbol (dark modules), or (None, [])."""
-    try:
-        import zxingcpp
-
-        made = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level=error_correction)
-        image = made.to_image(scale=1, add_quiet_zones=False)
-        found = zxingcpp.read_barcode(made.to_image(scale=2, add_quiet_zones=True),
-                                      formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=False,
-                                      try_downscale=False)
-        mask = int(found.extra["DataMask"]) if found is not None and found.text == url else None
-    except (ImportError, AttributeError, KeyError, TypeError, ValueError, RuntimeError):
-        return None, []
-    if mask is None or not 0 <= mask <= 7:
-        return None, []
-    height, width = image.shape[:2]
-    data = bytes(image)
-    return mask, [[byte == 0 for byte in data[y * width:(y + 1) * width]] for y in range(height)]
+    return code.get_matrix()
 
 
 def _logo_box(n: int) -> tuple[int, int]:
