@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+from stat import S_ISREG
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -34,10 +35,11 @@ from speechgen.model import PdfInfo
 from speechgen.render import cards, html, manifest
 from speechgen.render.qr import QrMaker, pack, unpack
 from speechgen.templates import Templates
-from speechgen.writer import SiteWriter, check_output_dir, lock_output, read_marker, site_digest
+from speechgen.writer import SiteWriter, check_output_dir, clean_leftovers, lock_output, read_marker, sha256_file, site_digest
 
 Log = Callable[[str], None]
 RACY_NS = 2_000_000_000          # a file stamped this recently is hashed, not trusted by its stamp
+RACY_READ_LIMIT = 64 * 1024 * 1024   # a larger recent file is not hashed for the shortcut: the build runs
 PdfMap = dict[tuple[str, str], PdfInfo]
 
 
@@ -234,14 +236,18 @@ def _inputs(config: Config, settings: tuple, since: int) -> str | None:
                 return None
             try:
                 info = os.stat(path)
+                if not S_ISREG(info.st_mode):
+                    return None                   # a FIFO, a device: the build reads it and says why
                 if info.st_mtime_ns > fresh or info.st_ctime_ns > fresh:
-                    digest.update(f"{path}\0bytes {_file_sha(path)}\n".encode())
+                    if info.st_size > RACY_READ_LIMIT:
+                        return None
+                    digest.update(os.fsencode(path) + f"\0bytes {sha256_file(path)}\n".encode())
                     continue
             except OSError:
-                digest.update(f"{path}\0absent\n".encode())
+                digest.update(os.fsencode(path) + b"\0absent\n")
                 continue
-            digest.update(f"{path}\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:"
-                          f"{info.st_mode}\n".encode())
+            digest.update(os.fsencode(path) + f"\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:"
+                          f"{info.st_ino}:{info.st_mode}\n".encode())
     return digest.hexdigest()
 
 
@@ -282,9 +288,10 @@ def _unchanged_output(store: Cache, out: Path, inputs: Callable[[int], str | Non
         stamps = _load_stamps(store.get("stamps", key("stamps", str(out))))
         if not out.is_dir():
             return None
-        lock = lock_output(out, exclusive=False, wait=lambda: notice(
+        lock = lock_output(out, exclusive=True, wait=lambda: notice(
             f"{out}: another build is writing here; waiting for it to finish (build lain sedang menulis; menunggu)"))
         try:
+            clean_leftovers(out)           # what a killed build left beside the output
             files, digest = read_marker(out)
             if digest != record["site"] or not files or site_digest(files) != digest:
                 return None
