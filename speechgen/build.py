@@ -19,12 +19,12 @@ import hashlib
 import json
 import os
 import shutil
-from stat import S_ISREG
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 
 from speechgen import deps, editions, graph, markdown, preflight, reader
 from speechgen.cache import Cache, key
@@ -35,7 +35,8 @@ from speechgen.model import PdfInfo
 from speechgen.render import cards, html, manifest
 from speechgen.render.qr import QrMaker, pack, unpack
 from speechgen.templates import Templates
-from speechgen.writer import SiteWriter, check_output_dir, clean_leftovers, lock_output, read_marker, sha256_file, site_digest
+from speechgen.writer import (SiteWriter, check_output_dir, clean_leftovers, lock_output, read_marker,
+                              sha256_file, site_digest)
 
 Log = Callable[[str], None]
 RACY_NS = 2_000_000_000          # a file stamped this recently is hashed, not trusted by its stamp
@@ -211,7 +212,7 @@ def _inputs(config: Config, settings: tuple, since: int) -> str | None:
     size, stamps and inode; a file stamped less than `RACY_NS` before `since` (the start of the
     build that is or was recorded) by its bytes instead, since its stamps cannot tell a change
     made in the same tick. None, so that the build reads everything, when a folder among them is
-    a link."""
+    a link, a file is not a regular file, or a recent file is too large to hash here."""
     from speechgen import signing
 
     digest = hashlib.sha256(key("inputs", *map(str, settings), repr(config)).encode())
@@ -390,20 +391,24 @@ def _remembered_markdown(store: Cache) -> reader.Render:
 def _markdown_ahead(config: Config, store: Cache, jobs: int | None, log: Log) -> None:
     """Render in worker processes every body the cache does not hold yet, so that reading (one
     source after another) finds each in the cache: Markdown is most of a cold read's time, and
-    a machine has more than one core. Nothing when only a few are missing."""
+    a machine has more than one core. Nothing when only a few are missing. Bodies are read again
+    as the workers take them, never all held at once."""
     if not store.writable:
         return
-    todo = [(body, line) for body, line in reader.bodies(config)
-            if not store.has("markdown", key("markdown", str(line), body))]
-    if len(todo) < MARKDOWN_AHEAD_MIN:
+    missing = [path for path, body, line in reader.bodies(config)
+               if not store.has("markdown", key("markdown", str(line), body))]
+    if len(missing) < MARKDOWN_AHEAD_MIN:
         return
-    for (body, line), made in zip(todo, _pooled_map(_render_markdown, todo, jobs)):
-        store.put("markdown", key("markdown", str(line), body), made)
-    log(f"markdown: {len(todo)} bodies rendered ahead")
+    todo = ((body, line) for _, body, line in reader.bodies(config, missing))
+    for entry, made in _pooled_map(_render_markdown, todo, jobs, count=len(missing)):
+        store.put("markdown", entry, made)
+    log(f"markdown: {len(missing)} bodies rendered ahead")
 
 
-def _render_markdown(item: tuple[str, int]) -> bytes:
-    return markdown.render(*item).to_json()
+def _render_markdown(item: tuple[str, int]) -> tuple[str, bytes]:
+    """A body's cache entry and its rendering (in a worker: the body never comes back)."""
+    body, line = item
+    return key("markdown", str(line), body), markdown.render(body, line).to_json()
 
 
 class _Run:
@@ -796,6 +801,7 @@ class _Indexing:
 
 MARKDOWN_AHEAD_MIN = 100        # fewer missing bodies than this are rendered while reading
 BOOKS_PER_BATCH = 100           # books whose HTML is made and held at once
+PAGES_PER_WINDOW = 512           # pages asked of the workers at once (their bytes wait here)
 POOL_MIN_PAGES = 200             # fewer pages than this render faster here than in a pool
 _POOLED: tuple | None = None     # what forked page workers render from (set just before the fork)
 
@@ -814,7 +820,11 @@ def _render_pages(env, site: Site, pdfs: PdfMap, misses: list, jobs: int | None)
     _POOLED = (env, site, pdfs, [page for page, _ in misses])
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap(_render_pooled, range(len(misses)), chunksize=16)
+            # A window at a time: pages the workers made wait for the writer in this process's
+            # memory, so no more than a window of them is asked for at once.
+            for start in range(0, len(misses), PAGES_PER_WINDOW):
+                yield from pool.imap(_render_pooled, range(start, min(start + PAGES_PER_WINDOW, len(misses))),
+                                     chunksize=16)
     finally:
         _POOLED = None
 
@@ -841,9 +851,10 @@ def _draw_preview(values: tuple) -> bytes:
     return preview_png(title, speaker, date_text, site_title, emblem or None, extra)
 
 
-def _pooled_map(function, items: list, jobs: int | None) -> Iterator:
-    """`function` over `items` in order: in forked workers when there are enough to pay for them."""
-    workers = min(jobs or _cores(), len(items) // 50)
+def _pooled_map(function, items: Iterable, jobs: int | None, count: int | None = None) -> Iterator:
+    """`function` over `items` in order: in forked workers when there are enough to pay for them
+    (`count` of them, when `items` is an iterator, which the workers then take as they go)."""
+    workers = min(jobs or _cores(), (len(items) if count is None else count) // 50)  # type: ignore[arg-type]
     if workers < 2 or not _can_fork():
         yield from map(function, items)
         return

@@ -133,19 +133,19 @@ def find_sources(config: Config, problems: Problems) -> list[Path]:
     return found
 
 
-def bodies(config: Config) -> Iterator[tuple[str, int]]:
-    """Every source's Markdown body with the line it starts on, for rendering ahead of reading
-    (in worker processes); a source that cannot be read or split is left to `read_source`,
-    which says why."""
+def bodies(config: Config, paths: Iterable[Path] | None = None) -> Iterator[tuple[Path, str, int]]:
+    """Each source's Markdown body with the line it starts on (every source, or those of `paths`),
+    one at a time, for rendering ahead of reading (in worker processes); a source that cannot be
+    read or split is left to `read_source`, which says why."""
     ignored = Problems(config.root)
-    for path in find_sources(config, ignored):
+    for path in find_sources(config, ignored) if paths is None else paths:
         raw = read_project_file(path, config, ignored, MAX_SOURCE_BYTES)
         try:
             split = split_front_matter(raw.decode("utf-8")) if raw is not None else None
         except UnicodeDecodeError:
             continue
         if isinstance(split, tuple):
-            yield split[1], split[2]
+            yield path, split[1], split[2]
 
 
 def split_front_matter(text: str) -> tuple[str, str, int] | str:

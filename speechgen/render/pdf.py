@@ -307,7 +307,7 @@ def render_books(misses: list[tuple[str, Job]], jobs: int | None, progress: Prog
         return
     cores = usable_cores()
     workers = max(1, min(jobs or cores, len(misses)))
-    context = _warm(_pool_context())
+    context = _pool_context()
     hard_limit = max(job.timeout for _, job in misses) + 60    # startup and import slack
     # A worker is replaced after BOOKS_PER_WORKER books: WeasyPrint's caches grow with every book
     # (840 MB per worker after a few hundred), and a fresh fork costs about half a second.
@@ -346,16 +346,6 @@ STOP_POLL = 0.1                  # seconds between two questions to render_books
 def usable_cores() -> int:
     """The cores this process may run on (its affinity, not the machine's count)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _warm(context):
-    """WeasyPrint imported here before a fork, so that every forked worker has it (and the
-    native libraries it finds and loads) instead of paying that again: half a second a worker,
-    and the card sheets start a fresh worker for each part."""
-    if context.get_start_method() == "fork":
-        import weasyprint  # noqa: F401
-
-    return context
 
 
 def _pool_context():
@@ -653,7 +643,7 @@ def render_sheets(htmls: list[str], allowed: tuple[str, ...], base_url: str, tim
     cores = usable_cores()
     workers = max(1, min(jobs or cores, len(htmls)))
     items = [(html, allowed, base_url, timeout) for html, timeout in zip(htmls, timeouts)]
-    with _warm(_pool_context()).Pool(workers, maxtasksperchild=1) as pool:   # a fresh worker each: memory back
+    with _pool_context().Pool(workers, maxtasksperchild=1) as pool:     # a fresh worker each: memory back
         pending = pool.map_async(_sheet_work, items, chunksize=1)
         while not pending.ready():
             pending.wait(STOP_POLL if stop is not None else None)
