@@ -82,7 +82,8 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: b
     everything succeeded, so a failed build leaves the previous site as it was; a second build
     into the same folder waits for the first. PDFs are rendered in parallel, and what a build
     made is kept in your cache folder (~/.cache/speechgen, or $SPEECHGEN_CACHE_DIR), so an
-    unchanged page or speech is never rendered twice.
+    unchanged page or speech is never rendered twice, and a project that has not changed since
+    the last build into the same folder is not even read.
     """
     from speechgen.build import build as run_build
     from speechgen.config import load_config
