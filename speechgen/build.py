@@ -586,27 +586,19 @@ class _Run:
         emblem = image.png if image is not None else b""
         extra = tuple(media.fonts)
         fonts_key = "\0".join(str(p) for p in extra)
-        jobs_todo, dests = [], []
+        jobs_todo = []
         for speech in site.speeches:
             for lang, version in speech.versions.items():
                 values = (version.title, version.speaker, format_date(version.date, lang),
                           site.config.site.title, emblem, extra)
                 entry = key("preview", *(v if isinstance(v, bytes) else str(v) for v in values[:5]), fonts_key)
                 dest = site.preview_dest(speech, lang)
-                # the image's SHA-256 first: kept from the previous output without reading it
-                sha = self.store.get("previewsha", entry)
-                if sha is not None and self.writer.reuse(dest, sha.decode()):
-                    continue
-                data = self.store.get("preview", entry)
-                if data is not None and data.startswith(b"\x89PNG"):
-                    self.store.put("previewsha", entry, self.writer.write(dest, data).encode())
-                else:
+                # kept as a book is: linked from the previous output by its SHA-256, else from the cache
+                record = self._recall(entry)
+                if record is None or not self._put_back(dest, record):
                     jobs_todo.append((entry, dest, values))
         for (entry, dest, _), data in zip(jobs_todo, _pooled_map(_draw_preview, [v for _, _, v in jobs_todo], jobs)):
-            sha = self.writer.write(dest, data)
-            self.store.put("preview", entry, data)
-            self.store.put("previewsha", entry, sha.encode())
-            self.rendered += 1
+            self._keep(entry, dest, data, ())
         if site.favicon:
             self.writer.write(site.favicon_dest, preview.favicon_png(emblem or None, site.config.site.title))
         if jobs_todo:

@@ -199,11 +199,24 @@ def _within_project(path: Path, project_root: Path) -> bool:
     return any(_inside(p, r) for p in (written, resolved) for r in (root, real_root))
 
 
+def _read(path: Path, shown: str, limit: int, when_missing: str) -> bytes:
+    """A certificate's or key's bytes (an ordinary file of at most `limit` bytes), or the reason
+    it cannot be read as a SigningError naming it as the user wrote it."""
+    from speechgen.config import Unreadable, read_capped
+
+    try:
+        return read_capped(path, limit)
+    except Unreadable as exc:
+        raise SigningError(f"{shown}: {exc}") from None
+    except FileNotFoundError:
+        raise SigningError(f"{shown}: not found; {when_missing}") from None
+    except OSError as exc:
+        raise SigningError(f"{shown}: cannot be read: {exc.strerror or exc}") from None
+
+
 def read_certificate(project_root: Path, certificate: Path) -> bytes:
     """The DER bytes of the publisher's certificate: one PEM certificate in a file inside the
     project (`certificate` is relative to the project or absolute)."""
-    from speechgen.config import Unreadable, read_capped
-
     path = certificate if certificate.is_absolute() else project_root / certificate
     shown = _shown(path, project_root)
     try:
@@ -213,15 +226,8 @@ def read_certificate(project_root: Path, certificate: Path) -> bytes:
     if not inside:
         raise SigningError(f"{shown}: the certificate must be a file inside the project (it is public "
                            "and published with the site); copy it into the project folder")
-    try:
-        data = read_capped(path, MAX_CERTIFICATE_BYTES)
-    except Unreadable as exc:
-        raise SigningError(f"{shown}: {exc}") from None
-    except FileNotFoundError:
-        raise SigningError(f"{shown}: not found; make a sample with `speechgen keys new --out DIR` and copy "
-                           f"its {CERTIFICATE_NAME} here, or put the publisher's certificate here") from None
-    except OSError as exc:
-        raise SigningError(f"{shown}: cannot be read: {exc.strerror or exc}") from None
+    data = _read(path, shown, MAX_CERTIFICATE_BYTES, f"make a sample with `speechgen keys new --out DIR` and "
+                 f"copy its {CERTIFICATE_NAME} here, or put the publisher's certificate here")
     if b"PRIVATE KEY-----" in data or b"-----BEGIN ENCRYPTED" in data:
         raise SigningError(f"{shown}: holds a PRIVATE KEY; a private key must never be in the project. "
                            f"Move it out of the project now, give its PKCS#12 file with {KEY_ENV}, "
@@ -259,8 +265,6 @@ def load_signer(project_root: Path, certificate: Path, key_path: Path | None, pa
     at `now`."""
     from cryptography.hazmat.primitives.serialization import pkcs12
 
-    from speechgen.config import Unreadable, read_capped
-
     _check_time(now, "now")
     der = read_certificate(project_root, certificate)
     shown_certificate = _shown(certificate if certificate.is_absolute() else project_root / certificate,
@@ -275,15 +279,8 @@ def load_signer(project_root: Path, certificate: Path, key_path: Path | None, pa
         raise SigningError(f"{shown_key}: the private key is inside the project folder, where it could be "
                            "committed or published; move it out of the project and set "
                            f"{KEY_ENV} to its new path")
-    try:
-        data = read_capped(key_path, MAX_KEY_BYTES)
-    except Unreadable as exc:
-        raise SigningError(f"{shown_key}: {exc}") from None
-    except FileNotFoundError:
-        raise SigningError(f"{shown_key}: not found; set {KEY_ENV} to the path of the publisher's "
-                           "PKCS#12 (.p12) key file") from None
-    except OSError as exc:
-        raise SigningError(f"{shown_key}: cannot be read: {exc.strerror or exc}") from None
+    data = _read(key_path, shown_key, MAX_KEY_BYTES,
+                 f"set {KEY_ENV} to the path of the publisher's PKCS#12 (.p12) key file")
     try:
         bundle = pkcs12.load_pkcs12(data, passphrase.encode("utf-8") if passphrase is not None else None)
     except (ValueError, TypeError):
