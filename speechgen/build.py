@@ -698,42 +698,97 @@ class _Run:
         self.log(f"made {len(codes)} QR codes ({len(missing)} new)")
 
     def indexing(self, wanted: bool) -> "_Indexing":
-        """The Pagefind index of the public speech pages, shard by shard, from the pages as
-        written: a shard whose pages are all unchanged is put back as it was; the others are
-        indexed in a thread of its own while the build goes on, and put in by `finish()`."""
+        """The Pagefind index of the public speech pages, from the pages as written. A shard whose
+        pages are all as it indexed them is put back as it was. A page changed or added since is
+        indexed again in the small recent bundle, and the shard's old entry for it is hidden, until
+        more than SEARCH_RECENT_MAX pages wait there: then their shards are indexed again. What is
+        to be indexed is made in a thread of its own while the build goes on, and put in by
+        `finish()`."""
         self.checkpoint()
-        return _Indexing(self, self._shards_to_index() if wanted else [])
+        return _Indexing(self, self._search_plan() if wanted else None)
 
-    def _shards_to_index(self) -> list:
+    def _search_plan(self) -> "_SearchPlan":
         from speechgen.render import search
 
         site, writer = self.site, self.writer
         version = search.pagefind_version()
-        todo = []
+        now = {d: writer.files[d][0] for shard in site.search_shards for d in shard.pages}
+        plan = _SearchPlan(version)
+        kept: list = []         # (shard, its record, its pages changed since, its entries to hide)
         for shard in site.search_shards:
-            entry = key("search", version, shard.dest, *(f"{d}\0{writer.files[d][0]}" for d in shard.pages))
-            listing = self.store.get("search", entry)
-            if listing is None or not self._put_back_all(json.loads(listing)):
-                todo.append((shard, entry))
-        return todo
+            raw = self.store.get("search", key("search", version, shard.dest))
+            if raw is None:
+                plan.shards.append(shard)
+                continue
+            indexed = json.loads(raw)["pages"]
+            changed = [d for d in shard.pages if indexed.get(d, ("",))[0] != now[d]]
+            members = set(shard.pages)
+            replaced = [d for d, (sha, _) in indexed.items() if d not in members or now[d] != sha]
+            hide = [indexed[d][1] for d in replaced]
+            if None in hide:                        # an entry without an id cannot be hidden
+                plan.shards.append(shard)
+            else:
+                kept.append((shard, json.loads(raw), changed, hide))
+        if sum(len(changed) + len(hide) for _, _, changed, hide in kept) > SEARCH_RECENT_MAX:
+            plan.shards += [shard for shard, _, changed, hide in kept if changed or hide]
+            kept = [k for k in kept if not (k[2] or k[3])]
+        for shard, record, changed, hide in kept:
+            if self._put_back_all(record["files"]):
+                plan.recent += changed
+                plan.hidden.update(hide)
+            else:
+                plan.shards.append(shard)           # its files are lost: indexed again
+        plan.shards.sort(key=lambda shard: shard.dest)
+        plan.recent.sort()
+        if plan.recent:
+            plan.recent_entry = key("recent", version, *(f"{d}\0{now[d]}" for d in plan.recent))
+            raw = self.store.get("recent", plan.recent_entry)
+            record = json.loads(raw) if raw is not None else None
+            if record is not None and self._put_back_all(record["files"]):
+                plan.recent_done = record
+        return plan
+
+
+SEARCH_RECENT_MAX = 64      # pages changed since their shard was indexed, kept in the recent bundle
+
+
+@dataclass
+class _SearchPlan:
+    """What the search index needs this build: the shards to index, the pages that go into the
+    recent bundle (already put back when `recent_done`), and the shards' entries to hide."""
+
+    version: str
+    shards: list = dataclasses.field(default_factory=list)
+    recent: list[str] = dataclasses.field(default_factory=list)
+    recent_entry: str = ""
+    recent_done: dict | None = None
+    hidden: set[str] = dataclasses.field(default_factory=set)
+
+    def jobs(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(bundle folder, pages) for each Pagefind run, in order."""
+        jobs = [(shard.dest, shard.pages) for shard in self.shards]
+        if self.recent and self.recent_done is None:
+            jobs.append((graph.SEARCH_RECENT, tuple(self.recent)))
+        return jobs
 
 
 class _Indexing:
-    """The shards to index, one Pagefind process after another in a thread (Pagefind is a process
+    """The bundles to index, one Pagefind process after another in a thread (Pagefind is a process
     of its own, so the thread waits while the build's own work goes on). Used as a context
-    manager: however the build ends, the thread is stopped after its current shard and every
+    manager: however the build ends, the thread is stopped after its current bundle and every
     scratch folder is removed."""
 
-    def __init__(self, run: _Run, todo: list) -> None:
+    def __init__(self, run: _Run, plan: _SearchPlan | None) -> None:
         import threading
 
         self.run = run
-        self.todo = todo
-        self.made: list = []                  # (scratch, files) per shard, in order
+        self.plan = plan
+        self.jobs = plan.jobs() if plan is not None else []
+        self.made: list = []                  # (scratch, files, page ids) per job, in order
         self.failed: BaseException | None = None
         self.stop = False
         self.thread = threading.Thread(target=self._index_all, name="speechgen-search", daemon=True) \
-            if todo else None
+            if self.jobs else None
         if self.thread is not None:
             self.thread.start()
 
@@ -741,17 +796,19 @@ class _Indexing:
         from speechgen.render import search
 
         writer = self.run.writer
-        for shard, _ in self.todo:
+        for bundle, pages in self.jobs:
             if self.stop or (self.run.cancel is not None and self.run.cancel()):
                 return
             scratch = Path(tempfile.mkdtemp(prefix=f".{writer.out.name}.tmp-search-", dir=writer.out.parent))
-            self.made.append((scratch, None))
+            self.made.append((scratch, None, None, None))
             try:
-                files = search.build_index([(d, writer.path_of(d)) for d in shard.pages], scratch, shard.dest)
+                files = search.build_index([(d, writer.path_of(d)) for d in pages], scratch, bundle)
+                ids = search.page_ids(files, bundle)
+                languages = search.languages(files, bundle)
             except BaseException as exc:      # handed to the build's own thread by finish()
                 self.failed = exc
                 return
-            self.made[-1] = (scratch, files)
+            self.made[-1] = (scratch, files, ids, languages)
 
     def __enter__(self) -> "_Indexing":
         return self
@@ -760,27 +817,36 @@ class _Indexing:
         self.stop = True
         if self.thread is not None:
             self.thread.join()
-        for scratch, _ in self.made:
+        for scratch, *_ in self.made:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def finish(self) -> None:
-        """Wait for the shards and put each one's bundle in the output (and in the cache)."""
+        """Wait for the bundles, put each one in the output (its record in the cache), and write
+        the list of what the recent bundle replaces."""
         from speechgen.render import search
 
-        if self.thread is None:
+        plan = self.plan
+        if plan is None:
             return
-        self.thread.join()
+        if self.thread is not None:
+            self.thread.join()
         run, writer = self.run, self.run.writer
         run.checkpoint()
+        recent = plan.recent_done
         try:
             if self.failed is not None:
                 raise self.failed
-            for (shard, entry), (scratch, made) in zip(self.todo, self.made):
+            for (bundle, pages), (scratch, made, ids, languages) in zip(self.jobs, self.made):
                 kept = []
-                for dest, path in made:        # moved in; kept in the output only (a shard whose
+                for dest, path in made:        # moved in; kept in the output only (a bundle whose
                     kept.append((dest, writer.adopt(dest, path)))   # files are lost is indexed again)
                 shutil.rmtree(scratch, ignore_errors=True)
-                run.store.put("search", entry, json.dumps(kept).encode())
+                if bundle == graph.SEARCH_RECENT:
+                    recent = dict(files=kept, ids=sorted(set(ids.values())), languages=languages)
+                    run.store.put("recent", plan.recent_entry, json.dumps(recent).encode())
+                else:
+                    record = dict(files=kept, pages={d: (writer.files[d][0], ids.get(d)) for d in pages})
+                    run.store.put("search", key("search", plan.version, bundle), json.dumps(record).encode())
                 run.rendered += 1
         except (search.SearchUnavailable, OSError) as exc:
             folder = writer.out.parent
@@ -788,7 +854,14 @@ class _Indexing:
                 raise OutputError(f"{folder}: cannot write the search index: no space left on the device") from None
             reason = exc if isinstance(exc, search.SearchUnavailable) else exc.strerror or exc
             raise SourceError([Problem(str(writer.out), None, f"cannot make the search index: {reason}")]) from None
-        run.log(f"search index: {len(self.todo)} of {len(run.site.search_shards)} shards re-indexed")
+        hidden = plan.hidden - set(recent["ids"] if recent else ())
+        writer.write(graph.SEARCH_RECENT_LIST, json.dumps(
+            dict(bundle="recent/" if recent else None, languages=recent["languages"] if recent else [],
+                 hidden=sorted(hidden)),
+            separators=(",", ":")).encode())
+        shards = sum(1 for bundle, _ in self.jobs if bundle != graph.SEARCH_RECENT)
+        run.log(f"search index: {shards} of {len(run.site.search_shards)} shards re-indexed, "
+                f"{len(plan.recent)} pages in the recent bundle")
 
 
 MARKDOWN_AHEAD_MIN = 100        # fewer missing bodies than this are rendered while reading

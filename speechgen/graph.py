@@ -37,6 +37,8 @@ MANIFEST_SIGNATURE = "manifest.json.p7s"    # the publisher's detached CMS signa
 CERTIFICATE = "publisher.pem"              # the publisher's public certificate, to pin
 CHECKSUMS = "SHA256SUMS"
 SEARCH_BUNDLE = "pagefind"                 # a folder: the search index's own files
+SEARCH_RECENT = f"{SEARCH_BUNDLE}/recent"   # pages changed since their shard was indexed
+SEARCH_RECENT_LIST = f"{SEARCH_BUNDLE}/recent.json"   # that bundle's languages, and what it replaces
 ASSETS = "_assets"
 FEEDS = "feeds"
 COPY_FOLDER = "salinan"                    # <year>/<slug>/salinan/<recipient>/: "copy for"
@@ -111,7 +113,8 @@ class Output:
 @dataclass(frozen=True)
 class SearchShard:
     """One part of the search index: its own Pagefind bundle, merged with the others at query
-    time, so an edit re-indexes only the part that holds the changed page."""
+    time. A page changed since its shard was indexed is indexed again in the small "recent"
+    bundle, which the reader merges too and whose list hides the shard's old entry."""
 
     dest: str                    # the bundle's folder, e.g. "pagefind/3"
     pages: tuple[str, ...]       # output paths of the pages it indexes
@@ -165,6 +168,8 @@ class Site:
     certificate_dest = CERTIFICATE
     checksums_dest = CHECKSUMS
     search_bundle = SEARCH_BUNDLE
+    search_recent_dest = SEARCH_RECENT
+    search_recent_list_dest = SEARCH_RECENT_LIST
 
     def speech_dest(self, speech: Speech, lang: str) -> str:
         return speech_dest(speech, lang, self.config.site.default_language)
@@ -412,6 +417,9 @@ def _inventory(site: Site, sources: Sources, options: Options) -> tuple[Output, 
         out.append(Output(CHECKSUMS, "checksums", "the checksums"))
     for shard in site.search_shards:
         out.append(Output(shard.dest, "search", "the search index"))
+    if site.search_shards:
+        out.append(Output(SEARCH_RECENT, "search", "the search index"))
+        out.append(Output(SEARCH_RECENT_LIST, "search", "the search index"))
     return tuple(out)
 
 

@@ -18,7 +18,7 @@ Order (each phase finishes before the next starts, so a failure stops between or
   2. pages (HTML) that are not listings
   3. listings: the home page, archives, feeds, sitemap, robots.txt, checksums
   4. the search code (pagefind.js, its worker and WebAssembly)
-  5. the search entry (pagefind-entry.json)
+  5. the search entries (each bundle's pagefind-entry.json, and pagefind/recent.json)
   6. manifest.json
   7. only with --delete, and only after all of that: objects under the prefix the site no longer has
   8. the record of what the bucket now holds
@@ -48,7 +48,7 @@ from urllib.parse import urlsplit
 from speechgen import __version__
 from speechgen.errors import OutputError, SpeechgenError
 from speechgen.graph import (ARCHIVE_FOLDERS, CHECKSUMS, FEEDS, HOME, MANIFEST, ROBOTS,
-                             SEARCH_BUNDLE, SITEMAP)
+                             SEARCH_BUNDLE, SEARCH_RECENT_LIST, SITEMAP)
 from speechgen.writer import MARKER, lock_output, read_marker, safe_dest, sha256_file
 
 SHORT = "public, max-age=300"                       # pages, feeds, manifest, anything that may change
@@ -172,7 +172,7 @@ def phase_of(dest: str) -> int:
     if dest.startswith(f"{SEARCH_BUNDLE}/"):
         if content_addressed(dest):
             return ASSETS
-        return SEARCH_ENTRY_PHASE if name == SEARCH_ENTRY else SEARCH_CODE
+        return SEARCH_ENTRY_PHASE if name == SEARCH_ENTRY or dest == SEARCH_RECENT_LIST else SEARCH_CODE
     listings = tuple(f"{folder}/" for folder in (*ARCHIVE_FOLDERS.values(), FEEDS))
     if dest in (HOME, SITEMAP, ROBOTS, CHECKSUMS) or dest.startswith(listings):
         return LISTINGS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def test_index_has_a_language_each_and_leaves_no_scratch(project: Path) -> None:
     assert not any("pagefind-ui" in d or "playground" in d for d in dests)
     entry = json.loads((bundle / "pagefind-entry.json").read_bytes())
     assert {k: v["page_count"] for k, v in entry["languages"].items()} == {"id": 2, "en": 1}
-    assert "search index: 1 of 1 shards re-indexed" in lines
+    assert "search index: 1 of 1 shards re-indexed, 0 pages in the recent bundle" in lines
     assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == []
     assert not (project / "pagefind").exists() and not (Path.cwd() / "pagefind").exists()
 
@@ -68,3 +69,92 @@ def test_no_search_leaves_the_index_out(project: Path) -> None:
     assert result.exit_code == 0, result.output
     assert not (project / "site" / "pagefind").exists()
     assert (project / "site" / "cari" / "index.html").is_file()
+
+
+# --- an edit goes into the recent bundle ------------------------------------------------------
+
+LAMA = "2024/lama/index.html"
+
+
+def _fragments(bundle: Path) -> dict[str, tuple[str, str]]:
+    """Each page's Pagefind id and text in a bundle, by its output path."""
+    import gzip
+
+    found = {}
+    for path in (bundle / "fragment").glob("*.pf_fragment"):
+        data = json.loads(gzip.decompress(path.read_bytes())[len(b"pagefind_dcd"):])
+        found[data["url"].lstrip("/")] = (path.stem, data["content"])
+    return found
+
+
+def _edit(project: Path, text: str) -> None:
+    source = project / "speeches" / "2024" / "lama.id.md"
+    source.write_text(source.read_text("utf-8").replace("Teks lama.", text), "utf-8")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_an_edit_goes_into_the_recent_bundle_and_hides_the_shard_entry(project: Path) -> None:
+    site = project / "site"
+    build(load_config(project), card_pdfs=False)
+    shard = _files(site / "pagefind" / "0")
+    old_id, old_text = _fragments(site / "pagefind" / "0")[LAMA]
+    assert json.loads((site / "pagefind" / "recent.json").read_bytes()) == \
+        {"bundle": None, "languages": [], "hidden": []}
+
+    _edit(project, "Teks lama, kini dengan zamrud.")
+    lines: list[str] = []
+    build(load_config(project), log=lines.append, card_pdfs=False)
+    assert "search index: 0 of 1 shards re-indexed, 1 pages in the recent bundle" in lines
+    assert _files(site / "pagefind" / "0") == shard                 # the shard is as it was
+    listed = json.loads((site / "pagefind" / "recent.json").read_bytes())
+    assert listed == {"bundle": "recent/", "languages": ["id"], "hidden": [old_id]}
+    recent = _fragments(site / "pagefind" / "recent")
+    assert list(recent) == [LAMA] and "zamrud" in recent[LAMA][1] and "zamrud" not in old_text
+    entry = json.loads((site / "pagefind" / "recent" / "pagefind-entry.json").read_bytes())
+    assert {k: v["page_count"] for k, v in entry["languages"].items()} == {"id": 1}
+
+    (project / "speeches" / "2024" / "lama.id.md").write_text(
+        (project / "speeches" / "2024" / "lama.id.md").read_text("utf-8").replace(
+            "Teks lama, kini dengan zamrud.", "Teks lama."), "utf-8")
+    lines.clear()
+    build(load_config(project), log=lines.append, card_pdfs=False)
+    assert "search index: 0 of 1 shards re-indexed, 0 pages in the recent bundle" in lines
+    assert json.loads((site / "pagefind" / "recent.json").read_bytes())["hidden"] == []
+    assert not (site / "pagefind" / "recent").exists()
+
+
+def test_too_many_changed_pages_index_their_shard_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from speechgen import build as build_module
+
+    site = project / "site"
+    build(load_config(project), card_pdfs=False)
+    monkeypatch.setattr(build_module, "SEARCH_RECENT_MAX", 0)
+    _edit(project, "Teks lama, kini dengan zamrud.")
+    lines: list[str] = []
+    build(load_config(project), log=lines.append, card_pdfs=False)
+    assert "search index: 1 of 1 shards re-indexed, 0 pages in the recent bundle" in lines
+    assert "zamrud" in _fragments(site / "pagefind" / "0")[LAMA][1]
+    assert json.loads((site / "pagefind" / "recent.json").read_bytes()) == \
+        {"bundle": None, "languages": [], "hidden": []}
+
+
+def test_a_removed_speech_is_hidden_and_a_lost_shard_indexed_again(project: Path) -> None:
+    site = project / "site"
+    build(load_config(project), card_pdfs=False)
+    old_id = _fragments(site / "pagefind" / "0")[LAMA][0]
+    (project / "speeches" / "2024" / "lama.id.md").unlink()
+    lines: list[str] = []
+    build(load_config(project), log=lines.append, card_pdfs=False)
+    assert "search index: 0 of 1 shards re-indexed, 0 pages in the recent bundle" in lines
+    assert json.loads((site / "pagefind" / "recent.json").read_bytes()) == \
+        {"bundle": None, "languages": [], "hidden": [old_id]}
+
+    shutil.rmtree(site)                   # the shard's files are gone: it is indexed again
+    lines.clear()
+    build(load_config(project), log=lines.append, card_pdfs=False)
+    assert "search index: 1 of 1 shards re-indexed, 0 pages in the recent bundle" in lines
+    assert LAMA not in _fragments(site / "pagefind" / "0")
+    assert json.loads((site / "pagefind" / "recent.json").read_bytes())["hidden"] == []

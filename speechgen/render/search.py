@@ -2,15 +2,18 @@
 
 Only public speech pages go in (never copies, archives or the side-by-side view), each in its own
 language's index, spread over shards (the graph's `search_shards`) that the browser merges at
-query time: an edit re-indexes one shard. The build hands over a shard's pages as files and a
-private scratch folder; the Pagefind command writes the shard's bundle there, and the build copies
-it into the output. Without the `pagefind`
+query time. A page changed since its shard was indexed goes into a small "recent" bundle instead,
+merged too, and `recent.json` names the shard entries it replaces (by Pagefind's page id, the name
+of the page's fragment), so an edit re-indexes a few pages rather than a shard. The build hands over
+pages as files and a private scratch folder; the Pagefind command writes the bundle there, and the
+build moves it into the output. Without the `pagefind`
 package the site is built without search, and the search page points readers to the archive
 listings.
 """
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import os
@@ -75,6 +78,36 @@ def build_index(pages: Iterable[tuple[str, Path]], scratch: Path, bundle: str) -
 
 
 INDEX_TIMEOUT = 600
+_SIGNATURE = b"pagefind_dcd"     # what Pagefind puts before a decompressed file's data
+
+
+def languages(made: list[tuple[str, Path]], bundle: str) -> list[str]:
+    """The languages a bundle just made has an index for, from its entry file."""
+    for dest, path in made:
+        if dest == f"{bundle}/pagefind-entry.json":
+            try:
+                return sorted(json.loads(path.read_bytes())["languages"])
+            except (OSError, ValueError, KeyError, TypeError):
+                break
+    raise SearchUnavailable(f"the indexer wrote no readable {bundle}/pagefind-entry.json")
+
+
+def page_ids(made: list[tuple[str, Path]], bundle: str) -> dict[str, str]:
+    """Pagefind's id of each page in a bundle just made, by the page's output path: the name of
+    the page's fragment, which holds the page's URL. The reader hides a replaced page by this id."""
+    ids = {}
+    prefix = f"{bundle}/fragment/"
+    for dest, path in made:
+        if dest.startswith(prefix) and dest.endswith(".pf_fragment"):
+            try:
+                data = gzip.decompress(path.read_bytes())
+                if not data.startswith(_SIGNATURE):
+                    raise ValueError
+                url = json.loads(data[len(_SIGNATURE):])["url"]
+            except (OSError, ValueError, KeyError, TypeError):
+                raise SearchUnavailable(f"the indexer wrote an unreadable {dest}") from None
+            ids[url.lstrip("/")] = dest[len(prefix):-len(".pf_fragment")]
+    return ids
 
 
 def available() -> bool:

@@ -226,3 +226,52 @@ def visit_english(browser, english_server):
     yield visits
     visits.close()
     assert visits.foreign == [], f"requests left the local server: {visits.foreign}"
+
+
+EDITED_PATH = "/"
+EDITED_SPEECHES = 12
+
+
+@pytest.fixture(scope="session")
+def edited_site(tmp_path_factory) -> Path:
+    """12 speeches that all say "irigasi", over several search shards, built; then one speech's
+    body edited ("zamrudlama" becomes "safirbaru") and built again, so the edit is in the search
+    index's recent bundle and its shard's old entry is hidden."""
+    from speechgen import graph
+    from speechgen.build import build
+    from speechgen.config import load_config
+
+    root = tmp_path_factory.mktemp("edited") / "project"
+    (root / "speeches").mkdir(parents=True)
+    (root / "speechgen.toml").write_text('[site]\ntitle = "Arsip Suntingan"\nbase_url = "https://arsip.example.go.id/"\n'
+                                         'publisher = "Sekretariat Uji"\n[pdf]\nenabled = false\n')
+    for n in range(EDITED_SPEECHES):
+        folder = root / "speeches" / str(2000 + n)
+        folder.mkdir()
+        (folder / f"pidato-{n}.id.md").write_text(
+            f"---\ntitle: Pidato Nomor {n}\nspeaker: Pembicara Uji\ndate: {2000 + n}-08-17\n"
+            f"occasion: Acara Uji\n---\n\nIrigasi desa nomor {n}.{' Kata zamrudlama.' if n == 3 else ''}\n")
+    pages_per_shard, graph.SHARD_PAGES = graph.SHARD_PAGES, 4
+    try:
+        build(load_config(root))
+        source = root / "speeches" / "2003" / "pidato-3.id.md"
+        source.write_text(source.read_text().replace("zamrudlama", "safirbaru"))
+        build(load_config(root))
+    finally:
+        graph.SHARD_PAGES = pages_per_shard
+    listed = json.loads((root / "site" / "pagefind" / "recent.json").read_text())
+    assert listed["bundle"] == "recent/" and len(listed["hidden"]) == 1
+    return root / "site"
+
+
+@pytest.fixture(scope="session")
+def edited_server(edited_site: Path):
+    yield from _serve(edited_site, EDITED_PATH)
+
+
+@pytest.fixture
+def visit_edited(browser, edited_server):
+    visits = Visits(browser, edited_server)
+    yield visits
+    visits.close()
+    assert visits.foreign == [], f"requests left the local server: {visits.foreign}"

@@ -260,3 +260,46 @@ def test_what_changed_is_told_without_colour(visit, types) -> None:
     assert [h.rsplit("/", 1)[-1] for h in links] == ["pidato-kenegaraan.id.edisi-1.pdf", "pidato-kenegaraan.id.edisi-2.pdf"]
     for href in links:
         assert speech.request.get(speech.url.rsplit("/", 1)[0] + "/" + href).status == 200
+
+
+def _search(page, query: str) -> None:
+    page.fill("#q", query)
+    page.press("#q", "Enter")
+    page.wait_for_function("!document.getElementById('search-status').textContent.startsWith('Mencari')")
+
+
+def _result_links(page) -> list[str]:
+    return page.locator("#search-results a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+
+
+def test_search_shows_an_edit_once_and_never_the_old_text(visit_edited) -> None:
+    page, _ = visit_edited.open("cari/", PHONE)
+    _search(page, "safirbaru")                   # only in the edit: found through the recent bundle
+    assert _result_links(page) == ["../2003/pidato-3/index.html"]
+    assert page.locator("#search-status").inner_text().startswith("1 pidato ditemukan")
+    _search(page, "zamrudlama")                  # only in the old text: its shard entry is hidden
+    assert _result_links(page) == []
+    assert page.locator("#search-status").inner_text().startswith("Tidak ada pidato yang cocok")
+    _search(page, "nomor 3")                     # both the old and the new entry match: shown once
+    assert _result_links(page).count("../2003/pidato-3/index.html") == 1
+
+
+def test_search_shows_five_results_then_more_on_request(visit_edited) -> None:
+    from .conftest import EDITED_SPEECHES
+
+    page, _ = visit_edited.open("cari/", PHONE)
+    _search(page, "irigasi")
+    assert page.locator("#search-status").inner_text().startswith(f"{EDITED_SPEECHES} pidato ditemukan")
+    assert len(_result_links(page)) == 5
+    more = page.locator("#search-more")
+    seen = []
+    while more.is_visible():
+        count = len(_result_links(page))
+        more.click()
+        page.wait_for_function(f"document.querySelectorAll('#search-results li').length > {count}")
+        seen.append(len(_result_links(page)))
+        focused = page.evaluate("document.activeElement.getAttribute('href')")
+        assert focused == _result_links(page)[count]         # the focus moves to the first new result
+    assert seen == [10, 12]
+    links = _result_links(page)
+    assert len(set(links)) == EDITED_SPEECHES == len(links)

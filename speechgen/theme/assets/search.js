@@ -1,7 +1,9 @@
 /* Search with the Pagefind index: one bundle per shard, named with its languages in the form's
-   data-bundles ("../pagefind/0/:id,en ../pagefind/1/:id"), merged at the first query. No request
-   leaves the site; paths stay relative. Results come while typing (after a pause of DELAY ms),
-   each with its date and, on a site with several languages, its language. */
+   data-bundles ("../pagefind/0/:id,en ../pagefind/1/:id"), merged at the first query, and the
+   recent bundle that data-recent's list names: the pages changed since their shard was indexed,
+   whose old entries ("hidden") are left out of the results. No request leaves the site; paths stay
+   relative. Results come while typing (after a pause of DELAY ms), SHOWN at a time, each with its
+   date and, on a site with several languages, its language. */
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
@@ -9,29 +11,49 @@
   var input = form.querySelector("input[type=search]");
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
+  var more = document.getElementById("search-more");
   var root = form.getAttribute("data-root");
   var pageLang = document.documentElement.lang;
   var words = document.getElementById("search-words");
   var DELAY = 250;
+  var SHOWN = 5;       // each result's fragment holds its page's whole text: a few at a time
   var bundles = (form.getAttribute("data-bundles") || "").split(" ").filter(Boolean).map(function (item) {
     var at = item.lastIndexOf(":");
     return { url: new URL(item.slice(0, at), document.baseURI).href, langs: item.slice(at + 1).split(",") };
   });
+  var recentList = form.getAttribute("data-recent");
+  var hidden = {};
   var engine = null;
+
+  function recent() {
+    // The recent bundle (or none) and the shard entries it replaces.
+    if (!recentList) return Promise.resolve(null);
+    var listUrl = new URL(recentList, document.baseURI);
+    return fetch(listUrl.href).then(function (response) {
+      if (!response.ok) throw new Error("no recent list");
+      return response.json();
+    }).then(function (listed) {
+      hidden = {};
+      (listed.hidden || []).forEach(function (id) { hidden[id] = true; });
+      return listed.bundle ? { url: new URL(listed.bundle, listUrl).href, langs: listed.languages || [] } : null;
+    });
+  }
 
   function load() {
     // The first shard's engine, in the page's language where that shard has it; every other
-    // (shard, language) index merged in.
+    // (shard, language) index merged in. On the main thread: no worker script to fetch.
     if (!bundles.length) return Promise.reject(new Error("no search index"));
     var first = bundles[0];
     var firstLang = first.langs.indexOf(pageLang) >= 0 ? pageLang : first.langs[0];
-    engine = engine || import(first.url + "pagefind.js").then(function (pagefind) {
-      return pagefind.options({ baseUrl: "/" }).then(function () {
+    engine = engine || Promise.all([import(first.url + "pagefind.js"), recent()]).then(function (loaded) {
+      var pagefind = loaded[0];
+      var all = loaded[1] ? bundles.concat([loaded[1]]) : bundles;
+      return pagefind.options({ baseUrl: "/", noWorker: true }).then(function () {
         var merges = [];
-        bundles.forEach(function (bundle) {
+        all.forEach(function (bundle) {
           bundle.langs.forEach(function (lang) {
             if (bundle !== first || lang !== firstLang) {
-              merges.push(pagefind.mergeIndex(bundle.url, { language: lang }));
+              merges.push(pagefind.mergeIndex(bundle.url, { language: lang, baseUrl: "/" }));
             }
           });
         });
@@ -86,7 +108,6 @@
   }
 
   function show(items) {
-    list.textContent = "";
     items.forEach(function (data) {
       var li = document.createElement("li");
       var lang = (data.meta && data.meta.lang) || "";
@@ -121,23 +142,45 @@
 
   var latest = 0;      // a query answered after a newer one was asked is not shown
   var shown = null;    // the query whose results are on the page
+  var found = [];      // its results not yet shown
+  function showMore(asked) {
+    // The next SHOWN results: their fragments fetched, then added to the list.
+    var next = found.splice(0, SHOWN);
+    more.hidden = true;
+    return Promise.all(next.map(function (r) { return r.data(); })).then(function (items) {
+      if (asked !== latest) return;
+      show(items);
+      more.hidden = !found.length;
+    });
+  }
+
   function run(query) {
     query = query.trim();
     if (query === shown) return;
     var asked = ++latest;
     shown = query;
+    found = [];
+    more.hidden = true;
     if (!query) { list.textContent = ""; say(""); return; }
     say("searching");
     load().then(function (pagefind) {
       return pagefind.search(query);
     }).then(function (search) {
-      return Promise.all(search.results.slice(0, 20).map(function (r) { return r.data(); }));
-    }).then(function (items) {
       if (asked !== latest) return;
-      show(items);
-      if (items.length === 1) say("search_found_one");
-      else if (items.length) say("search_found", items.length);
-      else say("search_none");
+      var seen = {};
+      found = search.results.filter(function (r) {
+        var keep = !hidden[r.id] && !seen[r.id];
+        seen[r.id] = true;
+        return keep;
+      });
+      var count = found.length;
+      list.textContent = "";
+      return showMore(asked).then(function () {
+        if (asked !== latest) return;
+        if (count === 1) say("search_found_one");
+        else if (count) say("search_found", count);
+        else say("search_none");
+      });
     }).catch(function () {
       engine = null;
       shown = null;
@@ -147,6 +190,15 @@
       history.replaceState(null, "", "?q=" + encodeURIComponent(query));
     }
   }
+
+  more.addEventListener("click", function () {
+    var first = list.children.length;
+    showMore(latest).then(function () {
+      // the first new result takes the focus, so a keyboard or screen reader goes on from there
+      var link = list.children[first] && list.children[first].querySelector("a");
+      if (link) link.focus();
+    });
+  });
 
   var timer = null;
   input.addEventListener("input", function () {
