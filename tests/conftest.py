@@ -51,3 +51,29 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
     """Every file under a folder with its bytes: compares outputs byte for byte."""
     return {p.relative_to(folder).as_posix(): p.read_bytes()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def search_view(files: dict[str, bytes]) -> dict[str, bytes]:
+    """Output files with the search index's files replaced by what a reader can find in it: each
+    page's fragment (URL, text, metadata) from the shards and the recent bundle, less the shard
+    entries `recent.json` hides. How the index is split depends on the build's history (an edit
+    is indexed in the recent bundle until its shard is indexed again); what it finds must not."""
+    import gzip
+    import json
+
+    listed = files.get("pagefind/recent.json")
+    if listed is None:
+        return files
+    hidden = set(json.loads(listed)["hidden"])
+    found: dict[str, dict[str, dict]] = {}     # URL -> {Pagefind id: fragment} a reader can get
+    for dest in files:
+        if dest.startswith("pagefind/") and dest.endswith(".pf_fragment"):
+            page_id = dest.rsplit("/", 1)[1][:-len(".pf_fragment")]
+            if page_id in hidden and not dest.startswith("pagefind/recent/"):
+                continue
+            data = json.loads(gzip.decompress(files[dest])[len(b"pagefind_dcd"):])
+            found.setdefault(data["url"], {})[page_id] = data
+    found = {url: sorted(json.dumps(d, sort_keys=True) for d in by_id.values()) for url, by_id in found.items()}
+    view = {d: b for d, b in files.items() if not d.startswith("pagefind/")}
+    view["pagefind (what a reader finds)"] = json.dumps(found, sort_keys=True, ensure_ascii=False).encode()
+    return view

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import tree_bytes
+from conftest import search_view, tree_bytes
 from speechgen import graph
 from speechgen.build import build
 from speechgen.cache import Cache, default_folder
@@ -24,7 +24,7 @@ PACKAGE = Path(__file__).parent.parent / "speechgen"
 
 
 def published(folder: Path) -> dict[str, bytes]:
-    return {k: v for k, v in tree_bytes(folder).items() if k != MARKER}
+    return search_view({k: v for k, v in tree_bytes(folder).items() if k != MARKER})
 
 
 def clean(project: Path, tmp_path: Path, name: str = "clean") -> dict[str, bytes]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import tree_bytes
+from conftest import search_view, tree_bytes
 from speechgen.build import build
 from speechgen.cache import Cache, default_folder
 from speechgen.config import load_config
@@ -18,7 +18,7 @@ RENDERED: dict[Path, int] = {}
 
 def published(folder: Path) -> dict[str, bytes]:
     """Every file a reader can get; the writer's own record (with file times) aside."""
-    return {k: v for k, v in tree_bytes(folder).items() if k != MARKER}
+    return search_view({k: v for k, v in tree_bytes(folder).items() if k != MARKER})
 
 
 def rebuild(project: Path) -> dict[str, bytes]:

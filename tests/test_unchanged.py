@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_project, tree_bytes
+from conftest import copy_project, search_view, tree_bytes
 from speechgen import build as build_module
 from speechgen import reader
 from speechgen.build import build
@@ -30,7 +30,7 @@ def _trust_fresh_stamps(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def published(folder: Path) -> dict[str, bytes]:
-    return {k: v for k, v in tree_bytes(folder).items() if k != MARKER}
+    return search_view({k: v for k, v in tree_bytes(folder).items() if k != MARKER})
 
 
 def clean(project: Path, tmp: Path) -> dict[str, bytes]:
