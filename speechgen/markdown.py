@@ -25,7 +25,7 @@ PARAGRAPH_ID = re.compile(r"p-\d+")
 # them) and the footnotes (`fn1`, `fnref1`, `fnref1:2`). A heading never takes one, so a skip link
 # or a footnote link always lands where it should.
 BUILT_IN_IDS = frozenset({"isi", "judul", "toc-title", "pembukaan", "edisi-judul", "naskah", "q",
-                          "search-form", "search-results", "search-status", "search-words",
+                          "search-form", "search-results", "search-status", "search-words", "search-more",
                           "a11y-id", "a11y-en"})
 _BUILT_IN_ID = re.compile(r"p-\d+|fn\d+|fnref\d+(?::\d+)?")
 _PARAGRAPH_START = re.compile(r'<[a-z][a-z0-9]*(?: class="[^"]*")? id="p-(\d+)"')
