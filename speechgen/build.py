@@ -395,8 +395,26 @@ def _markdown_ahead(config: Config, store: Cache, jobs: int | None, log: Log) ->
     as the workers take them, never all held at once."""
     if not store.writable:
         return
-    missing = [path for path, body, line in reader.bodies(config)
-               if not store.has("markdown", key("markdown", str(line), body))]
+    hints: dict[Path, str] = {}
+
+    def seen(path: Path) -> bool:
+        """This file, at these stamps, was last read with its body in the cache: not read now.
+        Only a hint (a wrong one costs a body rendered while reading, never a wrong page)."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS:
+            return False
+        hints[path] = key("ahead", str(path), f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}")
+        return store.has("ahead", hints[path])
+
+    missing = []
+    for path, body, line in reader.bodies(config, skip=seen):
+        if not store.has("markdown", key("markdown", str(line), body)):
+            missing.append(path)
+        elif path in hints:
+            store.put("ahead", hints[path], b"")
     if len(missing) < MARKDOWN_AHEAD_MIN:
         return
     todo = ((body, line) for _, body, line in reader.bodies(config, missing))

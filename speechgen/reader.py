@@ -6,6 +6,7 @@ Every problem in every file is collected, then reported at once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -90,6 +91,7 @@ def read_project(config: Config, *, drafts: bool = False, problems: Problems | N
     `render` turns a body into HTML (the build passes one that remembers earlier bodies)."""
     own = problems is None
     problems = Problems(config.root) if problems is None else problems
+    _resolved.cache_clear()                    # a long-running serve may see the folder moved
     recipients = read_recipients(config, problems)
     parsed = [p for path in find_sources(config, problems)
               if (p := read_source(path, config, problems, render)) is not None]
@@ -133,12 +135,16 @@ def find_sources(config: Config, problems: Problems) -> list[Path]:
     return found
 
 
-def bodies(config: Config, paths: Iterable[Path] | None = None) -> Iterator[tuple[Path, str, int]]:
-    """Each source's Markdown body with the line it starts on (every source, or those of `paths`),
-    one at a time, for rendering ahead of reading (in worker processes); a source that cannot be
-    read or split is left to `read_source`, which says why."""
+def bodies(config: Config, paths: Iterable[Path] | None = None,
+           skip: Callable[[Path], bool] | None = None) -> Iterator[tuple[Path, str, int]]:
+    """Each source's Markdown body with the line it starts on (every source, or those of `paths`,
+    less those `skip` names), one at a time, for rendering ahead of reading (in worker processes);
+    a source that cannot be read or split is left to `read_source`, which says why."""
     ignored = Problems(config.root)
+    _resolved.cache_clear()
     for path in find_sources(config, ignored) if paths is None else paths:
+        if skip is not None and skip(path):
+            continue
         raw = read_project_file(path, config, ignored, MAX_SOURCE_BYTES)
         try:
             split = split_front_matter(raw.decode("utf-8")) if raw is not None else None
@@ -741,7 +747,7 @@ def read_project_file(path: Path, config: Config, problems: Problems, limit: int
     except (OSError, RuntimeError):
         _add(problems, path, config, "is a link that leads back to itself; replace it with the file")
         return None
-    if not real.is_relative_to(config.root.resolve()):
+    if not real.is_relative_to(_resolved(config.root)):
         _add(problems, path, config, "links to a file outside the project; copy the file in instead")
         return None
     try:
@@ -753,6 +759,12 @@ def read_project_file(path: Path, config: Config, problems: Problems, limit: int
     except OSError as exc:
         _add(problems, path, config, f"cannot be read: {exc.strerror or exc}")
     return None
+
+
+@functools.lru_cache(maxsize=4)
+def _resolved(root: Path) -> Path:
+    """The project folder with its links followed (asked for every file read)."""
+    return root.resolve()
 
 
 def _add(problems: Problems, path: Path, config: Config, message: str) -> None:

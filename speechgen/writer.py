@@ -297,13 +297,18 @@ class SiteWriter:
     def _link_kept(self) -> None:
         """Hard-link the kept files in (a copy where links are not allowed)."""
         assert self.tmp is not None
+        tmp, out = os.fspath(self.tmp), os.fspath(self.out)
+        made = set()               # folders known to exist (thousands of files share a few hundred)
         for dest in sorted(self._kept):
-            target = self.tmp / dest
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target = os.path.join(tmp, dest)
+            folder = os.path.dirname(target)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
             try:
-                os.link(self.out / dest, target)
+                os.link(os.path.join(out, dest), target)
             except OSError:
-                shutil.copyfile(self.out / dest, target)
+                shutil.copyfile(os.path.join(out, dest), target)
 
     def commit(self) -> WriteReport:
         """Record what was written and swap it in; an output already holding exactly these
@@ -319,7 +324,8 @@ class SiteWriter:
         lines += [f"{sha} {size} {dest}" for dest, (sha, size) in sorted(self.files.items())]
         with _mapped(self.out, self._shown):
             self._link_kept()
-            self.stamps = {dest: (self.tmp / dest).stat().st_mtime_ns for dest in self.files}
+            tmp = os.fspath(self.tmp)
+            self.stamps = {dest: os.stat(os.path.join(tmp, dest)).st_mtime_ns for dest in self.files}
             (self.tmp / MARKER).write_text("\n".join(lines) + "\n", encoding="utf-8")
             os.chmod(self.tmp, 0o755)
             _check_replaceable(self.out)

@@ -210,3 +210,36 @@ def test_bodies_rendered_ahead_are_the_ones_reading_finds(project: Path, tmp_pat
     assert any("rendered ahead" in line for line in said)
     assert len(calls) == len(sources)                    # not once ahead and again while reading
     assert published(project / "site") == expected
+
+
+def test_the_ahead_pass_reads_only_sources_changed_since_it_last_saw_them(project: Path, tmp_path: Path,
+                                                                         monkeypatch) -> None:
+    """On an edit, rendering ahead does not read every source to find the one new body: a source
+    at the size and stamps it last saw with its body in the cache is passed over. A hint that is
+    wrong (the body gone from the cache) costs a render while reading, never a wrong page."""
+    import traceback
+
+    from speechgen import build as build_module
+    from speechgen import reader
+
+    monkeypatch.setattr(build_module, "RACY_NS", 0)             # no source is "too recent" here
+    build(load_config(project), card_pdfs=False)
+    build(load_config(project), card_pdfs=False, search=False)   # another setting: read again
+    original = reader.read_project_file
+    ahead: list[str] = []
+
+    def counted(path, *args, **kwargs):
+        if any(frame.name == "bodies" for frame in traceback.extract_stack()):
+            ahead.append(path.name)
+        return original(path, *args, **kwargs)
+    monkeypatch.setattr(reader, "read_project_file", counted)
+    source = project / "speeches/2025/kenegaraan.id.md"
+    source.write_text(source.read_text() + "\nKalimat baru.\n")
+    build(load_config(project), card_pdfs=False)
+    assert ahead == ["kenegaraan.id.md"]                        # the edited source only
+    assert "Kalimat baru." in (project / "site/2025/kenegaraan/index.html").read_text()
+
+    shutil.rmtree(default_folder(project) / "markdown")         # every hint is now wrong
+    source.write_text(source.read_text() + "\nKalimat kedua.\n")
+    build(load_config(project), card_pdfs=False)
+    assert published(project / "site") == clean(project, tmp_path)
