@@ -420,6 +420,9 @@ def _markdown_ahead(config: Config, store: Cache, jobs: int | None, log: Log) ->
     todo = ((body, line) for _, body, line in reader.bodies(config, missing))
     for entry, made in _pooled_map(_render_markdown, todo, jobs, count=len(missing)):
         store.put("markdown", entry, made)
+    for path in missing:
+        if path in hints:                 # as read at those stamps: its body is in the cache now
+            store.put("ahead", hints[path], b"")
     log(f"markdown: {len(missing)} bodies rendered ahead")
 
 
