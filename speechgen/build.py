@@ -117,7 +117,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     templates, media = preflight.check_project(config, problems, pdf=options.pdf, cards=options.cards)
     _markdown_ahead(config, store, jobs, log)
     sources = reader.read_project(config, drafts=drafts, problems=problems,
-                                  render=_remembered_markdown(store))
+                                  render=_remembered_markdown(store), read=_remembered_sources(store))
     _raise(problems)
     if require_signed and media.signer is None and not problems:
         problems.add(config.path, None, "--require-signed: " + (
@@ -386,6 +386,64 @@ def _remembered_markdown(store: Cache) -> reader.Render:
         store.put("markdown", entry, rendered.to_json())
         return rendered
     return render
+
+
+def _remembered_sources(store: Cache) -> reader.Read:
+    """A source read before, at the same size, stamps and inode and the same config, with nothing
+    wrong in it, is not parsed again: what reading found is remembered (`reader.parsed_record`).
+    Its bytes are still read and must have the remembered SHA-256; its body is rendered (from the
+    Markdown cache) only if a stage asks for it. A file stamped within RACY_NS of now is read."""
+    settings: dict[int, str] = {}
+
+    def read(path: Path, config: Config, problems: Problems, render: reader.Render):
+        if id(config) not in settings:
+            settings[id(config)] = repr(config)
+        try:
+            stat = path.stat()
+        except OSError:
+            stat = None
+        racy = stat is None or time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS
+        entry = "" if racy else key("parsed", settings[id(config)], str(path), f"{stat.st_size}:{stat.st_mtime_ns}:"
+                                    f"{stat.st_ctime_ns}:{stat.st_ino}:{stat.st_mode}")
+        raw = store.get("parsed", entry) if entry else None
+        if raw is not None:
+            parsed = _recalled_source(raw, path, config, problems, render)
+            if parsed is not None:
+                return parsed
+        count = len(problems.items)
+        parsed = reader.read_source(path, config, problems, render)
+        if entry and parsed is not None and len(problems.items) == count:
+            store.put("parsed", entry, reader.parsed_record(parsed))
+        return parsed
+    return read
+
+
+def _recalled_source(raw: bytes, path: Path, config: Config, problems: Problems,
+                     render: reader.Render) -> "reader._Parsed | None":
+    """A remembered reading, if the file still holds the bytes it was made from; None to read it."""
+    from speechgen import texts
+
+    data = reader.read_project_file(path, config, Problems(config.root), reader.MAX_SOURCE_BYTES)
+    if data is None:
+        return None
+    try:
+        parsed = reader.parsed_from_record(raw, path)
+        text = data.decode("utf-8")
+    except (ValueError, KeyError, TypeError):
+        return None
+    if hashlib.sha256(data).hexdigest() != parsed.version.source_sha:
+        return None
+
+    def body() -> str:
+        split = reader.split_front_matter(text)
+        html = render(split[1], split[2]).html if not isinstance(split, str) else ""
+        if hashlib.sha256(html.encode("utf-8")).hexdigest() != parsed.version.body_sha:
+            raise SourceError([Problem(str(path), None, "its body renders otherwise than when it was read; "
+                                       "build again")])
+        return html
+    texts.STORE.put(text)
+    texts.STORE.expect(parsed.version.body_sha, body)
+    return parsed
 
 
 def _markdown_ahead(config: Config, store: Cache, jobs: int | None, log: Log) -> None:

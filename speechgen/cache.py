@@ -17,6 +17,7 @@ import functools
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import tempfile
 from pathlib import Path
@@ -84,6 +85,9 @@ def machine_key(create: bool) -> bytes | None:
     return machine_key(create=False)
 
 
+_ENTRY = re.compile(r"[0-9a-f]{64}")
+
+
 class Cache:
     """Bytes by (kind, key), one file each: `<folder>/<kind>/<key[:2]>/<key>`.
 
@@ -105,11 +109,11 @@ class Cache:
     def disabled(cls) -> "Cache":
         return cls(None, writable=False)
 
-    def _path(self, kind: str, entry: str) -> Path:
-        if len(entry) != 64 or not all(c in "0123456789abcdef" for c in entry) or not kind.isalpha():
+    def _path(self, kind: str, entry: str) -> str:
+        if not _ENTRY.fullmatch(entry) or not kind.isalpha():
             raise ValueError(f"not a cache key: {kind}/{entry!r}")
         assert self.folder is not None
-        return self.folder / kind / entry[:2] / entry
+        return os.path.join(self.folder, kind, entry[:2], entry)     # asked thousands of times a build
 
     def _mac(self, kind: str, entry: str, data: bytes) -> bytes:
         assert self._key is not None
@@ -122,7 +126,8 @@ class Cache:
         if self.folder is None:
             return None
         try:
-            raw = self._path(kind, entry).read_bytes()
+            with open(self._path(kind, entry), "rb") as handle:
+                raw = handle.read()
         except OSError:
             return None
         head = len(_MAGIC) + _MAC_BYTES
@@ -135,7 +140,7 @@ class Cache:
 
     def has(self, kind: str, entry: str) -> bool:
         """An entry is there (not checked: `get` still may find it torn or forged)."""
-        return self.folder is not None and self._path(kind, entry).is_file()
+        return self.folder is not None and os.path.isfile(self._path(kind, entry))
 
     def put(self, kind: str, entry: str, data: bytes) -> None:
         """Store atomically; a cache that cannot be written only costs speed, never the build."""
@@ -143,8 +148,8 @@ class Cache:
             return
         path = self._path(kind, entry)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as out:
                     out.write(_MAGIC + self._mac(kind, entry, data) + data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,17 @@ class Version:
                       summary=summary, images=images, text_sha=text_sha, corrections=corrections)
         for name, value in values.items():
             object.__setattr__(self, name, value)
+
+    @classmethod
+    def known(cls, **fields) -> "Version":
+        """A version whose two long texts are already in `speechgen.texts` (or expected there),
+        named by `source_sha` and `body_sha`: the build's remembered reading of a source."""
+        version = cls.__new__(cls)
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)
+                    if f.default is not dataclasses.MISSING}
+        for name, value in {**defaults, **fields}.items():
+            object.__setattr__(version, name, value)
+        return version
 
     @property
     def source_text(self) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from speechgen import markdown, yamlsafe
 from speechgen.config import Config, Unreadable, read_capped
 from speechgen.errors import Problem, Problems, SourceError
-from speechgen.model import Correction, Recipient, Sources, Speech, Version
+from speechgen.model import Correction, Heading, Recipient, Sources, Speech, Version
 
 # 512 KiB is ~12x the longest speech we know; it bounds the worst Markdown case to seconds.
 MAX_SOURCE_BYTES = 512 * 1024
@@ -83,18 +83,51 @@ class _Parsed:
 
 
 Render = Callable[[str, int], markdown.Rendered]     # (body, its first line) -> rendered
+Read = Callable[[Path, Config, Problems, Render], "_Parsed | None"]     # one source, as read_source
+
+
+def parsed_record(parsed: _Parsed) -> bytes:
+    """What reading found in a valid source, its long texts by digest: `parsed_from_record`
+    makes the same `_Parsed` again without reading the file's front matter or body."""
+    v = parsed.version
+    return json.dumps(dict(
+        year=parsed.year, stem=parsed.stem, slug=parsed.slug, status=parsed.status,
+        recipients=parsed.recipients, recipients_line=parsed.recipients_line, images=parsed.images,
+        lang=v.lang, title=v.title, speaker=v.speaker, date=v.date.isoformat(), source_sha=v.source_sha,
+        body_sha=v.body_sha, headings=[(h.level, h.id, h.text) for h in v.headings], subtitle=v.subtitle,
+        occasion=v.occasion, place=v.place, summary=v.summary, version_images=v.images, text_sha=v.text_sha,
+        corrections=[(c.date.isoformat(), c.notes, c.line) for c in v.corrections],
+    ), ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def parsed_from_record(record: bytes, path: Path) -> _Parsed:
+    """The `_Parsed` of `parsed_record`, for the source at `path`; its texts must be in (or
+    expected by) `speechgen.texts`. Raises ValueError, KeyError or TypeError on a foreign record."""
+    r = json.loads(record)
+    version = Version.known(
+        lang=r["lang"], title=r["title"], speaker=r["speaker"], date=dt.date.fromisoformat(r["date"]),
+        source=path, source_sha=r["source_sha"], body_sha=r["body_sha"],
+        headings=tuple(Heading(int(level), id_, text) for level, id_, text in r["headings"]),
+        subtitle=r["subtitle"], occasion=r["occasion"], place=r["place"], summary=r["summary"],
+        images=tuple(r["version_images"]), text_sha=r["text_sha"],
+        corrections=tuple(Correction(dt.date.fromisoformat(d), tuple(tuple(n) for n in notes), int(line))
+                          for d, notes, line in r["corrections"]))
+    return _Parsed(path, r["year"], r["stem"], r["slug"], r["status"], tuple(r["recipients"]),
+                   r["recipients_line"], version, tuple((src, int(line)) for src, line in r["images"]))
 
 
 def read_project(config: Config, *, drafts: bool = False, problems: Problems | None = None,
-                 render: Render = markdown.render) -> Sources:
+                 render: Render = markdown.render, read: Read | None = None) -> Sources:
     """Every source, validated. With `problems`, problems are added there and the caller raises;
-    `render` turns a body into HTML (the build passes one that remembers earlier bodies)."""
+    `render` turns a body into HTML (the build passes one that remembers earlier bodies), and
+    `read` reads one source (the build passes one that remembers sources it read unchanged)."""
+    read = read or read_source
     own = problems is None
     problems = Problems(config.root) if problems is None else problems
     _resolved.cache_clear()                    # a long-running serve may see the folder moved
     recipients = read_recipients(config, problems)
     parsed = [p for path in find_sources(config, problems)
-              if (p := read_source(path, config, problems, render)) is not None]
+              if (p := read(path, config, problems, render)) is not None]
     speeches = _join_translations(parsed, config, problems)
     _check_recipient_refs(parsed, recipients, config, problems)
     static = _static_files(config, problems)

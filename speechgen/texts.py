@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 MEMORY_BUDGET = 16 * 1024 * 1024       # bytes of text kept in memory; the rest on disk
@@ -31,14 +32,24 @@ class Texts:
         self._on_disk: dict[str, tuple[str, int, int]] = {}     # sha -> (file, offset, length)
         self._spill: tuple[int, str, int] | None = None          # (pid, file, its length) of this process
         self._lock = threading.Lock()
+        self._loaders: dict[str, Callable[[], str]] = {}         # sha -> how to make the text
 
     def put(self, text: str) -> str:
         sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
         with self._lock:
+            self._loaders.pop(sha, None)
             if sha in self._memory:
                 self._memory.move_to_end(sha)
             elif sha not in self._on_disk:
                 self._remember(sha, text)
+        return sha
+
+    def expect(self, sha: str, load: Callable[[], str]) -> str:
+        """A text known only by its digest so far: `load` makes it when it is first asked for
+        (and must give that very text)."""
+        with self._lock:
+            if sha not in self._memory and sha not in self._on_disk:
+                self._loaders[sha] = load
         return sha
 
     def get(self, sha: str) -> str:
@@ -47,6 +58,17 @@ class Texts:
             if text is not None:
                 self._memory.move_to_end(sha)
                 return text
+            load = self._loaders.get(sha) if sha not in self._on_disk else None
+        if load is not None:
+            text = load()
+            if hashlib.sha256(text.encode("utf-8")).hexdigest() != sha:
+                raise OSError("a text changed while the build was reading it")
+            with self._lock:
+                self._loaders.pop(sha, None)
+                if sha not in self._memory:
+                    self._remember(sha, text)
+            return text
+        with self._lock:
             name, offset, length = self._on_disk[sha]
             fd = os.open(name, os.O_RDONLY)
             try:

@@ -243,3 +243,55 @@ def test_the_ahead_pass_reads_only_sources_changed_since_it_last_saw_them(projec
     source.write_text(source.read_text() + "\nKalimat kedua.\n")
     build(load_config(project), card_pdfs=False)
     assert published(project / "site") == clean(project, tmp_path)
+
+
+def test_an_unchanged_source_is_not_parsed_again_and_its_body_made_only_when_asked(
+        project: Path, tmp_path: Path, monkeypatch) -> None:
+    """A source read before at the same stamps is not parsed again (its front matter, checks and
+    body): the site is the clean build's, and a template that shows another speech's body still
+    gets that body (rendered from the Markdown cache when asked for)."""
+    from speechgen import build as build_module
+    from speechgen import reader, texts
+
+    (project / "templates").mkdir()
+    (project / "templates/home.html").write_text(
+        '{% extends "!default/home.html" %}{% block main %}{{ super() }}'
+        '<div id="latest">{{ site.speeches[0].primary.body_html | safe }}</div>{% endblock %}')
+    monkeypatch.setattr(build_module, "RACY_NS", 0)
+    build(load_config(project), card_pdfs=False)
+    parsed: list[str] = []
+    original = reader.read_source
+
+    def counted(path, *args, **kwargs):
+        parsed.append(path.name)
+        return original(path, *args, **kwargs)
+    monkeypatch.setattr(reader, "read_source", counted)
+    old = project / "speeches/2024/lama.id.md"
+    old.write_text(old.read_text().replace("Teks lama.", "Teks lama, disunting."))
+    home = project / "templates/home.html"               # every page made again: bodies asked for
+    home.write_text(home.read_text().replace('<div id="latest">', '<div id="latest" class="baru">'))
+    monkeypatch.setattr(texts, "STORE", texts.Texts())   # a new process: no text of the last build
+    build(load_config(project), card_pdfs=False)
+    assert parsed == ["lama.id.md"]                              # the edited source only
+    home = (project / "site/index.html").read_text()
+    assert "kata unikpembukaan" in home.split('<div id="latest" class="baru">')[1]    # an unparsed source's body
+    assert published(project / "site") == clean(project, tmp_path)
+
+
+def test_a_remembered_reading_is_used_only_while_the_file_holds_its_bytes(project: Path, tmp_path: Path,
+                                                                          monkeypatch) -> None:
+    """Even with stamps that collide (faked here: every file looks as it was), a file whose bytes
+    changed is read again."""
+    from speechgen import build as build_module
+
+    monkeypatch.setattr(build_module, "RACY_NS", 0)
+    original = build_module.key
+    monkeypatch.setattr(build_module, "key", lambda kind, *parts: original(kind, *parts[:2]) if kind == "parsed"
+                        else original(kind, *parts))
+    build(load_config(project), card_pdfs=False)
+    source = project / "speeches/2024/lama.id.md"
+    text = source.read_text()
+    source.write_text(text.replace("Teks lama.", "Teks baru."))     # the same size
+    assert len(source.read_bytes()) == len(text.encode())
+    build(load_config(project), card_pdfs=False, search=False)
+    assert "Teks baru." in (project / "site/2024/lama/index.html").read_text()
