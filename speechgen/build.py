@@ -407,7 +407,7 @@ def _remembered_sources(store: Cache) -> reader.Read:
                                     f"{stat.st_ctime_ns}:{stat.st_ino}:{stat.st_mode}")
         raw = store.get("parsed", entry) if entry else None
         if raw is not None:
-            parsed = _recalled_source(raw, path, config, problems, render)
+            parsed = _recalled_source(raw, path, config, render)
             if parsed is not None:
                 return parsed
         count = len(problems.items)
@@ -418,8 +418,7 @@ def _remembered_sources(store: Cache) -> reader.Read:
     return read
 
 
-def _recalled_source(raw: bytes, path: Path, config: Config, problems: Problems,
-                     render: reader.Render) -> "reader._Parsed | None":
+def _recalled_source(raw: bytes, path: Path, config: Config, render: reader.Render) -> "reader._Parsed | None":
     """A remembered reading, if the file still holds the bytes it was made from; None to read it."""
     from speechgen import texts
 
@@ -434,8 +433,9 @@ def _recalled_source(raw: bytes, path: Path, config: Config, problems: Problems,
     if hashlib.sha256(data).hexdigest() != parsed.version.source_sha:
         return None
 
-    def body() -> str:
-        split = reader.split_front_matter(text)
+    def body() -> str:           # reads the file again: a build holds no text it was not asked for
+        again = reader.read_project_file(path, config, Problems(config.root), reader.MAX_SOURCE_BYTES)
+        split = reader.split_front_matter(again.decode("utf-8", "replace")) if again is not None else ""
         html = render(split[1], split[2]).html if not isinstance(split, str) else ""
         if hashlib.sha256(html.encode("utf-8")).hexdigest() != parsed.version.body_sha:
             raise SourceError([Problem(str(path), None, "its body renders otherwise than when it was read; "

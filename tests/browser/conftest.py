@@ -172,12 +172,17 @@ class Visits:
             context.close()
 
 
-@pytest.fixture
-def visit(browser, server):
+def _visiting(browser, server: str):
+    """Visits to one served site; afterwards, no request may have left it."""
     visits = Visits(browser, server)
     yield visits
     visits.close()
     assert visits.foreign == [], f"requests left the local server: {visits.foreign}"
+
+
+@pytest.fixture
+def visit(browser, server):
+    yield from _visiting(browser, server)
 
 
 ARCHIVE_PATH = "/"
@@ -213,19 +218,13 @@ def archive_server(archive_site: Path):
 
 @pytest.fixture
 def visit_archive(browser, archive_server):
-    visits = Visits(browser, archive_server)
-    yield visits
-    visits.close()
-    assert visits.foreign == [], f"requests left the local server: {visits.foreign}"
+    yield from _visiting(browser, archive_server)
 
 
 @pytest.fixture
 def visit_english(browser, english_server):
     """Visits to the English-only site."""
-    visits = Visits(browser, english_server)
-    yield visits
-    visits.close()
-    assert visits.foreign == [], f"requests left the local server: {visits.foreign}"
+    yield from _visiting(browser, english_server)
 
 
 EDITED_PATH = "/"
@@ -271,7 +270,4 @@ def edited_server(edited_site: Path):
 
 @pytest.fixture
 def visit_edited(browser, edited_server):
-    visits = Visits(browser, edited_server)
-    yield visits
-    visits.close()
-    assert visits.foreign == [], f"requests left the local server: {visits.foreign}"
+    yield from _visiting(browser, edited_server)
