@@ -795,11 +795,11 @@ class _Run:
         plan = _SearchPlan(version)
         kept: list = []         # (shard, its record, its pages changed since, its entries to hide)
         for shard in site.search_shards:
-            raw = self.store.get("search", key("search", version, shard.dest))
-            if raw is None:
+            record = _json_record(self.store.get("search", key("search", version, shard.dest)), "pages", "files")
+            if record is None:
                 plan.shards.append(shard)
                 continue
-            indexed = json.loads(raw)["pages"]
+            indexed = record["pages"]
             changed = [d for d in shard.pages if indexed.get(d, ("",))[0] != now[d]]
             members = set(shard.pages)
             replaced = [d for d, (sha, _) in indexed.items() if d not in members or now[d] != sha]
@@ -807,7 +807,7 @@ class _Run:
             if None in hide:                        # an entry without an id cannot be hidden
                 plan.shards.append(shard)
             else:
-                kept.append((shard, json.loads(raw), changed, hide))
+                kept.append((shard, record, changed, hide))
         if sum(len(changed) + len(hide) for _, _, changed, hide in kept) > SEARCH_RECENT_MAX:
             plan.shards += [shard for shard, _, changed, hide in kept if changed or hide]
             kept = [k for k in kept if not (k[2] or k[3])]
@@ -821,14 +821,22 @@ class _Run:
         plan.recent.sort()
         if plan.recent:
             plan.recent_entry = key("recent", version, *(f"{d}\0{now[d]}" for d in plan.recent))
-            raw = self.store.get("recent", plan.recent_entry)
-            record = json.loads(raw) if raw is not None else None
+            record = _json_record(self.store.get("recent", plan.recent_entry), "files", "ids", "languages")
             if record is not None and self._put_back_all(record["files"]):
                 plan.recent_done = record
         return plan
 
 
 SEARCH_RECENT_MAX = 64      # pages changed since their shard was indexed, kept in the recent bundle
+
+
+def _json_record(raw: bytes | None, *keys: str) -> dict | None:
+    """A cache record as a dict holding `keys`; None when absent or of another layout."""
+    try:
+        record = json.loads(raw) if raw is not None else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and all(k in record for k in keys) else None
 
 
 @dataclass
@@ -905,7 +913,7 @@ class _Indexing:
         from speechgen.render import search
 
         plan = self.plan
-        if plan is None:
+        if plan is None or not self.run.site.search_shards:
             return
         if self.thread is not None:
             self.thread.join()
