@@ -403,7 +403,7 @@ def _remembered_sources(store: Cache) -> reader.Read:
         except OSError:
             stat = None
         racy = stat is None or time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS
-        entry = "" if racy else key("parsed", settings[id(config)], str(path), f"{stat.st_size}:{stat.st_mtime_ns}:"
+        entry = "" if racy else key("parsed", settings[id(config)], os.fsencode(path), f"{stat.st_size}:{stat.st_mtime_ns}:"
                                     f"{stat.st_ctime_ns}:{stat.st_ino}:{stat.st_mode}")
         raw = store.get("parsed", entry) if entry else None
         if raw is not None:
@@ -464,7 +464,7 @@ def _markdown_ahead(config: Config, store: Cache, jobs: int | None, log: Log) ->
             return False
         if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS:
             return False
-        hints[path] = key("ahead", str(path), f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}")
+        hints[path] = key("ahead", os.fsencode(path), f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}")
         return store.has("ahead", hints[path])
 
     missing = []

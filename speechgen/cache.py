@@ -44,7 +44,7 @@ def key(kind: str, *parts: bytes | str) -> str:
     """The SHA-256 of the parts, each length-prefixed so ('ab', 'c') and ('a', 'bc') differ."""
     digest = hashlib.sha256()
     for part in (code_digest(), kind, *parts):
-        data = part.encode("utf-8") if isinstance(part, str) else part
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part   # a path may not be UTF-8
         digest.update(len(data).to_bytes(8, "big"))
         digest.update(data)
     return digest.hexdigest()
@@ -54,7 +54,7 @@ def default_folder(project: Path) -> Path:
     base = os.environ.get("SPEECHGEN_CACHE_DIR")
     if not base:
         base = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "speechgen")
-    name = hashlib.sha256(str(project.resolve()).encode()).hexdigest()[:16]
+    name = hashlib.sha256(os.fsencode(project.resolve())).hexdigest()[:16]     # any file name
     return Path(base) / f"{project.resolve().name[:40]}-{name}"
 
 

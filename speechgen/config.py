@@ -264,6 +264,12 @@ def load_config(root: Path) -> Config:
         if len(shown) > 200:
             shown = shown[:200] + "…"
         raise ConfigError(Problem(shown, None, f"cannot open the project folder: {reason}")) from None
+    try:
+        str(root).encode("utf-8")
+    except UnicodeEncodeError:      # its pages, keys and messages all name it: refused at once
+        shown = os.fsencode(str(root)).decode("utf-8", "backslashreplace")
+        raise ConfigError(Problem(shown, None, "the project folder's path is not UTF-8; rename the "
+                                  "folder (or the folders above it)")) from None
     problems = Problems(root)
     if not found:
         problems.add(path, None, f"not found: a speechgen project needs {CONFIG_NAME} "

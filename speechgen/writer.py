@@ -42,6 +42,11 @@ def check_output_dir(out: Path, project: Path) -> None:
         raise OutputError(f"{out}: is a symbolic link; give the real folder as --out "
                           "(the swap would replace the link, not the folder it points to)")
     out, project = out.resolve(), project.resolve()
+    try:
+        str(out).encode("utf-8")
+    except UnicodeEncodeError:         # the search indexer and the pages' messages name it
+        shown = os.fsencode(str(out)).decode("utf-8", "backslashreplace")
+        raise OutputError(f"{shown}: the output folder's path is not UTF-8; choose another --out") from None
     home = Path.home().resolve()
     if out == Path(out.anchor):
         raise OutputError(f"{out}: refusing to write the site to the root of the file system")

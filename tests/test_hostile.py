@@ -6,6 +6,7 @@ import json
 import os
 import posixpath
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -195,6 +196,22 @@ def test_dangerous_output_folders_are_refused_by_the_cli(project: Path, where: s
     assert result.exit_code == 1
     assert "refusing" in result.output or "not made by speechgen" in result.output
     assert tree_bytes(project) == before
+
+
+def test_a_project_or_output_folder_whose_path_is_not_utf8_is_refused_clearly(project: Path, tmp_path: Path) -> None:
+    """Such a path cannot be named in a page, a key or the search indexer's arguments: a clear
+    error at once, never a traceback, nothing written."""
+    odd = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/proyek-\xff"))
+    shutil.copytree(project, odd)
+    result = CliRunner().invoke(main, ["build", str(odd)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "proyek-\\xff: the project folder's path is not UTF-8; rename the folder" in result.output
+    assert not (odd / "site").exists()
+    out = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/situs-\xff"))
+    result = CliRunner().invoke(main, ["build", str(project), "--out", str(out)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "situs-\\xff: the output folder's path is not UTF-8; choose another --out" in result.output
+    assert not out.exists()
 
 
 # --- 10. interrupted build ---------------------------------------------------------------------
