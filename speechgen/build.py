@@ -117,7 +117,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     templates, media = preflight.check_project(config, problems, pdf=options.pdf, cards=options.cards)
     _markdown_ahead(config, store, jobs, log)
     sources = reader.read_project(config, drafts=drafts, problems=problems,
-                                  render=_remembered_markdown(store), read=_remembered_sources(store))
+                                  render=_remembered_markdown(store), read=_remembered_sources(store, config))
     _raise(problems)
     if require_signed and media.signer is None and not problems:
         problems.add(config.path, None, "--require-signed: " + (
@@ -247,9 +247,23 @@ def _inputs(config: Config, settings: tuple, since: int) -> str | None:
             except OSError:
                 digest.update(os.fsencode(path) + b"\0absent\n")
                 continue
-            digest.update(os.fsencode(path) + f"\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:"
-                          f"{info.st_ino}:{info.st_mode}\n".encode())
+            digest.update(os.fsencode(path) + f"\0{_stamps(info)}\n".encode())
     return digest.hexdigest()
+
+
+def _stamps(info: os.stat_result) -> str:
+    """What tells a file's versions apart without reading it: size, both times, inode, mode."""
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_mode}"
+
+
+def _settled(path: Path) -> str | None:
+    """A file's stamps, if it is there and was last changed more than RACY_NS ago (a change in
+    the same clock tick may leave them as they were); else None, and the file is read."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return None if time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) < RACY_NS else _stamps(info)
 
 
 def _files_under(root: Path) -> Iterator[Path | None]:
@@ -388,23 +402,16 @@ def _remembered_markdown(store: Cache) -> reader.Render:
     return render
 
 
-def _remembered_sources(store: Cache) -> reader.Read:
+def _remembered_sources(store: Cache, config: Config) -> reader.Read:
     """A source read before, at the same size, stamps and inode and the same config, with nothing
     wrong in it, is not parsed again: what reading found is remembered (`reader.parsed_record`).
     Its bytes are still read and must have the remembered SHA-256; its body is rendered (from the
     Markdown cache) only if a stage asks for it. A file stamped within RACY_NS of now is read."""
-    settings: dict[int, str] = {}
+    settings = repr(config)
 
     def read(path: Path, config: Config, problems: Problems, render: reader.Render):
-        if id(config) not in settings:
-            settings[id(config)] = repr(config)
-        try:
-            stat = path.stat()
-        except OSError:
-            stat = None
-        racy = stat is None or time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS
-        entry = "" if racy else key("parsed", settings[id(config)], os.fsencode(path), f"{stat.st_size}:{stat.st_mtime_ns}:"
-                                    f"{stat.st_ctime_ns}:{stat.st_ino}:{stat.st_mode}")
+        stamps = _settled(path)
+        entry = key("parsed", settings, os.fsencode(path), stamps) if stamps is not None else ""
         raw = store.get("parsed", entry) if entry else None
         if raw is not None:
             parsed = _recalled_source(raw, path, config, render)
@@ -458,13 +465,10 @@ def _markdown_ahead(config: Config, store: Cache, jobs: int | None, log: Log) ->
     def seen(path: Path) -> bool:
         """This file, at these stamps, was last read with its body in the cache: not read now.
         Only a hint (a wrong one costs a body rendered while reading, never a wrong page)."""
-        try:
-            stat = path.stat()
-        except OSError:
+        stamps = _settled(path)
+        if stamps is None:
             return False
-        if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS:
-            return False
-        hints[path] = key("ahead", os.fsencode(path), f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}")
+        hints[path] = key("ahead", os.fsencode(path), stamps)
         return store.has("ahead", hints[path])
 
     missing = []
