@@ -94,3 +94,26 @@ def test_ten_thousand_institutions_with_addresses_are_read(tmp_path: Path) -> No
     problems = Problems(project)
     found = read_recipients(load_config(project), problems)
     assert not problems and len(found) == 10_000 and found[-1].line == 5 * 9_999 + 2
+
+
+def test_a_remembered_reading_gives_back_every_field(project: Path) -> None:
+    """`parsed_record` keeps a field list of its own: a field it forgot would come back as its
+    default in every build that recalls the source. Every field of the richest source is set
+    here, and every one must come back (texts by digest)."""
+    import dataclasses
+
+    from speechgen import reader
+    from speechgen.errors import Problems
+    from speechgen.model import Version
+
+    source = project / "speeches" / "2025" / "kenegaraan.id.md"
+    source.write_text(source.read_text("utf-8").replace(
+        "\n---\n", '\nsummary: Ringkasan uji.\ncorrections:\n  - date: 2025-09-01\n    note: "Satu."\n---\n', 1),
+        "utf-8")
+    config = load_config(project)
+    problems = Problems(config.root)
+    parsed = reader.read_source(source, config, problems)
+    assert parsed is not None and not problems.items
+    unset = [f.name for f in dataclasses.fields(Version) if getattr(parsed.version, f.name) == f.default]
+    assert unset == [], f"give these a value in this test: {unset}"
+    assert reader.parsed_from_record(reader.parsed_record(parsed), source) == parsed
