@@ -233,3 +233,42 @@ def test_codes_drawn_by_worker_processes_and_kept_ones_are_the_same(monkeypatch)
     assert [(c.png, c.svg, c.module_png, c.module_mm, c.plate) for c in kept] == \
         [(c.png, c.svg, c.module_png, c.module_mm, c.plate) for c in here.values()]
     assert decode(kept[5].png) == [urls[5]]
+
+
+def qrcode_own_symbol(url: str, level: str) -> list[list[bool]]:
+    import qrcode
+
+    from speechgen.render.qr import _LEVELS
+
+    code = qrcode.QRCode(error_correction=_LEVELS[level](), border=QUIET_ZONE, box_size=1)
+    code.add_data(url.encode("utf-8"), optimize=0)
+    code.make(fit=True)                      # qrcode scores its eight masks itself
+    return code.get_matrix()
+
+
+@pytest.mark.parametrize("level", "LMQH")
+def test_the_mask_chosen_at_once_is_the_one_qrcode_chooses(level: str) -> None:
+    """The eight masks are scored as arrays (render/qr.py `_mask_penalties`); the symbol must be
+    qrcode's own to the module, for short and long URLs (versions 1 to over 20, with and without
+    the version areas), with most of the eight masks chosen somewhere."""
+    import random
+    import string
+
+    import qrcode
+
+    from speechgen.render.qr import _LEVELS, _matrix, best_mask
+
+    rng = random.Random(level)
+    letters = string.ascii_letters + string.digits + "/-_.é"
+    masks, versions = set(), set()
+    for length in [*range(0, 120, 4), 160, 240, 400, 640]:
+        for _ in range(4):
+            url = BASE + "".join(rng.choice(letters) for _ in range(length))
+            assert _matrix(url, level) == qrcode_own_symbol(url, level), url
+            code = qrcode.QRCode(error_correction=_LEVELS[level](), border=QUIET_ZONE, box_size=1)
+            code.add_data(url.encode("utf-8"), optimize=0)
+            code.best_fit()
+            masks.add(best_mask(code))
+            versions.add(code.version)
+    assert len(masks) >= 6, masks
+    assert min(versions) < 7 and max(versions) >= 12      # version areas from 7 on

@@ -1,6 +1,6 @@
 """QR codes for recipients' copies: a PNG at 300 dpi for the printed size, and an SVG.
 
-The only module that imports qrcode. Codes are drawn from the module matrix with Pillow (PNG) and
+The only module that imports qrcode; the mask is scored with numpy (`_matrix`). Codes are drawn from the module matrix with Pillow (PNG) and
 as one SVG path, so both are exact: whole pixels per module, a 4-module quiet zone, no smoothing.
 A logo, when configured, is validated (PNG or JPEG only, pixel-capped), re-encoded, and laid over
 the centre of the code; the code then uses error correction H.
@@ -86,8 +86,8 @@ def load_logo(path: Path) -> Logo:
 
 class QrMaker:
     """Makes QR codes for one recipe (printed size, error correction, logo). `make_all` spreads the
-    codes over worker processes when there are many: choosing the mask alone costs about 10 ms a
-    code in pure Python. The build keeps finished codes by `recipe` and URL."""
+    codes over worker processes when there are many: a code costs about 3 ms of pure Python (the
+    Reed-Solomon bytes, placing the data, the PNG). The build keeps finished codes by `recipe` and URL."""
 
     def __init__(self, size_mm: float, error_correction: str = "M", logo: Logo | None = None):
         self.size_mm = size_mm
@@ -204,12 +204,92 @@ _LEVELS = {name: _level(name) for name in "LMQH"}
 
 
 def _matrix(url: str, error_correction: str) -> list[list[bool]]:
+    """The symbol of `url`, quiet zone included: qrcode's own, with the mask qrcode would choose.
+
+    qrcode chooses the mask by building the symbol eight times and scoring each in pure Python
+    (about 70% of a code's time). Here the data is placed once, the eight candidates are made
+    from it as arrays and scored at once (`_mask_penalties`: qrcode's four rules, counted the same
+    way), and qrcode builds the symbol with the mask chosen. tests/test_qr.py holds the choice to
+    qrcode's own on many URLs, levels and versions."""
     import qrcode
 
     code = qrcode.QRCode(error_correction=_LEVELS[error_correction](), border=QUIET_ZONE, box_size=1)
     code.add_data(url.encode("utf-8"), optimize=0)
-    code.make(fit=True)
+    code.best_fit()
+    code.mask_pattern = best_mask(code)
+    code.make(fit=False)
     return code.get_matrix()
+
+
+def best_mask(code) -> int:
+    """The mask pattern qrcode's `best_mask_pattern()` would choose for `code` (a QRCode whose
+    version is fitted): the first of the lowest penalty."""
+    import numpy as np
+
+    code.makeImpl(True, 0)                   # data placed under mask 0, format areas left light
+    data, function, patterns = _layout(code.version)
+    placed = np.array(code.modules, dtype=bool)
+    bits = placed ^ patterns[0]              # the data bits before masking (on data modules)
+    candidates = np.where(data, bits[None] ^ patterns, function[None])
+    penalties = _mask_penalties(candidates)
+    return penalties.index(min(penalties))
+
+
+@functools.lru_cache(maxsize=8)
+def _layout(version: int):
+    """Of a symbol of `version`, as qrcode lays it out for scoring: which modules carry data, the
+    light or dark of the others (format and version areas light), and the eight mask patterns."""
+    import numpy as np
+    import qrcode
+    from qrcode import util
+
+    n = version * 4 + 17
+    blank = qrcode.QRCode(version=version, box_size=1, border=0)
+    blank.modules_count = n
+    blank.modules = [[None] * n for _ in range(n)]
+    for row, col in ((0, 0), (n - 7, 0), (0, n - 7)):
+        blank.setup_position_probe_pattern(row, col)
+    blank.setup_position_adjust_pattern()
+    blank.setup_timing_pattern()
+    blank.setup_type_info(True, 0)
+    if version >= 7:
+        blank.setup_type_number(True)
+    data = np.array([[m is None for m in row] for row in blank.modules], dtype=bool)
+    function = np.array([[bool(m) for m in row] for row in blank.modules], dtype=bool)
+    patterns = np.array([[[bool(util.mask_func(k)(i, j)) for j in range(n)] for i in range(n)]
+                         for k in range(8)], dtype=bool)
+    return data, function, patterns
+
+
+# qrcode's rule 3: a finder-like run, light on one side (1:1:3:1:1 then four light, or mirrored)
+_FINDER_LIKE = ((1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0), (0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1))
+
+
+def _mask_penalties(symbols) -> list[int]:
+    """qrcode's `util.lost_point` of each symbol in `symbols` (k x n x n, bool), as integers."""
+    import numpy as np
+
+    k, n, _ = symbols.shape
+    total = np.zeros(k, dtype=np.int64)
+    for grid in (symbols, symbols.transpose(0, 2, 1)):
+        # rule 1: every run of 5 or more alike in a row (then a column) costs its length - 2
+        starts = np.ones((k, n, n), dtype=bool)
+        starts[:, :, 1:] = grid[:, :, 1:] != grid[:, :, :-1]
+        flat = np.flatnonzero(starts)
+        lengths = np.diff(np.append(flat, k * n * n))
+        long = lengths >= 5
+        total += np.bincount(flat[long] // (n * n), weights=lengths[long] - 2, minlength=k).astype(np.int64)
+        # rule 3: 40 for every finder-like window
+        windows = np.lib.stride_tricks.sliding_window_view(grid, 11, axis=2)
+        for pattern in _FINDER_LIKE:
+            total += 40 * (windows == np.array(pattern, dtype=bool)).all(axis=3).sum(axis=(1, 2))
+    # rule 2: 3 for every 2x2 block alike
+    top, bottom = symbols[:, :-1, :], symbols[:, 1:, :]
+    alike = (top[:, :, :-1] == top[:, :, 1:]) & (top[:, :, 1:] == bottom[:, :, 1:]) & (bottom[:, :, 1:] == bottom[:, :, :-1])
+    total += 3 * alike.sum(axis=(1, 2))
+    # rule 4: 10 for every whole 5% of dark modules away from 50%
+    dark = symbols.sum(axis=(1, 2))
+    return [int(total[m]) + int(abs(float(dark[m]) / (n * n) * 100 - 50) / 5) * 10 for m in range(k)]
 
 
 def _logo_box(n: int) -> tuple[int, int]:
