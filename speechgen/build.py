@@ -718,6 +718,7 @@ class _Run:
             codes[url] = code
             self.store.put("qr", key("qr", maker.recipe, url), pack(code))
             self.rendered += 1
+        self.log(f"QR codes: {len(missing)} drawn, {len(codes) - len(missing)} kept")
         for copy in site.copies:
             url = site.url(site.copy_dest(copy))
             code = codes[url]
@@ -778,6 +779,7 @@ class _Run:
             from speechgen.render.pdf import join     # lazy, as every PDF import
 
             self.writer.write(site.cards_dest(speech, "pdf"), join(found))
+            self.log(f"card sheet {site.cards_dest(speech, 'pdf')}: {len(todo)} of {len(parts)} parts laid out")
         self.log(f"made {len(codes)} QR codes ({len(missing)} new)")
 
     def indexing(self, wanted: bool) -> "_Indexing":

@@ -304,7 +304,7 @@ def _png(matrix: list[list[bool]], box: int, logo: Logo | None, dpi: bool = True
     from PIL import Image
 
     n = len(matrix)
-    small = Image.new("L", (n, n), 255)
+    small = Image.new("1", (n, n), 255)        # black and white from the start: nothing to dither
     small.putdata([0 if dark else 255 for row in matrix for dark in row])
     image = small.resize((n * box, n * box), Image.Resampling.NEAREST)
     if logo is not None:
@@ -317,8 +317,6 @@ def _png(matrix: list[list[bool]], box: int, logo: Logo | None, dpi: bool = True
         x = offset * box + (side * box - art.width) // 2
         y = offset * box + (side * box - art.height) // 2
         image.paste(art, (x, y), art)
-    else:
-        image = image.convert("1")
     buffer = io.BytesIO()
     image.save(buffer, "PNG", **({"dpi": (DPI, DPI)} if dpi else {}))
     return buffer.getvalue()
