@@ -369,3 +369,43 @@ def test_books_render_while_other_threads_run(single: Path, tmp_path: Path) -> N
     (other / "speeches/2024/draf.id.md").unlink()
     build(load_config(other), pdf=True, jobs=1, card_pdfs=False)
     assert (single / "site/2024/lama/lama.id.pdf").read_bytes() == (other / "site/2024/lama/lama.id.pdf").read_bytes()
+
+
+_IMPORT_PROBE = r"""
+import ctypes.util, subprocess, sys
+searched, started = [], []
+usual = ctypes.util.find_library
+ctypes.util.find_library = lambda name: searched.append(name) or usual(name)
+start = subprocess.Popen.__init__
+subprocess.Popen.__init__ = lambda self, args, *a, **k: started.append(args) or start(self, args, *a, **k)
+if sys.argv[1] == "fails once":         # the first import of WeasyPrint fails as a missing library would
+    class Once:
+        failed = False
+        def find_spec(self, name, path=None, target=None):
+            if name == "weasyprint" and not Once.failed:
+                Once.failed = True
+                raise OSError("cannot load library 'libpango-1.0-0'")
+    sys.meta_path.insert(0, Once())
+from speechgen.render import pdf
+pdf.load_weasyprint()
+import weasyprint
+data = weasyprint.HTML(string="<p>Halo</p>").write_pdf()
+assert data.startswith(b"%PDF-")
+assert ctypes.util.find_library is not None and ctypes.util.find_library("c")
+print(len(searched), len(started))
+"""
+
+
+@pytest.mark.parametrize("case", ["plain", "fails once"])
+def test_weasyprint_is_imported_without_library_search_helpers(case: str) -> None:
+    """A PDF or card worker imports WeasyPrint afresh: no `gcc`/`ld`/`ldconfig` runs for it, the
+    library search is given back afterwards, and an import that fails that way is tried the usual way."""
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _IMPORT_PROBE, case], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    searched, started = map(int, out.stdout.split())
+    if case == "plain":
+        assert (searched, started) == (1, 1)       # only the probe's own find_library("c")
+    else:
+        assert searched > 1                        # the usual search ran for the second import

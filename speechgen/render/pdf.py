@@ -28,6 +28,7 @@ import mimetypes
 import multiprocessing
 import os
 import re
+import sys
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -377,8 +378,36 @@ def _work(item: tuple[str, Job]) -> tuple[str, Rendered | str]:
         return entry, f"{type(exc).__name__}: {exc}"
 
 
+def load_weasyprint() -> None:
+    """Import WeasyPrint (once per process) without its library lookups' helper processes.
+
+    WeasyPrint opens each native library (Pango, HarfBuzz, fontconfig, ...) by trying several
+    names; for every name the dynamic loader does not take, cffi asks `ctypes.util.find_library`,
+    which on Linux runs `ldconfig -p`, `gcc` and `ld` to search (16 `gcc` runs an import, about
+    0.15 s of its 0.35 s). Every worker imports WeasyPrint afresh. On Linux the loader itself finds
+    each library under the soname that comes later in WeasyPrint's list, so the search is skipped
+    while WeasyPrint is imported; if that import fails all the same, it is tried again as usual."""
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        return
+    import ctypes.util
+
+    with _ENVIRONMENT:
+        search = ctypes.util.find_library
+        ctypes.util.find_library = lambda name: None
+        try:
+            import weasyprint  # noqa: F401
+            return
+        except OSError:
+            for name in [n for n in sys.modules if n == "weasyprint" or n.startswith("weasyprint.")]:
+                del sys.modules[name]
+        finally:
+            ctypes.util.find_library = search
+    import weasyprint  # noqa: F401,F811 - the usual search, and its error if it fails too
+
+
 def render_job(job: Job) -> Rendered:
     """One book: (PDF bytes, page count, files read). Raises ResourceRefused, RenderTimeout or an error."""
+    load_weasyprint()
     from weasyprint import Attachment
 
     def finish(document, fonts, fetcher) -> bytes:
@@ -464,7 +493,7 @@ def _bundled_fonts_only():
     return BundledFontsOnly
 
 
-_ENVIRONMENT = threading.Lock()
+_ENVIRONMENT = threading.Lock()      # process-wide state changed for a moment: the environment, ctypes
 
 
 def _render(text: str, base_url: str, stylesheets: Iterable[tuple[str, str]], allowed: Iterable[str],
@@ -620,6 +649,7 @@ def flattened(data: bytes) -> bytes:
 
 def render_card_sheet(html: str, allowed: Iterable[str], base_url: str, timeout: float) -> bytes:
     """A card sheet's HTML as PDF bytes, behind the same fetcher as the books and a time limit."""
+    load_weasyprint()
     from weasyprint import CSS, HTML
 
     with _guarded(timeout):
