@@ -303,3 +303,29 @@ def test_search_shows_five_results_then_more_on_request(visit_edited) -> None:
     assert seen == [10, 12]
     links = _result_links(page)
     assert len(set(links)) == EDITED_SPEECHES == len(links)
+
+
+def test_the_search_engine_loads_while_the_reader_comes_to_the_field(visit_edited) -> None:
+    """Nothing of the index is fetched with the page; the engine, its entries and metadata are
+    fetched when the field takes the focus (while the reader types), the words' chunks and the
+    results' fragments only with a query."""
+    page, _ = visit_edited.open("cari/", PHONE)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.wait_for_timeout(300)
+    assert [url for url in requested if "/pagefind/" in url] == []
+    page.focus("#q")
+    for _ in range(50):                              # until the engine and every merged index's meta are in
+        if any(u.endswith("pagefind.js") for u in requested) and any(u.endswith(".pf_meta") for u in requested):
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_load_state("networkidle")
+    assert any(u.endswith("pagefind.js") for u in requested)
+    assert any(u.endswith(".pf_meta") for u in requested)
+    assert [u for u in requested if "/index/" in u or "/fragment/" in u] == []
+    before = len(requested)
+    _search(page, "irigasi")
+    assert len(_result_links(page)) == 5
+    asked = requested[before:]
+    assert any("/index/" in u for u in asked) and any("/fragment/" in u for u in asked)
+    assert not any(u.endswith("pagefind.js") for u in asked)     # loaded once, at the focus

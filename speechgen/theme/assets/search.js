@@ -200,6 +200,12 @@
     });
   });
 
+  // The engine, its entries and metadata are fetched when the field takes the focus, while the
+  // reader types; a query then fetches only its words' chunks and its results' fragments.
+  input.addEventListener("focus", function () {
+    load().catch(function () { engine = null; });
+  });
+
   var timer = null;
   input.addEventListener("input", function () {
     clearTimeout(timer);
