@@ -206,6 +206,7 @@ class Server:
         self.httpd: ThreadingHTTPServer | None = None
         self._seen: dict[str, tuple[int, int]] = {}
         self._build_errors: list[str] = []     # what the last build said, shown again once the watcher recovers
+        self._edited_again = False             # an edit stopped the last second pass: the next round starts at once
 
     @property
     def url(self) -> str:
@@ -245,6 +246,7 @@ class Server:
             second = build(config, out=self.out, drafts=self.drafts, preview=True, cancel=edited_since)
         except Cancelled:
             self._say("Diubah lagi / edited again: PDF, kartu dan indeks menyusul / PDFs, cards and index follow")
+            self._edited_again = True
             return True
         except SpeechgenError as error:
             self._failed(error.lines())
@@ -296,7 +298,9 @@ class Server:
         next round runs as usual."""
         seen = self._seen
         last_failure = None
-        while not self._stop.wait(self.interval):
+        pause = self.interval
+        while not self._stop.wait(pause):
+            pause = self.interval
             try:
                 now = snapshot(self.project)
                 if now != seen:
@@ -304,7 +308,10 @@ class Server:
                     names = ", ".join(_printable(name) for name in sorted({c[0] for c in changed})[:5])
                     self._say(f"Berubah / changed: {names}")
                     seen = now        # taken before the build: an edit made during it is seen next time
+                    self._edited_again = False
                     self.rebuild(seen)
+                    if self._edited_again:
+                        pause = 0     # the edit that stopped it waits: no poll interval before its build
                 elif last_failure is not None:          # recovered: show what the last build said
                     with self.preview.lock:
                         self.preview.errors = list(self._build_errors)
