@@ -346,24 +346,30 @@ def _edition_count(editions: Editions | None, speech: Speech, lang: str) -> int:
     return len(editions.of(speech, lang)) + (editions.pending_of(speech, lang) is not None)
 
 
-SHARD_PAGES = 250                # pages per search shard, about; shards come in powers of two
+SHARD_PAGES = 180                # pages per search shard at most, about: one Pagefind process's memory
 
 
 def _search_shards(pages: list[Page]) -> tuple[SearchShard, ...]:
-    """Public speech pages, spread over shards by their speech's id: a page stays in its shard
-    while the archive grows, until the shard count doubles."""
+    """Public speech pages, one language to a shard ("pagefind/id-0"), spread over their
+    language's shards by their speech's id. A first query fetches a part of every shard's index,
+    so the shards are as few as one indexer's memory allows: one language each (a shard of two
+    languages holds an index of each) and SHARD_PAGES pages each. A page keeps its shard until
+    its language's shard count changes; then that language's shards are indexed again."""
     indexed = [p for p in pages if p.kind == "speech" and p.indexed and p.speech is not None]
-    count = 1
-    while count * SHARD_PAGES < len(indexed):
-        count *= 2
-    groups: list[list[Page]] = [[] for _ in range(count)]
+    by_lang: dict[str, list[Page]] = {}
     for page in indexed:
-        assert page.speech is not None
-        number = int(hashlib.sha256(page.speech.id.encode()).hexdigest()[:8], 16) % count
-        groups[number].append(page)
-    return tuple(SearchShard(f"{SEARCH_BUNDLE}/{n}", tuple(p.dest for p in group),
-                             tuple(dict.fromkeys(p.lang for p in group)))
-                 for n, group in enumerate(groups) if group)
+        by_lang.setdefault(page.lang, []).append(page)
+    shards = []
+    for lang, members in by_lang.items():
+        count = -(-len(members) // SHARD_PAGES)
+        groups: list[list[Page]] = [[] for _ in range(count)]
+        for page in members:
+            assert page.speech is not None
+            number = int(hashlib.sha256(page.speech.id.encode()).hexdigest()[:8], 16) % count
+            groups[number].append(page)
+        shards += [SearchShard(f"{SEARCH_BUNDLE}/{lang}-{n}", tuple(p.dest for p in group), (lang,))
+                   for n, group in enumerate(groups) if group]
+    return tuple(shards)
 
 
 def _inventory(site: Site, sources: Sources, options: Options) -> tuple[Output, ...]:

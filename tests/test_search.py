@@ -28,13 +28,16 @@ def test_only_public_speech_pages_are_indexed(project: Path) -> None:
 def test_index_has_a_language_each_and_leaves_no_scratch(project: Path) -> None:
     lines: list[str] = []
     build(load_config(project), log=lines.append, card_pdfs=False)
-    bundle = project / "site" / "pagefind" / "0"
-    dests = {p.relative_to(project / "site").as_posix() for p in bundle.rglob("*") if p.is_file()}
-    assert {"pagefind/0/pagefind.js", "pagefind/0/pagefind-entry.json"} <= dests
-    assert not any("pagefind-ui" in d or "playground" in d for d in dests)
-    entry = json.loads((bundle / "pagefind-entry.json").read_bytes())
-    assert {k: v["page_count"] for k, v in entry["languages"].items()} == {"id": 2, "en": 1}
-    assert "search index: 1 of 1 shards re-indexed, 0 pages in the recent bundle" in lines
+    # one language to a shard: a query fetches a part of each shard's index, so no shard holds two
+    for lang, pages in (("id", 2), ("en", 1)):
+        bundle = project / "site" / "pagefind" / f"{lang}-0"
+        dests = {p.relative_to(project / "site").as_posix() for p in bundle.rglob("*") if p.is_file()}
+        assert {f"pagefind/{lang}-0/pagefind.js", f"pagefind/{lang}-0/pagefind-entry.json"} <= dests
+        assert not any("pagefind-ui" in d or "playground" in d for d in dests)
+        entry = json.loads((bundle / "pagefind-entry.json").read_bytes())
+        assert {k: v["page_count"] for k, v in entry["languages"].items()} == {lang: pages}
+    assert sorted(p.name for p in (project / "site" / "pagefind").iterdir() if p.is_dir()) == ["en-0", "id-0"]
+    assert "search index: 2 of 2 shards re-indexed, 0 pages in the recent bundle" in lines
     assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == []
     assert not (project / "pagefind").exists() and not (Path.cwd() / "pagefind").exists()
 
@@ -99,16 +102,16 @@ def _files(folder: Path) -> dict[str, bytes]:
 def test_an_edit_goes_into_the_recent_bundle_and_hides_the_shard_entry(project: Path) -> None:
     site = project / "site"
     build(load_config(project), card_pdfs=False)
-    shard = _files(site / "pagefind" / "0")
-    old_id, old_text = _fragments(site / "pagefind" / "0")[LAMA]
+    shard = _files(site / "pagefind" / "id-0")
+    old_id, old_text = _fragments(site / "pagefind" / "id-0")[LAMA]
     assert json.loads((site / "pagefind" / "recent.json").read_bytes()) == \
         {"bundle": None, "languages": [], "hidden": []}
 
     _edit(project, "Teks lama, kini dengan zamrud.")
     lines: list[str] = []
     build(load_config(project), log=lines.append, card_pdfs=False)
-    assert "search index: 0 of 1 shards re-indexed, 1 pages in the recent bundle" in lines
-    assert _files(site / "pagefind" / "0") == shard                 # the shard is as it was
+    assert "search index: 0 of 2 shards re-indexed, 1 pages in the recent bundle" in lines
+    assert _files(site / "pagefind" / "id-0") == shard                 # the shard is as it was
     listed = json.loads((site / "pagefind" / "recent.json").read_bytes())
     assert listed == {"bundle": "recent/", "languages": ["id"], "hidden": [old_id]}
     recent = _fragments(site / "pagefind" / "recent")
@@ -121,7 +124,7 @@ def test_an_edit_goes_into_the_recent_bundle_and_hides_the_shard_entry(project: 
             "Teks lama, kini dengan zamrud.", "Teks lama."), "utf-8")
     lines.clear()
     build(load_config(project), log=lines.append, card_pdfs=False)
-    assert "search index: 0 of 1 shards re-indexed, 0 pages in the recent bundle" in lines
+    assert "search index: 0 of 2 shards re-indexed, 0 pages in the recent bundle" in lines
     assert json.loads((site / "pagefind" / "recent.json").read_bytes())["hidden"] == []
     assert not (site / "pagefind" / "recent").exists()
 
@@ -135,8 +138,8 @@ def test_too_many_changed_pages_index_their_shard_again(project: Path, monkeypat
     _edit(project, "Teks lama, kini dengan zamrud.")
     lines: list[str] = []
     build(load_config(project), log=lines.append, card_pdfs=False)
-    assert "search index: 1 of 1 shards re-indexed, 0 pages in the recent bundle" in lines
-    assert "zamrud" in _fragments(site / "pagefind" / "0")[LAMA][1]
+    assert "search index: 1 of 2 shards re-indexed, 0 pages in the recent bundle" in lines
+    assert "zamrud" in _fragments(site / "pagefind" / "id-0")[LAMA][1]
     assert json.loads((site / "pagefind" / "recent.json").read_bytes()) == \
         {"bundle": None, "languages": [], "hidden": []}
 
@@ -144,17 +147,41 @@ def test_too_many_changed_pages_index_their_shard_again(project: Path, monkeypat
 def test_a_removed_speech_is_hidden_and_a_lost_shard_indexed_again(project: Path) -> None:
     site = project / "site"
     build(load_config(project), card_pdfs=False)
-    old_id = _fragments(site / "pagefind" / "0")[LAMA][0]
+    old_id = _fragments(site / "pagefind" / "id-0")[LAMA][0]
     (project / "speeches" / "2024" / "lama.id.md").unlink()
     lines: list[str] = []
     build(load_config(project), log=lines.append, card_pdfs=False)
-    assert "search index: 0 of 1 shards re-indexed, 0 pages in the recent bundle" in lines
+    assert "search index: 0 of 2 shards re-indexed, 0 pages in the recent bundle" in lines
     assert json.loads((site / "pagefind" / "recent.json").read_bytes()) == \
         {"bundle": None, "languages": [], "hidden": [old_id]}
 
-    shutil.rmtree(site)                   # the shard's files are gone: it is indexed again
+    shutil.rmtree(site)                   # the shards' files are gone: they are indexed again
     lines.clear()
     build(load_config(project), log=lines.append, card_pdfs=False)
-    assert "search index: 1 of 1 shards re-indexed, 0 pages in the recent bundle" in lines
-    assert LAMA not in _fragments(site / "pagefind" / "0")
+    assert "search index: 2 of 2 shards re-indexed, 0 pages in the recent bundle" in lines
+    assert LAMA not in _fragments(site / "pagefind" / "id-0")
     assert json.loads((site / "pagefind" / "recent.json").read_bytes())["hidden"] == []
+
+
+def test_shards_hold_one_language_each_and_at_most_their_share_of_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first query fetches a part of every shard's index: one language to a shard, as few shards
+    as SHARD_PAGES allows, each page in exactly one, and a page's shard follows its speech."""
+    from types import SimpleNamespace
+
+    from speechgen import graph
+
+    monkeypatch.setattr(graph, "SHARD_PAGES", 10)
+    pages = [SimpleNamespace(kind="speech", indexed=True, speech=SimpleNamespace(id=f"{1950 + n}/pidato-{n}"),
+                             lang=lang, dest=f"{1950 + n}/pidato-{n}/{lang}.html")
+             for n in range(100) for lang in (("id", "en") if n % 2 else ("id",))]
+    pages.append(SimpleNamespace(kind="copy", indexed=False, speech=pages[0].speech, lang="id", dest="x.html"))
+    shards = graph._search_shards(pages)
+    by_lang = {lang: [s for s in shards if s.languages == (lang,)] for lang in ("id", "en")}
+    assert len(by_lang["id"]) == 10 and len(by_lang["en"]) == 5 and len(shards) == 15
+    assert sorted(d for s in shards for d in s.pages) == sorted(p.dest for p in pages if p.kind == "speech")
+    assert max(len(s.pages) for s in shards) <= 2 * graph.SHARD_PAGES        # spread by a hash, about even
+    for shard in shards:
+        lang = shard.languages[0]
+        assert shard.dest.startswith(f"pagefind/{lang}-") and all(d.endswith(f"/{lang}.html") for d in shard.pages)
+    again = {d: s.dest for s in graph._search_shards(pages[:-1]) for d in s.pages}
+    assert again == {d: s.dest for s in shards for d in s.pages}              # the same pages, the same shards

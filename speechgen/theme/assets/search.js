@@ -1,5 +1,5 @@
 /* Search with the Pagefind index: one bundle per shard, named with its languages in the form's
-   data-bundles ("../pagefind/0/:id,en ../pagefind/1/:id"), merged at the first query, and the
+   data-bundles ("../pagefind/id-0/:id ../pagefind/en-0/:en"), merged at the first query, and the
    recent bundle that data-recent's list names: the pages changed since their shard was indexed,
    whose old entries ("hidden") are left out of the results. No request leaves the site; paths stay
    relative. Results come while typing (after a pause of DELAY ms), SHOWN at a time, each with its
