@@ -207,23 +207,31 @@ def _matrix(url: str, error_correction: str) -> list[list[bool]]:
     """The symbol of `url`, quiet zone included: qrcode's own, with the mask qrcode would choose.
 
     qrcode chooses the mask by building the symbol eight times and scoring each in pure Python
-    (about 70% of a code's time). Here the data is placed once, the eight candidates are made
+    (about 70% of a code's time). Here qrcode places the data once, the eight candidates are made
     from it as arrays and scored at once (`_mask_penalties`: qrcode's four rules, counted the same
-    way), and qrcode builds the symbol with the mask chosen. tests/test_qr.py holds the choice to
-    qrcode's own on many URLs, levels and versions."""
+    way), and the symbol is the chosen candidate with qrcode's format and version areas for that
+    mask. tests/test_qr.py holds it to qrcode's own symbol on many URLs, levels and versions."""
+    import numpy as np
     import qrcode
 
     code = qrcode.QRCode(error_correction=_LEVELS[error_correction](), border=QUIET_ZONE, box_size=1)
     code.add_data(url.encode("utf-8"), optimize=0)
     code.best_fit()
-    code.mask_pattern = best_mask(code)
-    code.make(fit=False)
+    mask, candidates = _scored(code)
+    data = _layout(code.version)[0]
+    code.mask_pattern = mask
+    code.modules = np.where(data, candidates[mask], _modules(code.version, code.error_correction, mask)).tolist()
     return code.get_matrix()
 
 
 def best_mask(code) -> int:
     """The mask pattern qrcode's `best_mask_pattern()` would choose for `code` (a QRCode whose
     version is fitted): the first of the lowest penalty."""
+    return _scored(code)[0]
+
+
+def _scored(code):
+    """(the mask chosen, the eight candidate symbols as qrcode scores them)."""
     import numpy as np
 
     code.makeImpl(True, 0)                   # data placed under mask 0, format areas left light
@@ -232,7 +240,26 @@ def best_mask(code) -> int:
     bits = placed ^ patterns[0]              # the data bits before masking (on data modules)
     candidates = np.where(data, bits[None] ^ patterns, function[None])
     penalties = _mask_penalties(candidates)
-    return penalties.index(min(penalties))
+    return penalties.index(min(penalties)), candidates
+
+
+def _blank(version: int, error_correction: int, mask: int, test: bool) -> list[list]:
+    """qrcode's function modules of a symbol (None where data goes): finder, alignment and timing
+    patterns, and the format and version areas as `makeImpl(test, mask)` sets them."""
+    import qrcode
+
+    n = version * 4 + 17
+    blank = qrcode.QRCode(version=version, error_correction=error_correction, box_size=1, border=0)
+    blank.modules_count = n
+    blank.modules = [[None] * n for _ in range(n)]
+    for row, col in ((0, 0), (n - 7, 0), (0, n - 7)):
+        blank.setup_position_probe_pattern(row, col)
+    blank.setup_position_adjust_pattern()
+    blank.setup_timing_pattern()
+    blank.setup_type_info(test, mask)
+    if version >= 7:
+        blank.setup_type_number(test)
+    return blank.modules
 
 
 @functools.lru_cache(maxsize=8)
@@ -240,25 +267,24 @@ def _layout(version: int):
     """Of a symbol of `version`, as qrcode lays it out for scoring: which modules carry data, the
     light or dark of the others (format and version areas light), and the eight mask patterns."""
     import numpy as np
-    import qrcode
     from qrcode import util
 
     n = version * 4 + 17
-    blank = qrcode.QRCode(version=version, box_size=1, border=0)
-    blank.modules_count = n
-    blank.modules = [[None] * n for _ in range(n)]
-    for row, col in ((0, 0), (n - 7, 0), (0, n - 7)):
-        blank.setup_position_probe_pattern(row, col)
-    blank.setup_position_adjust_pattern()
-    blank.setup_timing_pattern()
-    blank.setup_type_info(True, 0)
-    if version >= 7:
-        blank.setup_type_number(True)
-    data = np.array([[m is None for m in row] for row in blank.modules], dtype=bool)
-    function = np.array([[bool(m) for m in row] for row in blank.modules], dtype=bool)
+    blank = _blank(version, _LEVELS["M"](), 0, test=True)
+    data = np.array([[m is None for m in row] for row in blank], dtype=bool)
+    function = np.array([[bool(m) for m in row] for row in blank], dtype=bool)
     patterns = np.array([[[bool(util.mask_func(k)(i, j)) for j in range(n)] for i in range(n)]
                          for k in range(8)], dtype=bool)
     return data, function, patterns
+
+
+@functools.lru_cache(maxsize=64)
+def _modules(version: int, error_correction: int, mask: int):
+    """The function modules of the finished symbol: format and version areas for `mask`."""
+    import numpy as np
+
+    return np.array([[bool(m) for m in row] for row in _blank(version, error_correction, mask, test=False)],
+                    dtype=bool)
 
 
 # qrcode's rule 3: a finder-like run, light on one side (1:1:3:1:1 then four light, or mirrored)
