@@ -780,7 +780,6 @@ class _Run:
 
             self.writer.write(site.cards_dest(speech, "pdf"), join(found))
             self.log(f"card sheet {site.cards_dest(speech, 'pdf')}: {len(todo)} of {len(parts)} parts laid out")
-        self.log(f"made {len(codes)} QR codes ({len(missing)} new)")
 
     def indexing(self, wanted: bool) -> "_Indexing":
         """The Pagefind index of the public speech pages, from the pages as written. A shard whose

@@ -256,7 +256,7 @@ def test_the_mask_chosen_at_once_is_the_one_qrcode_chooses(level: str) -> None:
 
     import qrcode
 
-    from speechgen.render.qr import _LEVELS, _matrix, best_mask
+    from speechgen.render.qr import _LEVELS, _matrix, _scored
 
     rng = random.Random(level)
     letters = string.ascii_letters + string.digits + "/-_.é"
@@ -268,7 +268,7 @@ def test_the_mask_chosen_at_once_is_the_one_qrcode_chooses(level: str) -> None:
             code = qrcode.QRCode(error_correction=_LEVELS[level](), border=QUIET_ZONE, box_size=1)
             code.add_data(url.encode("utf-8"), optimize=0)
             code.best_fit()
-            masks.add(best_mask(code))
+            masks.add(_scored(code)[0])
             versions.add(code.version)
     assert len(masks) >= 6, masks
     assert min(versions) < 7 and max(versions) >= 12      # version areas from 7 on

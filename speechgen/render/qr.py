@@ -1,7 +1,8 @@
 """QR codes for recipients' copies: a PNG at 300 dpi for the printed size, and an SVG.
 
-The only module that imports qrcode; the mask is scored with numpy (`_matrix`). Codes are drawn from the module matrix with Pillow (PNG) and
-as one SVG path, so both are exact: whole pixels per module, a 4-module quiet zone, no smoothing.
+The only module that imports qrcode; the mask is scored with numpy (`_matrix`). Codes are drawn
+from the module matrix with Pillow (PNG) and as one SVG path, so both are exact: whole pixels per
+module, a 4-module quiet zone, no smoothing.
 A logo, when configured, is validated (PNG or JPEG only, pixel-capped), re-encoded, and laid over
 the centre of the code; the code then uses error correction H.
 """
@@ -224,14 +225,9 @@ def _matrix(url: str, error_correction: str) -> list[list[bool]]:
     return code.get_matrix()
 
 
-def best_mask(code) -> int:
-    """The mask pattern qrcode's `best_mask_pattern()` would choose for `code` (a QRCode whose
-    version is fitted): the first of the lowest penalty."""
-    return _scored(code)[0]
-
-
 def _scored(code):
-    """(the mask chosen, the eight candidate symbols as qrcode scores them)."""
+    """(the mask qrcode's `best_mask_pattern()` would choose for `code`, a QRCode whose version is
+    fitted: the first of the lowest penalty; the eight candidate symbols as qrcode scores them)."""
     import numpy as np
 
     code.makeImpl(True, 0)                   # data placed under mask 0, format areas left light
@@ -270,7 +266,7 @@ def _layout(version: int):
     from qrcode import util
 
     n = version * 4 + 17
-    blank = _blank(version, _LEVELS["M"](), 0, test=True)
+    blank = _blank(version, _LEVELS["M"](), 0, test=True)     # any level and mask: scored, they are light
     data = np.array([[m is None for m in row] for row in blank], dtype=bool)
     function = np.array([[bool(m) for m in row] for row in blank], dtype=bool)
     patterns = np.array([[[bool(util.mask_func(k)(i, j)) for j in range(n)] for i in range(n)]
