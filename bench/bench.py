@@ -131,10 +131,9 @@ CODE: Path | None = None      # --speechgen: a folder holding the speechgen pack
 
 def child_env() -> dict[str, str]:
     """The builds' environment: with --speechgen, that copy of the package comes first."""
-    env = dict(os.environ)
-    if CODE is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CODE), env.get("PYTHONPATH")]))
-    return env
+    from under_test import code_env     # bench/ is on sys.path: this script's own folder
+
+    return code_env(CODE)
 
 
 def speechgen_used() -> str:

@@ -51,6 +51,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from archive import Version, make_archive  # noqa: E402
+from under_test import code_env  # noqa: E402
 
 MIB = 1024      # ru_maxrss is in KiB on Linux
 
@@ -243,9 +244,7 @@ def html_stats(out: Path) -> tuple[int, float, tuple[int, str], int]:
 class Speechgen:
     def __init__(self, project: Path, tmp: Path, code: Path | None):
         self.project, self.tmp, self.cache = project, tmp, tmp / "cache"
-        self.env = dict(os.environ)
-        if code is not None:
-            self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), self.env.get("PYTHONPATH")]))
+        self.env = code_env(code)
 
     def run(self, case: str, round_: int) -> tuple[float, int, str]:
         if case == "cold":

@@ -41,6 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from archive import versions  # noqa: E402
+from under_test import code_env  # noqa: E402
 
 RAW_CHILD = r"""
 import json, sys, time
@@ -97,9 +98,7 @@ def make_project(root: Path, speeches: int, words: int) -> None:
 class Runner:
     def __init__(self, project: Path, tmp: Path, code: Path | None):
         self.project, self.tmp = project, tmp
-        self.env = dict(os.environ)
-        if code is not None:
-            self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), self.env.get("PYTHONPATH")]))
+        self.env = code_env(code)
         self.theme = Path(subprocess.run(
             [sys.executable, "-c", "import speechgen.templates as t; print(t.THEME_DIR)"], env=self.env,
             cwd=tmp, capture_output=True, text=True, check=True).stdout.strip())

@@ -41,6 +41,7 @@ from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).parent))
 from archive import make_archive  # noqa: E402
+from under_test import code_env  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -121,9 +122,7 @@ def serve(site: Path) -> tuple[ThreadingHTTPServer, str]:
 
 
 def build(project: Path, code: Path | None, cache: Path) -> float:
-    env = dict(os.environ, SPEECHGEN_CACHE_DIR=str(cache))
-    if code is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
+    env = code_env(code, dict(os.environ, SPEECHGEN_CACHE_DIR=str(cache)))
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "speechgen", "build", str(project), "-q"], env=env, check=True,
                    cwd=project.parent)

@@ -45,6 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from archive import WORDS_EN, WORDS_ID, body, make_archive, vocabulary  # noqa: E402
+from under_test import code_env  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -90,9 +91,7 @@ def get(url: str) -> bytes | None:
 class Serve:
     def __init__(self, project: Path, code: Path | None, cache: Path):
         self.port = free_port()
-        env = dict(os.environ, SPEECHGEN_CACHE_DIR=str(cache), PYTHONUNBUFFERED="1")
-        if code is not None:
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
+        env = code_env(code, dict(os.environ, SPEECHGEN_CACHE_DIR=str(cache), PYTHONUNBUFFERED="1"))
         self.log: list[tuple[float, str]] = []
         self.started = time.time()
         self.process = subprocess.Popen(

@@ -56,28 +56,40 @@ def note(obj: object, attribute: object = None) -> None:
 
 def token(obj: object) -> str | None:
     """The name of a model object across builds, or None for anything else."""
-    if isinstance(obj, Speech):
-        return f"speech:{obj.id}"
-    if isinstance(obj, Version):
-        return f"version:{obj.source}"
-    if isinstance(obj, Page):
-        return f"page:{obj.dest}"
-    if isinstance(obj, Archive):
-        return f"archive:{obj.dest}"
-    if isinstance(obj, Copy):
-        return f"copy:{obj.speech.id}/{obj.recipient.id}"
-    if isinstance(obj, Recipient):
-        return f"recipient:{obj.id}"
-    if isinstance(obj, PdfInfo):
-        return f"pdf:{obj.dest}"
-    if isinstance(obj, Site):
-        return "site"
+    name = _NAMES.get(type(obj))
+    if name is not None:
+        return name(obj)
+    if type(obj) in _PLAIN:
+        return None
+    for kind, name in _NAMES.items():      # a subclass of a model class
+        if isinstance(obj, kind):
+            return name(obj)
     return None
+
+
+# Each model class's token, looked up by the object's own type (most values a template reads are
+# plain strings and numbers: one lookup each, not a test per model class).
+_NAMES = {
+    Speech: lambda obj: f"speech:{obj.id}",
+    Version: lambda obj: f"version:{obj.source}",
+    Page: lambda obj: f"page:{obj.dest}",
+    Archive: lambda obj: f"archive:{obj.dest}",
+    Copy: lambda obj: f"copy:{obj.speech.id}/{obj.recipient.id}",
+    Recipient: lambda obj: f"recipient:{obj.id}",
+    PdfInfo: lambda obj: f"pdf:{obj.dest}",
+    Site: lambda obj: "site",
+}
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def shallow(value: object) -> str:
     """A value as the objects it names: model objects by token, containers item by item, functions
     by name, everything else by repr. What a renderer hands a template directly is keyed by this."""
+    kind = type(value)
+    if kind is str:
+        return f"str#{_text_digest(value)}" if len(value) > LONG_TEXT else repr(value)
+    if kind in _PLAIN:
+        return repr(value)
     name = token(value)
     if name is not None:
         return name

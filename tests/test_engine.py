@@ -50,6 +50,26 @@ def test_a_home_template_showing_the_latest_body_follows_that_body(project: Path
     assert report.rendered < 30                 # what read the body, not every page
 
 
+def test_a_value_a_template_is_handed_is_keyed_by_what_it_holds() -> None:
+    """deps.shallow, the key of a value handed to a template: plain values by repr, long texts by
+    their digest (never by their length), model objects by their token, containers item by item."""
+    from markupsafe import Markup
+
+    from speechgen import deps
+    from speechgen.model import Recipient
+
+    long_a, long_b = "a" * 2000, "a" * 1999 + "b"
+    assert deps.shallow(long_a) != deps.shallow(long_b)
+    assert deps.shallow(long_a) == deps.shallow("a" * 2000) and long_a[:30] not in deps.shallow(long_a)
+    assert deps.shallow(Markup(long_a)) != deps.shallow(long_a)         # a markup text is not a plain one
+    assert deps.shallow(Markup(long_a)) != deps.shallow(Markup(long_b))
+    assert [deps.shallow(v) for v in ("x", 3, 2.5, True, None)] == ["'x'", "3", "2.5", "True", "None"]
+    one, other = Recipient("dpr", "Dewan"), Recipient("dpr", "Dewan Perwakilan Rakyat")
+    assert deps.token(one) == deps.token(other) == "recipient:dpr"      # an object by its name only
+    assert deps.shallow({"to": [one, "x"]}) == "{'to':[recipient:dpr,'x']}"
+    assert deps.token("recipient:dpr") is None and deps.token(3) is None
+
+
 def test_a_forged_or_foreign_cache_entry_is_a_miss(project: Path, tmp_path: Path, monkeypatch) -> None:
     """Someone who can write the cache folder (a shared CI cache, say) but does not hold this
     machine's key replaces every page record with one pointing at a script; nothing of it is

@@ -183,5 +183,5 @@ def jsonld(site: Site, page: Page, canonical: str) -> str:
     elif version is not speech.primary:
         data["translationOfWork"] = {"@type": "Article", "inLanguage": speech.primary.lang,
                                      "url": site.url(site.speech_dest(speech, speech.primary.lang))}
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))     # compact: json's C encoder
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
