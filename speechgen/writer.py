@@ -16,6 +16,8 @@ import fcntl
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -25,6 +27,15 @@ from speechgen.errors import OutputError
 from speechgen.model import Artifact
 
 MARKER = ".speechgen-output"   # a folder holding this file is a speechgen output we may replace
+FOLDERS_AHEAD = 256             # from this many folders in the previous output, a helper makes them
+# The helper: makes the folders named on its standard input (NUL-separated, parents first) and
+# stops at the first it cannot make (the build's folder gone).
+_MAKE_FOLDERS = ("import os, sys\n"
+                 "for name in sys.stdin.buffer.read().split(b'\\0'):\n"
+                 "    try:\n"
+                 "        os.mkdir(name)\n"
+                 "    except FileExistsError:\n"
+                 "        pass\n")
 _RENAME_EXCHANGE = 2
 
 
@@ -164,6 +175,8 @@ class SiteWriter:
         self._lock: int | None = None
         self._previous: dict[str, tuple[str, int]] = {}
         self._previous_digest = ""
+        self._ahead: subprocess.Popen | None = None          # the helper making folders ahead
+        self._ahead_folders: set[str] = set()
         self.committed: WriteReport | None = None
 
     def __enter__(self) -> "SiteWriter":
@@ -178,12 +191,65 @@ class SiteWriter:
                 clean_leftovers(self.out)
                 self._previous, self._previous_digest = read_marker(self.out)
                 self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
+                self._folders_ahead()
             except BaseException:
                 self.__exit__(None, None, None)
                 raise
         return self
 
+    def _folders_ahead(self) -> None:
+        """Start making the previous output's folders in the new tree, in a process of its own: a
+        build mostly keeps them, and thousands of folders, each a system call, were most of an
+        edit's commit. Only a head start: the writer makes every folder it needs itself, and
+        removes at commit those the new output does not hold."""
+        folders = set()
+        for dest in self._previous:
+            try:
+                safe_dest(dest)
+            except OutputError:            # the previous output's record, edited: not a path of ours
+                continue
+            folder = dest.rpartition("/")[0]
+            while folder and folder not in folders:
+                folders.add(folder)
+                folder = folder.rpartition("/")[0]
+        if len(folders) < FOLDERS_AHEAD:
+            return
+        assert self.tmp is not None
+        tmp = os.fsencode(self.tmp)
+        with tempfile.TemporaryFile() as names:
+            names.write(b"\0".join(os.path.join(tmp, os.fsencode(f)) for f in sorted(folders)))
+            names.seek(0)
+            try:
+                self._ahead = subprocess.Popen([sys.executable, "-I", "-S", "-c", _MAKE_FOLDERS], stdin=names,
+                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            except OSError:
+                return
+        self._ahead_folders = folders
+
+    def _folders_done(self, *, stop: bool = False) -> None:
+        """Wait for the helper (stopped first if the build ends without a commit)."""
+        if self._ahead is None:
+            return
+        if stop:
+            self._ahead.kill()
+        self._ahead.wait()
+        self._ahead = None
+
+    def _drop_unneeded_folders(self) -> None:
+        """Remove the folders made ahead that no file of this build is in (children first)."""
+        needed = set()
+        for dest in self.files:
+            folder = dest.rpartition("/")[0]
+            while folder and folder not in needed:
+                needed.add(folder)
+                folder = folder.rpartition("/")[0]
+        assert self.tmp is not None
+        for folder in sorted(self._ahead_folders - needed, reverse=True):
+            with contextlib.suppress(FileNotFoundError):
+                os.rmdir(self.tmp / folder)
+
     def __exit__(self, kind, value, traceback) -> None:
+        self._folders_done(stop=True)
         if self.tmp is not None and self.tmp.exists():
             shutil.rmtree(self.tmp, ignore_errors=True)
         self._unlock()
@@ -328,7 +394,9 @@ class SiteWriter:
                  f"digest: {digest}"]
         lines += [f"{sha} {size} {dest}" for dest, (sha, size) in sorted(self.files.items())]
         with _mapped(self.out, self._shown):
+            self._folders_done()
             self._link_kept()
+            self._drop_unneeded_folders()
             tmp = os.fspath(self.tmp)
             self.stamps = {dest: os.stat(os.path.join(tmp, dest)).st_mtime_ns for dest in self.files}
             (self.tmp / MARKER).write_text("\n".join(lines) + "\n", encoding="utf-8")

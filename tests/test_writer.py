@@ -123,3 +123,63 @@ def test_a_file_made_beside_the_output_is_moved_in_or_kept(tmp_path: Path) -> No
         report = writer.commit()
     assert report.unchanged and again.exists()                 # the previous file kept as it was
     assert (out / "pagefind/0/index.bin").stat().st_ino == inode
+
+
+def _tree(folder: Path) -> tuple[set[str], set[str]]:
+    """(files, folders) under `folder`, as relative paths."""
+    files, folders = set(), set()
+    for root, dirs, names in os.walk(folder):
+        rel = os.path.relpath(root, folder)
+        folders.update(os.path.normpath(os.path.join(rel, d)) for d in dirs)
+        files.update(os.path.normpath(os.path.join(rel, n)) for n in names)
+    return files, folders
+
+
+def test_folders_made_ahead_end_as_the_new_output_needs_them(tmp_path: Path, monkeypatch) -> None:
+    """The previous output's folders are made in the new tree by a helper process while the
+    build runs; at commit the tree holds exactly the new output: no folder the new output lost,
+    every new one, files kept and written alike."""
+    from speechgen import writer as writer_module
+    from speechgen.writer import SiteWriter
+
+    monkeypatch.setattr(writer_module, "FOLDERS_AHEAD", 2)
+    out, project = tmp_path / "site", tmp_path / "proj"
+    first = {f"{y}/s{n}/index.html": f"{y}{n}".encode() for y in (1990, 1991, 1992) for n in range(3)}
+    first["1992/s0/en/index.html"] = b"en"
+    write_site([Artifact(d, b) for d, b in first.items()], out, project)
+
+    second = {d: b for d, b in first.items() if not d.startswith("1991/")}   # 1991 is gone
+    del second["1992/s0/en/index.html"]                                         # so is a nested one
+    second["1990/s0/index.html"] = b"edited"
+    second["2000/new/index.html"] = b"new"
+    with SiteWriter(out, project) as writer:
+        assert writer._ahead is not None, "no helper was started for the previous output's folders"
+        writer._ahead.wait()
+        made = _tree(writer.tmp)[1]
+        assert {"1990", "1991/s2", "1992/s0/en"} <= made                  # made ahead, before any write
+        for dest, data in second.items():
+            writer.write(dest, data)
+        writer.commit()
+    files, folders = _tree(out)
+    assert files == {*second, MARKER}
+    assert folders == {"1990", "1992", "2000", "2000/new", *(f"{y}/s{n}" for y in (1990, 1992) for n in range(3))}
+    assert all((out / d).read_bytes() == b for d, b in second.items())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_a_failed_build_stops_the_folder_helper_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    from speechgen import writer as writer_module
+
+    monkeypatch.setattr(writer_module, "FOLDERS_AHEAD", 2)
+    out = tmp_path / "site"
+    write_site([Artifact(f"{n}/a/b/index.html", b"x") for n in range(50)], out, tmp_path / "proj")
+    before = _tree(out)
+
+    def artifacts():
+        yield Artifact("0/a/b/index.html", b"new")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        write_site(artifacts(), out, tmp_path / "proj")
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
