@@ -276,6 +276,14 @@ class SiteWriter:
             raise OutputError(f"two outputs claim one path: {dest}")
         self._claimed.add(dest.lower())
         target = self.tmp.joinpath(*path.parts)
+        if dest in self._ahead_folders:       # a folder of the previous output is a file now
+            self._folders_done()
+            inside = dest + "/"
+            gone = sorted((f for f in self._ahead_folders if f == dest or f.startswith(inside)), reverse=True)
+            for folder in gone:
+                with contextlib.suppress(FileNotFoundError):
+                    os.rmdir(self.tmp / folder)
+            self._ahead_folders.difference_update(gone)
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 

@@ -183,3 +183,16 @@ def test_a_failed_build_stops_the_folder_helper_and_leaves_nothing(tmp_path: Pat
         write_site(artifacts(), out, tmp_path / "proj")
     assert _tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_a_folder_of_the_previous_output_can_become_a_file(tmp_path: Path, monkeypatch) -> None:
+    """A folder made ahead from the previous output is taken away where the new output writes a
+    file at its path."""
+    from speechgen import writer as writer_module
+
+    monkeypatch.setattr(writer_module, "FOLDERS_AHEAD", 2)
+    out = tmp_path / "site"
+    write_site([Artifact("a/b/c/index.html", b"old"), Artifact("x/index.html", b"x")], out, tmp_path / "proj")
+    write_site([Artifact("a/b", b"now a file"), Artifact("x/index.html", b"x")], out, tmp_path / "proj")
+    assert (out / "a/b").read_bytes() == b"now a file"
+    assert _tree(out) == ({"a/b", "x/index.html", MARKER}, {"a", "x"})

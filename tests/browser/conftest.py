@@ -165,6 +165,7 @@ class Visits:
         page = self.page(viewport, **options)
         response = page.goto(self.server + dest, wait_until="load")
         assert response is not None
+        page.evaluate("document.fonts.ready.then(() => true)")   # laid out in its own fonts, not mid-swap
         return page, response
 
     def close(self) -> None:
