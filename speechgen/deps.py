@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 
 from speechgen.graph import Archive, Copy, Page, Site
@@ -56,19 +56,16 @@ def note(obj: object, attribute: object = None) -> None:
 
 def token(obj: object) -> str | None:
     """The name of a model object across builds, or None for anything else."""
-    name = _NAMES.get(type(obj))
-    if name is not None:
-        return name(obj)
-    if type(obj) in _PLAIN:
-        return None
-    for kind, name in _NAMES.items():      # a subclass of a model class
-        if isinstance(obj, kind):
-            return name(obj)
-    return None
+    kind = type(obj)
+    name = _NAMING.get(kind, _UNSEEN)
+    if name is _UNSEEN:                 # a type not seen yet: a model class's subclass, or no model
+        name = _NAMING[kind] = next((n for model, n in _NAMES.items() if issubclass(kind, model)), None)
+    return name(obj) if name is not None else None
 
 
-# Each model class's token, looked up by the object's own type (most values a template reads are
-# plain strings and numbers: one lookup each, not a test per model class).
+# Each model class's token, looked up by the object's own type: most values a template reads are
+# plain strings, numbers, markup and containers, answered by one lookup instead of a test per
+# model class. `_NAMING` learns every other type's answer the first time it is asked.
 _NAMES = {
     Speech: lambda obj: f"speech:{obj.id}",
     Version: lambda obj: f"version:{obj.source}",
@@ -80,6 +77,8 @@ _NAMES = {
     Site: lambda obj: "site",
 }
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+_NAMING: dict[type, Callable[[object], str] | None] = {**_NAMES, **dict.fromkeys(_PLAIN)}
+_UNSEEN = object()
 
 
 def shallow(value: object) -> str:

@@ -3,6 +3,7 @@ paths, preflight before any rendering, check and serve that write nothing into t
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -68,6 +69,13 @@ def test_a_value_a_template_is_handed_is_keyed_by_what_it_holds() -> None:
     assert deps.token(one) == deps.token(other) == "recipient:dpr"      # an object by its name only
     assert deps.shallow({"to": [one, "x"]}) == "{'to':[recipient:dpr,'x']}"
     assert deps.token("recipient:dpr") is None and deps.token(3) is None
+
+    @dataclasses.dataclass(frozen=True)
+    class Listed(Recipient):          # a model class's subclass is named as its model class
+        rank: int = 0
+
+    assert deps.token(Listed("dpr", "Dewan")) == "recipient:dpr"
+    assert deps.token(Markup("x")) is None and deps.token(Markup("y")) is None      # asked twice
 
 
 def test_a_forged_or_foreign_cache_entry_is_a_miss(project: Path, tmp_path: Path, monkeypatch) -> None:
