@@ -212,9 +212,10 @@ class SiteWriter:
             while folder and folder not in folders:
                 folders.add(folder)
                 folder = folder.rpartition("/")[0]
-        if len(folders) < FOLDERS_AHEAD:
-            return
         assert self.tmp is not None
+        if len(folders) < FOLDERS_AHEAD or (self.tmp.parent / self.tmp.name.swapcase()).exists():
+            return         # few folders, or a file system blind to case (a folder made ahead as "A"
+            #                would hold the build's "a/index.html" under the old name)
         tmp = os.fsencode(self.tmp)
         with tempfile.TemporaryFile() as names:
             names.write(b"\0".join(os.path.join(tmp, os.fsencode(f)) for f in sorted(folders)))

@@ -196,3 +196,29 @@ def test_a_folder_of_the_previous_output_can_become_a_file(tmp_path: Path, monke
     write_site([Artifact("a/b", b"now a file"), Artifact("x/index.html", b"x")], out, tmp_path / "proj")
     assert (out / "a/b").read_bytes() == b"now a file"
     assert _tree(out) == ({"a/b", "x/index.html", MARKER}, {"a", "x"})
+
+
+def test_no_folders_are_made_ahead_on_a_file_system_blind_to_case(tmp_path: Path, monkeypatch) -> None:
+    """Where a folder's name answers in either case (the temporary folder is seen under its
+    name's other case), a folder made ahead as "A" would take the build's "a/...": none is made."""
+    from speechgen import writer as writer_module
+    from speechgen.writer import SiteWriter
+
+    monkeypatch.setattr(writer_module, "FOLDERS_AHEAD", 2)
+    out = tmp_path / "site"
+    write_site([Artifact(f"{n}/x/index.html", b"x") for n in range(5)], out, tmp_path / "proj")
+    made = writer_module.tempfile.mkdtemp
+
+    def blind(**options):               # the temporary folder, seen under either case
+        folder = made(**options)
+        os.symlink(folder, os.path.join(os.path.dirname(folder), os.path.basename(folder).swapcase()))
+        return folder
+
+    monkeypatch.setattr(writer_module.tempfile, "mkdtemp", blind)
+    with SiteWriter(out, tmp_path / "proj") as writer:
+        assert writer._ahead is None
+        twin = writer.tmp.parent / writer.tmp.name.swapcase()
+        twin.unlink()
+        writer.write("0/x/index.html", b"y")
+        writer.commit()
+    assert (out / "0/x/index.html").read_bytes() == b"y"
