@@ -43,6 +43,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from under_test import code_env  # noqa: E402
+
 WORDS = ("rakyat negara pembangunan desa pulau sekolah guru petani nelayan jalan irigasi anggaran "
          "keadilan persatuan kesehatan pangan laut hutan energi arsip terbuka warga daerah kota "
          "bekerja bersama jujur sabar maju adil makmur").split()
@@ -131,8 +134,6 @@ CODE: Path | None = None      # --speechgen: a folder holding the speechgen pack
 
 def child_env() -> dict[str, str]:
     """The builds' environment: with --speechgen, that copy of the package comes first."""
-    from under_test import code_env     # bench/ is on sys.path: this script's own folder
-
     return code_env(CODE)
 
 

@@ -14,8 +14,8 @@ form submitted, in the page, with `performance.now()` taken just before the subm
 is when the first `#search-results li` is in the document (a MutationObserver), and the next
 animation frame after it (painted). Bytes are counted by the server: every byte it wrote (status
 line, headers, body) for every request from the submit until the network is idle after the results
-(and 0.5 s more). Pagefind fetches its index from a Web Worker, whose requests the page's CDP
-session does not see; what CDP saw is shown beside it, and the page's own load apart. Targets (issue #11): the
+(and 0.5 s more). What the page's CDP session saw is shown beside it (search.js runs Pagefind on
+the page's thread, so it sees every request), and the page's own load apart. Targets (issue #11): the
 first search at most 300 KB, results within 500 ms of the query.
 
 --typed measures a reader instead: a click in the field (search.js starts loading the engine when

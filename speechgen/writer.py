@@ -202,16 +202,7 @@ class SiteWriter:
         build mostly keeps them, and thousands of folders, each a system call, were most of an
         edit's commit. Only a head start: the writer makes every folder it needs itself, and
         removes at commit those the new output does not hold."""
-        folders = set()
-        for dest in self._previous:
-            try:
-                safe_dest(dest)
-            except OutputError:            # the previous output's record, edited: not a path of ours
-                continue
-            folder = dest.rpartition("/")[0]
-            while folder and folder not in folders:
-                folders.add(folder)
-                folder = folder.rpartition("/")[0]
+        folders = _folders_of(dest for dest in self._previous if _plain_dest(dest))
         assert self.tmp is not None
         if len(folders) < FOLDERS_AHEAD or (self.tmp.parent / self.tmp.name.swapcase()).exists():
             return         # few folders, or a file system blind to case (a folder made ahead as "A"
@@ -237,17 +228,17 @@ class SiteWriter:
         self._ahead = None
 
     def _drop_unneeded_folders(self) -> None:
-        """Remove the folders made ahead that no file of this build is in (children first)."""
-        needed = set()
-        for dest in self.files:
-            folder = dest.rpartition("/")[0]
-            while folder and folder not in needed:
-                needed.add(folder)
-                folder = folder.rpartition("/")[0]
+        """Remove the folders made ahead that no file of this build is in."""
+        self._remove_ahead(self._ahead_folders - _folders_of(self.files))
+
+    def _remove_ahead(self, folders: Iterable[str]) -> None:
+        """Remove these folders made ahead (empty ones: children first), and forget them."""
         assert self.tmp is not None
-        for folder in sorted(self._ahead_folders - needed, reverse=True):
+        gone = sorted(folders, reverse=True)
+        for folder in gone:
             with contextlib.suppress(FileNotFoundError):
                 os.rmdir(self.tmp / folder)
+        self._ahead_folders.difference_update(gone)
 
     def __exit__(self, kind, value, traceback) -> None:
         self._folders_done(stop=True)
@@ -280,11 +271,7 @@ class SiteWriter:
         if dest in self._ahead_folders:       # a folder of the previous output is a file now
             self._folders_done()
             inside = dest + "/"
-            gone = sorted((f for f in self._ahead_folders if f == dest or f.startswith(inside)), reverse=True)
-            for folder in gone:
-                with contextlib.suppress(FileNotFoundError):
-                    os.rmdir(self.tmp / folder)
-            self._ahead_folders.difference_update(gone)
+            self._remove_ahead([f for f in self._ahead_folders if f == dest or f.startswith(inside)])
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
@@ -414,6 +401,26 @@ class SiteWriter:
             _swap_in(self.tmp, self.out)
         self.committed = WriteReport(self.out, len(self.files), total)
         return self.committed
+
+
+def _folders_of(dests: Iterable[str]) -> set[str]:
+    """Every folder the given output paths are in, their parents included."""
+    folders: set[str] = set()
+    for dest in dests:
+        folder = dest.rpartition("/")[0]
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return folders
+
+
+def _plain_dest(dest: str) -> bool:
+    """A path of ours (`safe_dest`); the previous output's record may have been edited."""
+    try:
+        safe_dest(dest)
+    except OutputError:
+        return False
+    return True
 
 
 def site_digest(files: dict[str, tuple[str, int]]) -> str:

@@ -168,19 +168,36 @@ def test_folders_made_ahead_end_as_the_new_output_needs_them(tmp_path: Path, mon
 
 
 def test_a_failed_build_stops_the_folder_helper_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    """A build that fails while the helper is still at work stops it (it is not waited for) and
+    leaves the previous output as it was, nothing beside it."""
+    import subprocess
+    import time
+
     from speechgen import writer as writer_module
 
     monkeypatch.setattr(writer_module, "FOLDERS_AHEAD", 2)
     out = tmp_path / "site"
     write_site([Artifact(f"{n}/a/b/index.html", b"x") for n in range(50)], out, tmp_path / "proj")
     before = _tree(out)
+    # a helper that is slow to start making its folders
+    monkeypatch.setattr(writer_module, "_MAKE_FOLDERS", "import time\ntime.sleep(30)\n" + writer_module._MAKE_FOLDERS)
+    helpers, popen = [], subprocess.Popen
+
+    def started(*args, **options):
+        helpers.append(popen(*args, **options))
+        return helpers[-1]
+
+    monkeypatch.setattr(writer_module.subprocess, "Popen", started)
 
     def artifacts():
         yield Artifact("0/a/b/index.html", b"new")
         raise OSError(28, "No space left on device")
 
+    began = time.monotonic()
     with pytest.raises(OSError):
         write_site(artifacts(), out, tmp_path / "proj")
+    assert time.monotonic() - began < 10                   # the helper was stopped, not waited for
+    assert len(helpers) == 1 and helpers[0].poll() is not None
     assert _tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 

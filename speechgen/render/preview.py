@@ -72,7 +72,7 @@ def preview_png(title: str, speaker: str, date_text: str, site_title: str,
     draw.line((x, SIZE[1] - MARGIN - 58, SIZE[0] - MARGIN, SIZE[1] - MARGIN - 58), fill=_level((216, 212, 200)), width=2)
     draw.text((x, SIZE[1] - MARGIN - 38), _fit(draw, foot, small, width), font=small, fill=RAMP)
 
-    palette = _palette()
+    palette = list(_RAMP_PALETTE)       # a copy: a preview with an emblem writes its colours in
     indexed = image
     if emblem is not None:
         own, colours = emblem
@@ -84,12 +84,7 @@ def preview_png(title: str, speaker: str, date_text: str, site_title: str,
     return out.getvalue()
 
 
-def _palette() -> list[int]:
-    """The preview's palette: the accent, 32 places for the emblem, the ramp from ink to background
-    (a new list each time: a preview with an emblem writes its colours into it)."""
-    return list(_RAMP_PALETTE)
-
-
+# The previews' palette: the accent, 32 places for the emblem, the ramp from ink to background.
 _RAMP_PALETTE = tuple([*ACCENT] + [0, 0, 0] * (RAMP - 1) + [
     round(i + (b - i) * ((level - RAMP) / (255 - RAMP))) for level in range(RAMP, 256)
     for i, b in zip(INK, BACKGROUND)])
