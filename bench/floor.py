@@ -1,0 +1,234 @@
+"""The least a cold build of the national archive can cost on speechgen's stack, beside Pelican's
+cold build in the same run: the floor under issue #11's cold-build and first-search targets.
+
+    python bench/floor.py --peers-python /tmp/peers/bin/python [--speeches 1000] [--rounds 3]
+
+The floor is only what no build of this archive on this stack can skip, each part measured as CPU
+time (user + system, `wait4`) of its own process:
+- markdown-it-py (the parser speechgen must use: CommonMark, tables, footnotes) turning every
+  language version's body into HTML, in one process; each result is written as the smallest page
+  Pagefind indexes (`<html lang>`, a title, the body in `data-pagefind-body`);
+- the Pagefind binary over those pages, one run per shard of at most `--shard-pages` pages of one
+  language (speechgen's own shard size, set by the indexer's memory; see below), called directly,
+  not through `python -m pagefind`.
+No templates, no link previews, no listings, no cache, no atomic writer. The floor's wall time is
+that CPU time spread perfectly over every core; the real build can only be slower. Its ratio to
+Pelican's cold build (same Markdown, same round, the order flipped every round) is what the
+cold-build target (at most 0.5x Pelican) is held against.
+
+First search: each Pagefind index is cut into chunks of words, and a query word fetches the one
+chunk holding it from every index it searches. The script measures the chunks (median bytes per
+index), the files every first search fetches (`pagefind.js`, the WebAssembly engine, each index's
+entry and metadata, five results' fragments) and the Pagefind process's memory per page (from a
+run over `--probe-pages` pages and the full shards). From these it works out the fewest indexes the
+`--memory-mib` budget (300) allows, were Pagefind to run alone with the whole of it, and the bytes
+of a first search over those indexes, searching every language or only the reader's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from archive import versions  # noqa: E402
+from compare import MIB, PELICAN_CONF, loadavg  # noqa: E402
+
+MARKDOWN_CHILD = r"""
+import sys
+from pathlib import Path
+from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+src, out = Path(sys.argv[1]), Path(sys.argv[2])
+md = MarkdownIt("commonmark", {"html": False}).enable("table").use(footnote_plugin)
+for path in sorted(src.rglob("*.md")):
+    lang, title, body = path.read_text(encoding="utf-8").split("\n", 2)
+    page = out / lang / path.parent.name / path.stem / "index.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>'
+                    f'</head><body><article data-pagefind-body><h1>{title}</h1>{md.render(body)}</article>'
+                    "</body></html>", encoding="utf-8")
+"""
+
+RESULTS_SHOWN = 5       # results a first search shows, each fetching its page's fragment
+
+
+def pagefind_binary() -> str:
+    """The binary the pagefind package runs (`python -m pagefind` execs it)."""
+    found = subprocess.run([sys.executable, "-c", "from pagefind.service import _must_get_executable as e; "
+                            "print(e().resolve())"], capture_output=True, text=True)
+    if found.returncode != 0 or not found.stdout.strip():
+        raise SystemExit("no Pagefind: pip install 'pagefind[extended]'")
+    return found.stdout.strip()
+
+
+def run(command: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (KiB) of a child process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert child.stderr is not None
+    err = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        sys.stderr.write(err.decode("utf-8", "replace")[-4000:])
+        raise SystemExit(f"{command[:3]} failed")
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def shards(pages: Path, size: int) -> list[tuple[str, list[Path]]]:
+    """The pages of each language in groups of at most `size`, as speechgen spreads them."""
+    out = []
+    for lang_dir in sorted(p for p in pages.iterdir() if p.is_dir()):
+        found = sorted(lang_dir.rglob("index.html"))
+        count = -(-len(found) // size)
+        per = -(-len(found) // count)
+        out += [(lang_dir.name, found[i:i + per]) for i in range(0, len(found), per)]
+    return out
+
+
+def index(binary: str, group: list[Path], pages: Path, work: Path) -> tuple[float, float, int, Path]:
+    """Pagefind over one shard's pages (linked into a folder of their own)."""
+    site, bundle = work / "site", work / "bundle"
+    shutil.rmtree(work, ignore_errors=True)
+    for page in group:
+        target = site / page.relative_to(pages)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(page, target)
+    wall, cpu, rss = run([binary, "--site", str(site), "--output-path", str(bundle), "--keep-index-url", "--silent"])
+    return wall, cpu, rss, bundle
+
+
+def sizes(folder: Path, pattern: str) -> list[int]:
+    return [p.stat().st_size for p in folder.glob(pattern)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--speeches", type=int, default=1000)
+    parser.add_argument("--words", type=int, default=2500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--shard-pages", type=int, default=180,
+                        help="pages per Pagefind run at most (default 180: speechgen's graph.SHARD_PAGES)")
+    parser.add_argument("--probe-pages", type=int, default=20, help="pages of the small run that sets Pagefind's base memory")
+    parser.add_argument("--memory-mib", type=int, default=300, help="the all-process memory target (default 300)")
+    parser.add_argument("--peers-python", default=sys.executable, help="the Python with pelican installed")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    binary = pagefind_binary()
+    tmp = Path(tempfile.mkdtemp(prefix="speechgen-floor-"))
+    try:
+        sources, pelican = tmp / "sources", tmp / "pelican"
+        (pelican / "content").mkdir(parents=True)
+        (pelican / "pelicanconf.py").write_text(PELICAN_CONF)
+        count = 0
+        for v in versions(args.speeches, 80, args.words):
+            folder = sources / str(v.year)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{v.stem}.{v.lang}.md").write_text(f"{v.lang}\n{v.title}\n{v.body}", encoding="utf-8")
+            (pelican / "content" / f"{v.year}-{v.stem}.{v.lang}.md").write_text(
+                f"Title: {v.title}\nDate: {v.date}\nAuthor: {v.speaker}\nCategory: {v.occasion}\n"
+                f"Slug: {v.year}-{v.stem}\nLang: {v.lang}\n\n{v.body}", encoding="utf-8")
+            count += 1
+        print(f"{cores} cores; {args.speeches:,} speeches, {count:,} language versions of about {args.words:,} "
+              f"words; Pagefind {binary}; load average at the start {loadavg()}\n", flush=True)
+        print("| round | step | wall s | CPU s (user + system) | peak MiB | load avg before |\n|---:|---|---:|---:|---:|---|",
+              flush=True)
+        rounds: list[dict] = []
+        last_bundles: list[tuple[str, int, Path]] = []
+        for r in range(1, args.rounds + 1):
+            figures: dict = {}
+
+            def pelican_cold() -> None:
+                shutil.rmtree(pelican / "output", ignore_errors=True)
+                load = loadavg()
+                wall, cpu, rss = run([args.peers_python, "-m", "pelican", "content", "-o", "output",
+                                      "-s", "pelicanconf.py", "-q"], cwd=pelican)
+                figures["pelican"] = wall
+                print(f"| {r} | Pelican cold build | {wall:.2f} | {cpu:.2f} | {rss / MIB:.0f} | {load} |", flush=True)
+
+            def floor() -> None:
+                pages = tmp / "pages"
+                shutil.rmtree(pages, ignore_errors=True)
+                load = loadavg()
+                wall, cpu, rss = run([sys.executable, "-c", MARKDOWN_CHILD, str(sources), str(pages)])
+                figures["markdown"] = cpu
+                print(f"| {r} | markdown-it-py, {count:,} bodies | {wall:.2f} | {cpu:.2f} | {rss / MIB:.0f} | {load} |",
+                      flush=True)
+                groups = shards(pages, args.shard_pages)
+                total_wall = total_cpu = 0.0
+                peak = 0
+                last_bundles.clear()
+                for n, (lang, group) in enumerate(groups):
+                    wall, cpu, rss, bundle = index(binary, group, pages, tmp / f"shard-{n}")
+                    total_wall, total_cpu, peak = total_wall + wall, total_cpu + cpu, max(peak, rss)
+                    last_bundles.append((lang, len(group), bundle))
+                figures["pagefind"], figures["pagefind_peak"] = total_cpu, peak
+                print(f"| {r} | Pagefind, {len(groups)} shards of at most {args.shard_pages} pages | {total_wall:.2f} | "
+                      f"{total_cpu:.2f} | {peak / MIB:.0f} | {load} |", flush=True)
+
+            for step in ((pelican_cold, floor) if r % 2 else (floor, pelican_cold)):
+                step()
+            rounds.append(figures)
+
+        print("\n| round | Pelican cold s | floor CPU s (markdown + Pagefind) | floor wall s on "
+              f"{cores} cores | floor / Pelican | 0.5x Pelican s |\n|---:|---:|---:|---:|---:|---:|")
+        ratios = []
+        for r, f in enumerate(rounds, 1):
+            cpu = f["markdown"] + f["pagefind"]
+            ratios.append(cpu / cores / f["pelican"])
+            print(f"| {r} | {f['pelican']:.2f} | {cpu:.2f} ({f['markdown']:.2f} + {f['pagefind']:.2f}) | "
+                  f"{cpu / cores:.2f} | {ratios[-1]:.2f}x | {f['pelican'] / 2:.2f} |")
+        floor_ratio = statistics.median(ratios)
+        print(f"\nMedian floor: **{floor_ratio:.2f}x Pelican's cold build** (target at most 0.5x): "
+              + ("the target is below the floor." if floor_ratio > 0.5 else "the target is above the floor."))
+
+        # First search, from the last round's indexes.
+        probe = shards(tmp / "pages", args.probe_pages)[0]
+        _, _, probe_rss, _ = index(binary, probe[1], tmp / "pages", tmp / "probe")
+        full = [(n, b) for lang, n, b in last_bundles]
+        big = max(full, key=lambda item: item[0])
+        per_page = (rounds[-1]["pagefind_peak"] - probe_rss) / max(1, big[0] - len(probe[1]))
+        budget = args.memory_mib * MIB
+        most = int((budget - probe_rss) / per_page) + len(probe[1]) if per_page > 0 else 10 ** 9
+        chunk = statistics.median(s for _, _, b in last_bundles for s in sizes(b / "index", "*.pf_index"))
+        fragment = statistics.median(s for _, _, b in last_bundles for s in sizes(b / "fragment", "*.pf_fragment"))
+        meta = statistics.median(s for _, _, b in last_bundles for s in sizes(b, "pagefind.*.pf_meta"))
+        entry = statistics.median(s for _, _, b in last_bundles for s in sizes(b, "pagefind-entry.json"))
+        first = last_bundles[0][2]
+        js = (first / "pagefind.js").stat().st_size
+        wasm = statistics.median(sizes(first, "wasm.*.pagefind"))
+        langs: dict[str, int] = {}
+        for lang, n, _ in last_bundles:
+            langs[lang] = langs.get(lang, 0) + n
+        need = {lang: -(-n // most) for lang, n in langs.items()}
+        fixed = js + wasm + RESULTS_SHOWN * fragment
+
+        def first_search(indexes: int) -> float:
+            return fixed + indexes * (chunk + meta + entry)
+
+        print(f"\nPagefind's memory: {probe_rss / MIB:.0f} MiB over {len(probe[1])} pages, "
+              f"{rounds[-1]['pagefind_peak'] / MIB:.0f} MiB over {big[0]}: {per_page / MIB:.2f} MiB a page, so at most "
+              f"{most:,} pages in one run under {args.memory_mib} MiB with nothing else running.")
+        print(f"\n| file a first search fetches | bytes (median) |\n|---|---:|\n| index chunk, per index | {chunk:,.0f} |\n"
+              f"| metadata + entry, per index | {meta + entry:,.0f} |\n| pagefind.js | {js:,} |\n"
+              f"| WebAssembly engine | {wasm:,.0f} |\n| fragment, per result ({RESULTS_SHOWN} shown) | {fragment:,.0f} |")
+        print(f"\n| search over | pages | fewest indexes under {args.memory_mib} MiB | first search KB at least | target |\n"
+              "|---|---:|---:|---:|---:|")
+        for lang, n in sorted(langs.items()):
+            print(f"| {lang} only | {n:,} | {need[lang]} | {first_search(need[lang]) / 1000:.0f} | 300 |")
+        every = sum(need.values())
+        print(f"| every language | {sum(langs.values()):,} | {every} | {first_search(every) / 1000:.0f} | 300 |")
+        print(f"\nload average at the end {loadavg()}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
