@@ -74,6 +74,32 @@ def test_no_search_leaves_the_index_out(project: Path) -> None:
     assert (project / "site" / "cari" / "index.html").is_file()
 
 
+def test_the_indexer_gets_the_pages_words_without_their_ids(project: Path) -> None:
+    """Pagefind would keep each numbered paragraph's text a second time as an anchor: the pages it
+    gets have no ids, and the results' fragments carry the text once, all of it."""
+    import gzip
+    import re
+
+    from speechgen.render.search import indexed_copy
+
+    build(load_config(project), card_pdfs=False)
+    page = (project / "site" / "2025" / "kenegaraan" / "index.html").read_bytes()
+    assert b' id="p-1"' in page
+    copy = indexed_copy(page)
+    assert b" id=" not in copy and b'data-pagefind-body' in copy
+    assert re.sub(rb"<[^>]*>", b"", copy) == re.sub(rb"<[^>]*>", b"", page)      # every word kept
+    paragraphs = [re.sub(r"<[^>]*>", "", p).strip() for p in re.findall(
+        r'<p id="p-\d+">(.*?)</p>', page.decode("utf-8"), re.S)]
+    assert len(paragraphs) >= 2
+    fragments = {}
+    for path in (project / "site" / "pagefind" / "id-0" / "fragment").glob("*.pf_fragment"):
+        data = json.loads(gzip.decompress(path.read_bytes())[len(b"pagefind_dcd"):])
+        fragments[data["url"]] = data
+    assert len(fragments) == 2 and all(data["anchors"] == [] for data in fragments.values())
+    content = fragments["/2025/kenegaraan/index.html"]["content"]
+    assert all(" ".join(text.split()) in content for text in paragraphs)
+
+
 # --- an edit goes into the recent bundle ------------------------------------------------------
 
 LAMA = "2024/lama/index.html"

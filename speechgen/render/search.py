@@ -16,8 +16,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
-import os
-import shutil
+import re
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -42,17 +41,17 @@ def search_pages(site: Site) -> list[str]:
 
 def build_index(pages: Iterable[tuple[str, Path]], scratch: Path, bundle: str) -> list[tuple[str, Path]]:
     """Index the given pages (output path, file) into `scratch` with the Pagefind command; returns
-    the index's files as (output path under `bundle`, file in scratch). Pages are linked in, never
-    read into memory."""
+    the index's files as (output path under `bundle`, file in scratch). Each page is read in turn
+    and handed over without its ids (`indexed_copy`)."""
     pages_dir, bundle_dir = scratch / "pages", scratch / "bundle"
     pages_dir.mkdir(parents=True, exist_ok=True)
+    made_dirs: set[Path] = set()
     for dest, path in pages:
         target = pages_dir / dest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, target)
-        except OSError:
-            shutil.copyfile(path, target)
+        if target.parent not in made_dirs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made_dirs.add(target.parent)
+        target.write_bytes(indexed_copy(path.read_bytes()))
     if not available():
         raise SearchUnavailable("the 'pagefind' package is not installed (pip install 'pagefind[extended]')")
     # keep-index-url: results link to ".../index.html", which also opens from disk.
@@ -75,6 +74,19 @@ def build_index(pages: Iterable[tuple[str, Path]], scratch: Path, bundle: str) -
                 raise SearchUnavailable(f"the indexer wrote an unreadable {rel}") from None
             made.append((f"{bundle}/{rel}", path))
     return made
+
+
+# Pagefind makes every element with an id inside the indexed body an "anchor" and keeps its whole
+# text beside the page's: each numbered paragraph (p-N) twice, in the indexer's memory and in the
+# page's fragment that a result fetches. The reader uses no anchors (a result opens its page), so
+# the indexer gets each page without its id attributes: about a tenth less memory, CPU and fragment.
+# Our pages write attributes with double quotes, and escape a double quote in a text or value.
+_ID_ATTRIBUTE = re.compile(rb'\sid="[^"]*"')
+
+
+def indexed_copy(page: bytes) -> bytes:
+    """The page as the indexer gets it: the same words, without id attributes."""
+    return _ID_ATTRIBUTE.sub(b"", page)
 
 
 INDEX_TIMEOUT = 600
