@@ -141,7 +141,8 @@ def main() -> None:
         print("| round | step | wall s | CPU s (user + system) | peak MiB | load avg before |\n|---:|---|---:|---:|---:|---|",
               flush=True)
         rounds: list[dict] = []
-        last_bundles: list[tuple[str, int, Path]] = []
+        last_bundles: list[tuple[str, int, Path]] = []     # language, pages, bundle
+        shard_rss: list[int] = []                           # each shard's peak, KiB
         for r in range(1, args.rounds + 1):
             figures: dict = {}
 
@@ -165,10 +166,12 @@ def main() -> None:
                 total_wall = total_cpu = 0.0
                 peak = 0
                 last_bundles.clear()
+                shard_rss.clear()
                 for n, (lang, group) in enumerate(groups):
                     wall, cpu, rss, bundle = index(binary, group, pages, tmp / f"shard-{n}")
                     total_wall, total_cpu, peak = total_wall + wall, total_cpu + cpu, max(peak, rss)
                     last_bundles.append((lang, len(group), bundle))
+                    shard_rss.append(rss)
                 figures["pagefind"], figures["pagefind_peak"] = total_cpu, peak
                 print(f"| {r} | Pagefind, {len(groups)} shards of at most {args.shard_pages} pages | {total_wall:.2f} | "
                       f"{total_cpu:.2f} | {peak / MIB:.0f} | {load} |", flush=True)
@@ -192,9 +195,9 @@ def main() -> None:
         # First search, from the last round's indexes.
         probe = shards(tmp / "pages", args.probe_pages)[0]
         _, _, probe_rss, _ = index(binary, probe[1], tmp / "pages", tmp / "probe")
-        full = [(n, b) for lang, n, b in last_bundles]
-        big = max(full, key=lambda item: item[0])
-        per_page = (rounds[-1]["pagefind_peak"] - probe_rss) / max(1, big[0] - len(probe[1]))
+        big = max(range(len(last_bundles)), key=lambda n: last_bundles[n][1])     # the largest shard
+        big_pages, big_rss = last_bundles[big][1], shard_rss[big]
+        per_page = (big_rss - probe_rss) / max(1, big_pages - len(probe[1]))
         budget = args.memory_mib * MIB
         most = int((budget - probe_rss) / per_page) + len(probe[1]) if per_page > 0 else 10 ** 9
         chunk = statistics.median(s for _, _, b in last_bundles for s in sizes(b / "index", "*.pf_index"))
@@ -214,7 +217,7 @@ def main() -> None:
             return fixed + indexes * (chunk + meta + entry)
 
         print(f"\nPagefind's memory: {probe_rss / MIB:.0f} MiB over {len(probe[1])} pages, "
-              f"{rounds[-1]['pagefind_peak'] / MIB:.0f} MiB over {big[0]}: {per_page / MIB:.2f} MiB a page, so at most "
+              f"{big_rss / MIB:.0f} MiB over {big_pages}: {per_page / MIB:.2f} MiB a page, so at most "
               f"{most:,} pages in one run under {args.memory_mib} MiB with nothing else running.")
         print(f"\n| file a first search fetches | bytes (median) |\n|---|---:|\n| index chunk, per index | {chunk:,.0f} |\n"
               f"| metadata + entry, per index | {meta + entry:,.0f} |\n| pagefind.js | {js:,} |\n"
