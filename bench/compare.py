@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -149,9 +150,10 @@ def loadavg() -> str:
         return "?"
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Wall seconds, ru_maxrss (KiB) of the child's tree, load average before the run."""
-    load = loadavg()
+def run_child(command: list[str], cwd: Path | None = None,
+              env: dict[str, str] | None = None) -> tuple[float, resource.struct_rusage]:
+    """Wall seconds and `wait4`'s resource usage of the child's tree (its CPU, ru_maxrss in KiB);
+    a failed child stops the script with its last error lines."""
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert child.stderr is not None
@@ -162,6 +164,13 @@ def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> t
     if code:
         sys.stderr.write(err.decode("utf-8", "replace")[-4000:])
         raise SystemExit(f"{command[:4]} failed with exit code {code}")
+    return seconds, usage
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Wall seconds, ru_maxrss (KiB) of the child's tree, load average before the run."""
+    load = loadavg()
+    seconds, usage = run_child(command, cwd, env)
     return seconds, usage.ru_maxrss, load
 
 

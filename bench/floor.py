@@ -34,12 +34,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from archive import versions  # noqa: E402
-from compare import MIB, PELICAN_CONF, loadavg  # noqa: E402
+from compare import MIB, Peers, loadavg, run_child  # noqa: E402
 
 MARKDOWN_CHILD = r"""
 import sys
@@ -69,17 +68,10 @@ def pagefind_binary() -> str:
     return found.stdout.strip()
 
 
-def run(command: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
+def run(command: list[str]) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (user + system) and peak RSS (KiB) of a child process."""
-    started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert child.stderr is not None
-    err = child.stderr.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        sys.stderr.write(err.decode("utf-8", "replace")[-4000:])
-        raise SystemExit(f"{command[:3]} failed")
-    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    seconds, usage = run_child(command)
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def shards(pages: Path, size: int) -> list[tuple[str, list[Path]]]:
@@ -124,17 +116,14 @@ def main() -> None:
     binary = pagefind_binary()
     tmp = Path(tempfile.mkdtemp(prefix="speechgen-floor-"))
     try:
-        sources, pelican = tmp / "sources", tmp / "pelican"
-        (pelican / "content").mkdir(parents=True)
-        (pelican / "pelicanconf.py").write_text(PELICAN_CONF)
+        sources = tmp / "sources"
+        peers = Peers(tmp / "peers", args.peers_python, hugo="", mkdocs=False)     # Pelican's copy, as compare.py's
         count = 0
         for v in versions(args.speeches, 80, args.words):
             folder = sources / str(v.year)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{v.stem}.{v.lang}.md").write_text(f"{v.lang}\n{v.title}\n{v.body}", encoding="utf-8")
-            (pelican / "content" / f"{v.year}-{v.stem}.{v.lang}.md").write_text(
-                f"Title: {v.title}\nDate: {v.date}\nAuthor: {v.speaker}\nCategory: {v.occasion}\n"
-                f"Slug: {v.year}-{v.stem}\nLang: {v.lang}\n\n{v.body}", encoding="utf-8")
+            peers.add(v)
             count += 1
         print(f"{cores} cores; {args.speeches:,} speeches, {count:,} language versions of about {args.words:,} "
               f"words; Pagefind {binary}; load average at the start {loadavg()}\n", flush=True)
@@ -147,12 +136,9 @@ def main() -> None:
             figures: dict = {}
 
             def pelican_cold() -> None:
-                shutil.rmtree(pelican / "output", ignore_errors=True)
-                load = loadavg()
-                wall, cpu, rss = run([args.peers_python, "-m", "pelican", "content", "-o", "output",
-                                      "-s", "pelicanconf.py", "-q"], cwd=pelican)
+                wall, rss, load, _ = peers.build("Pelican")
                 figures["pelican"] = wall
-                print(f"| {r} | Pelican cold build | {wall:.2f} | {cpu:.2f} | {rss / MIB:.0f} | {load} |", flush=True)
+                print(f"| {r} | Pelican cold build | {wall:.2f} | | {rss / MIB:.0f} | {load} |", flush=True)
 
             def floor() -> None:
                 pages = tmp / "pages"
