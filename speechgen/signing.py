@@ -18,6 +18,7 @@ import hashlib
 import io
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -36,6 +37,11 @@ MAX_CERTIFICATE_BYTES = 256 * 1024
 MAX_KEY_BYTES = 1024 * 1024
 MIN_RSA_BITS = 2048
 PROJECT_MARKER = "speechgen.toml"
+
+# pyHanko imports cryptography's DSA classes (which it offers, speechgen never uses) and cryptography
+# warns of their deprecation on every import: a note for pyHanko's maintainers, not for an editor.
+# Silenced only where pyHanko's own modules raise it; any other warning still shows.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"pyhanko(\.|$)")
 
 
 def _run(coroutine):

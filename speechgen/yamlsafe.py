@@ -33,6 +33,9 @@ MAX_ALIASED = 100_000          # values that aliases repeat, all aliases togethe
 MAX_ALIASED_CHARS = MAX_BYTES  # characters of text that aliases repeat
 MAX_NUMBER_CHARS = 64          # a number longer than this is not a number anyone means
 
+_TOO_DEEP = f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
+_NESTING_LIMIT = re.compile(r"nesting depth|too deep", re.IGNORECASE)   # libyaml's own limit, any wording so far
+
 _TAG = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
 _SEQ, _MAP = _TAG + "seq", _TAG + "map"
@@ -51,6 +54,17 @@ _StrictLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _StrictLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|false)$"), list("tf"))
+
+
+def _open_brackets(text: str, mark: Any) -> int:
+    """Flow brackets still open where the library stopped: deeper than ours means our limit was
+    the fault, whatever words the library used (a quoted bracket can only make this count high
+    on a text that has a syntax error anyway)."""
+    index = getattr(mark, "index", None)
+    if not isinstance(index, int) or index <= 0:
+        return 0
+    head = text[:index]
+    return head.count("[") + head.count("{") - head.count("]") - head.count("}")
 
 
 @dataclass(frozen=True)
@@ -139,7 +153,13 @@ class _Reader:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             what = exc.problem or exc.context or "invalid YAML"
-            self.problem(self.line(mark) if mark else None, f"YAML syntax error: {what}")
+            line = self.line(mark) if mark else None
+            if _NESTING_LIMIT.search(what) or _open_brackets(self.text, mark) > MAX_DEPTH:
+                # libyaml >= PyYAML 6.0.4 scans ahead and stops at its own depth limit before the
+                # parser hands over the 33rd level: the same fault, said in the same words as ours.
+                self.problem(line, _TOO_DEEP)
+            else:
+                self.problem(line, f"YAML syntax error: {what}")
         except yaml.YAMLError as exc:
             self.problem(None, f"YAML syntax error: {exc}")
         finally:
@@ -160,7 +180,7 @@ class _Reader:
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             line = self.line(event.start_mark)
             if len(self.stack) >= MAX_DEPTH:
-                self.problem(line, f"lists and mappings are nested more than {MAX_DEPTH} levels deep")
+                self.problem(line, _TOO_DEEP)
                 raise _Stop
             mapping = isinstance(event, yaml.MappingStartEvent)
             self.check_collection_tag(event, _MAP if mapping else _SEQ, line)
