@@ -124,7 +124,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
             f"no signing key: set {signing_env()} to the publisher's PKCS#12 file"
             if config.signing.certificate else "[signing] certificate is not set"))
     plan = editions.plan(config, sources, problems, _sha_memo(store))
-    if require_released and options.pdf:
+    if require_released:             # with or without PDFs: what is published must be released
         for speech_id, lang in plan.unreleased:
             version = next(s for s in sources.speeches if s.id == speech_id).versions[lang]
             pending = plan.pending[(speech_id, lang)]
@@ -157,7 +157,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
             run = _Run(site, templates, media, store, writer, log, jobs)
             run.defer = defer_pdfs
             run.cancel = cancel
-            pdfs = run.books(jobs, progress) if options.pdf else {}
+            pdfs = run.books(jobs, progress) if options.pdf else _released_books(site)
             run.pages(pdfs, jobs)
             # The search index is made beside the previews and static files, one shard at a time
             # (one indexer's memory), and is in before the card sheets' workers start.
@@ -174,7 +174,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
                 writer.write(site.certificate_dest, signing.pem(media.certificate))
             if media.signer is not None:
                 writer.write(site.manifest_signature_dest, signing.sign_manifest(listed, media.signer))
-            if options.pdf:
+            if site.outputs_of("checksums"):
                 from speechgen.render.pdf import sha256sums
 
                 kept = [PdfInfo(e.dest, e.sha256, e.pages, e.bytes)
@@ -195,7 +195,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
             else f"wrote {files} files ({size:,} bytes) to {out}")
     summary = dict(speeches=len(site.speeches), pages=len(site.pages), files=files, bytes=size,
                    copies=len(site.copies) if config.qr.enabled else 0,
-                   unreleased=tuple(plan.unreleased) if options.pdf else (), drafts=tuple(sources.drafts))
+                   unreleased=tuple(plan.unreleased), drafts=tuple(sources.drafts))
     if inputs is not None and written is not None and out is not None and not run.deferred:
         valid_until = media.signer.valid_until.timestamp() if media.signer is not None else None
         store.put("unchanged", key("unchanged", str(out)), json.dumps(dict(
@@ -325,6 +325,22 @@ def signing_env() -> str:
     from speechgen import signing
 
     return f"{signing.KEY_ENV} (and {signing.PASSPHRASE_ENV})"
+
+
+def _released_books(site: Site) -> PdfMap:
+    """A build without PDFs still serves each speech whose latest text is released: the kept
+    bytes, as `books()` takes them, never rendered."""
+    plan = site.editions
+    done: PdfMap = {}
+    if plan is None:
+        return done
+    for speech in site.speeches:
+        for lang in speech.versions:
+            if plan.pending_of(speech, lang) is None and plan.of(speech, lang):
+                latest = plan.of(speech, lang)[-1]
+                done[(speech.id, lang)] = PdfInfo(site.pdf_dest(speech, lang), latest.sha256, latest.pages,
+                                                  latest.bytes)
+    return done
 
 
 def _fingerprint(certificate: bytes) -> str:

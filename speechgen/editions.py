@@ -96,17 +96,18 @@ class Editions:
 
 def every_edition(site, speech: Speech, lang: str, pdf) -> tuple[Edition, ...]:
     """Every edition of a speech in one language, oldest first: the released ones, then the one
-    the build made (`pdf`, a PdfInfo) if its text is not released as it is."""
-    if pdf is None or site.editions is None:
+    its text will be if it is not released as it is, with the PDF the build made of it (`pdf`, a
+    PdfInfo) or, in a build without PDFs, with none (no bytes, no fingerprint, no URL)."""
+    if site.editions is None:
         return ()
     released = site.editions.of(speech, lang)
     pending = site.editions.pending_of(speech, lang)
     if pending is None:
         return released
     version = speech.versions[lang]
-    return released + (Edition(pending.number, pending.date, pdf.sha256, pdf.bytes, pdf.pages, pdf.dest,
-                               released=False, notes=pending.notes, text_sha=version.text_sha,
-                               source_sha=version.source_sha),)
+    made = (pdf.sha256, pdf.bytes, pdf.pages, pdf.dest) if pdf is not None else ("", 0, 0, "")
+    return released + (Edition(pending.number, pending.date, *made, released=False, notes=pending.notes,
+                               text_sha=version.text_sha, source_sha=version.source_sha),)
 
 
 def kept_pdf(config: Config, speech_id: str, lang: str, number: int) -> Path:

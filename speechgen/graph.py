@@ -390,21 +390,25 @@ def _inventory(site: Site, sources: Sources, options: Options) -> tuple[Output, 
                           "the theme", source=path))
     for path in sources.static_files:
         out.append(Output(path.relative_to(config.root).as_posix(), "file", str(path), source=path))
-    if options.pdf:
-        from speechgen.editions import kept_pdf
+    # Released editions are served for good, in every build: they are copied, never rendered, so
+    # a build without PDFs (--no-pdf, the preview) keeps them too. Only a new PDF needs `options.pdf`.
+    from speechgen.editions import kept_pdf
 
-        ledger = config.ledger_file.name
-        for speech in site.speeches:
-            for lang, version in speech.versions.items():
-                released = site.editions.of(speech, lang) if site.editions is not None else ()
-                for edition in released:
-                    out.append(Output(edition.dest, "edition", f"{ledger}: {speech.id} ({lang}) edition "
-                                      f"{edition.number}", source=kept_pdf(config, speech.id, lang, edition.number)))
-                if site.editions is None or site.editions.pending_of(speech, lang) is not None:
+    ledger = config.ledger_file.name
+    any_pdf = False
+    for speech in site.speeches:
+        for lang, version in speech.versions.items():
+            released = site.editions.of(speech, lang) if site.editions is not None else ()
+            for edition in released:
+                out.append(Output(edition.dest, "edition", f"{ledger}: {speech.id} ({lang}) edition "
+                                  f"{edition.number}", source=kept_pdf(config, speech.id, lang, edition.number)))
+            if site.editions is None or site.editions.pending_of(speech, lang) is not None:
+                if options.pdf:
                     out.append(Output(site.pdf_dest(speech, lang), "pdf", str(version.source)))
-                else:                # the latest is released: its kept bytes, here too
-                    out.append(Output(site.pdf_dest(speech, lang), "edition", str(version.source),
-                                      source=kept_pdf(config, speech.id, lang, released[-1].number)))
+            else:                    # the latest is released: its kept bytes, here too
+                out.append(Output(site.pdf_dest(speech, lang), "edition", str(version.source),
+                                  source=kept_pdf(config, speech.id, lang, released[-1].number)))
+            any_pdf = any_pdf or bool(released) or options.pdf
     if config.qr.enabled:
         for c in site.copies:
             owner = f"the copy of {c.speech.id} for {c.recipient.id!r}"
@@ -419,7 +423,7 @@ def _inventory(site: Site, sources: Sources, options: Options) -> tuple[Output, 
         out.append(Output(CERTIFICATE, "certificate", "[signing] certificate"))
     if options.signed:
         out.append(Output(MANIFEST_SIGNATURE, "signature", "the manifest's signature"))
-    if options.pdf:
+    if any_pdf:
         out.append(Output(CHECKSUMS, "checksums", "the checksums"))
     for shard in site.search_shards:
         out.append(Output(shard.dest, "search", "the search index"))

@@ -20,16 +20,17 @@ def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo]) -> byte
             dest = site.speech_dest(speech, lang)
             entry: dict = {"title": version.title, "path": dest, "url": site.url(dest)}
             pdf = pdfs.get((speech.id, lang))
+            every = every_edition(site, speech, lang, pdf)
             if pdf is not None:
-                every = every_edition(site, speech, lang, pdf)
                 entry["pdf"] = {"path": pdf.dest, "url": site.url(pdf.dest), "sha256": pdf.sha256,
                                 "pages": pdf.pages, "bytes": pdf.bytes}
                 if every:
                     entry["pdf"] |= {"edition": every[-1].number, "released": every[-1].released}
-                    entry["editions"] = [
-                        {"edition": e.number, "date": e.date.isoformat(), "note": e.note(lang),
-                         "sha256": e.sha256, "path": e.dest, "url": site.url(e.dest), "pages": e.pages,
-                         "bytes": e.bytes} for e in every if e.released]
+            if any(e.released for e in every):     # kept and served for good, with or without a new PDF
+                entry["editions"] = [
+                    {"edition": e.number, "date": e.date.isoformat(), "note": e.note(lang),
+                     "sha256": e.sha256, "path": e.dest, "url": site.url(e.dest), "pages": e.pages,
+                     "bytes": e.bytes} for e in every if e.released]
             languages[lang] = entry
         item: dict = {"id": speech.id, "date": speech.date.isoformat(), "speaker": speech.speaker,
                       "languages": languages}
