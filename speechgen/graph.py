@@ -8,6 +8,7 @@ Templates, renderers, manifest, verify and check ask the `Site` for paths; no ot
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import posixpath
 from dataclasses import dataclass
@@ -98,6 +99,7 @@ class Page:
     previous: str = ""           # dest of the listing's previous and next page
     following: str = ""
     edition: int = 0             # a changes page: the edition whose changes it shows
+    target: str = ""             # a redirect page: the dest it sends readers to
 
 
 @dataclass(frozen=True)
@@ -284,11 +286,14 @@ def make_site(config: Config, sources: Sources, options: Options = Options(),
               editions: Editions | None = None, certificate: str = "", favicon: bool = True) -> Site:
     default = config.site.default_language
     speeches = sources.speeches
+    # A withdrawn speech keeps every page it had, listed nowhere: not on the home page, in an
+    # archive, a feed, the sitemap or search (its own pages say noindex).
+    listed = tuple(s for s in speeches if s.listed)
     pages: list[Page] = []
     for speech in speeches:
         for lang, version in speech.versions.items():
             pages.append(Page(speech_dest(speech, lang, default), "speech.html", "speech", lang,
-                              version.title, speech=speech, version=version))
+                              version.title, speech=speech, version=version, indexed=speech.listed))
             for number in range(2, _edition_count(editions, speech, lang) + 1):
                 pages.append(Page(changes_dest(speech, lang, number, default), "changes.html", "changes", lang,
                                   version.title, speech=speech, version=version, indexed=False,
@@ -299,9 +304,9 @@ def make_site(config: Config, sources: Sources, options: Options = Options(),
                               speech.primary.title, speech=speech, version=speech.primary, indexed=False))
 
     folders = ARCHIVE_FOLDERS
-    years = _group(speeches, "year", lambda s: s.year, lambda k: f"{folders['year']}/{k}/index.html")
-    speakers = _group(speeches, "speaker", lambda s: s.speaker, _slug_dest(folders["speaker"]))
-    occasions = _group([s for s in speeches if s.occasion], "occasion",
+    years = _group(listed, "year", lambda s: s.year, lambda k: f"{folders['year']}/{k}/index.html")
+    speakers = _group(listed, "speaker", lambda s: s.speaker, _slug_dest(folders["speaker"]))
+    occasions = _group([s for s in listed if s.occasion], "occasion",
                        lambda s: s.occasion, _slug_dest(folders["occasion"]))
     # Every listing is bounded: a page never grows with the archive, more of it gets more pages.
     for archive in years + speakers + occasions:
@@ -315,7 +320,7 @@ def make_site(config: Config, sources: Sources, options: Options = Options(),
             pages.append(Page(dest, "archive-index.html", f"{kind}-index", default, kind, entries=chunk,
                               part=part, parts=_count(archives), previous=previous, following=following))
     pages.insert(0, Page(HOME, "home.html", "home", default, config.site.title,
-                         listing=speeches[:HOME_LATEST]))
+                         listing=listed[:HOME_LATEST]))
     pages.append(Page(NOT_FOUND, "404.html", "404", default, "404", indexed=False))
     pages.append(Page(SEARCH_PAGE, "search.html", "search", default, "search"))
     pages.append(Page(ACCESSIBILITY_PAGE, "accessibility.html", "accessibility", default, "accessibility"))
@@ -324,11 +329,14 @@ def make_site(config: Config, sources: Sources, options: Options = Options(),
         for c in copies:   # a recipient's own page: noindex, canonical is the public speech page
             pages.append(Page(copy_dest(c), "copy.html", "copy", c.speech.primary.lang, c.speech.primary.title,
                               speech=c.speech, version=c.speech.primary, copy=c, indexed=False))
+    pages += _redirects(speeches, pages)
     for lang in config.site.languages:
         pages.append(Page(f"{FEEDS}/{lang}.xml", "feed.xml", "feed", lang, config.site.title, indexed=False))
     for dest, template, kind in ((SITEMAP, "sitemap.xml", "sitemap"), (ROBOTS, "robots.txt", "robots")):
         pages.append(Page(dest, template, kind, default, kind, indexed=False))
 
+    if editions is not None:
+        _check_withdrawn(speeches, editions, config)
     shards = _search_shards(pages) if options.search else ()
     site = Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
                 copies=copies, options=options, search_shards=shards, editions=editions,
@@ -338,6 +346,50 @@ def make_site(config: Config, sources: Sources, options: Options = Options(),
     return Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
                 copies=copies, outputs=outputs, options=options, search_shards=shards, editions=editions,
                 certificate=certificate, favicon=favicon)
+
+
+def renamed(speech: Speech, alias: str) -> Speech:
+    """The speech as it was under an old id (`aliases:`): where its old URLs are."""
+    year, slug = alias.split("/")
+    return dataclasses.replace(speech, year=year, slug=slug, aliases=())
+
+
+def old_dest(speech: Speech, alias: str, dest: str) -> str:
+    """A dest under a speech's folder, as it was under an old id: '2025/new/x' -> '2025/old/x'."""
+    folder = f"{speech.year}/{speech.slug}/"
+    assert dest.startswith(folder), dest
+    return f"{alias}/{dest[len(folder):]}"
+
+
+def _redirects(speeches: tuple[Speech, ...], pages: list[Page]) -> list[Page]:
+    """A renamed speech's old URLs keep answering: each page it has (speech pages, changes
+    pages, side by side, copies: a printed card's URL among them) gets a small redirect page at
+    its old place. Its PDFs are served there as bytes (`_inventory`)."""
+    moved = {s.id: s for s in speeches if s.aliases}
+    found = []
+    for page in pages:
+        if page.speech is None or page.speech.id not in moved or page.kind not in REDIRECTED:
+            continue
+        for alias in page.speech.aliases:
+            found.append(Page(old_dest(page.speech, alias, page.dest), "redirect.html", "redirect", page.lang,
+                              page.title, indexed=False, target=page.dest))
+    return found
+
+
+REDIRECTED = ("speech", "changes", "side-by-side", "copy")
+
+
+def _check_withdrawn(speeches: tuple[Speech, ...], editions: Editions, config: Config) -> None:
+    """Only a released speech is withdrawn: one never released has no edition to keep, and is
+    deleted or made a draft instead."""
+    problems = Problems(config.root)
+    for speech in speeches:
+        if speech.withdrawn is not None and not any(editions.of(speech, lang) for lang in speech.versions):
+            problems.add(speech.withdrawn.source or speech.primary.source, speech.withdrawn.line,
+                         "withdrawn: this speech was never released (no edition in "
+                         f"{config.ledger_file.name}), so there is nothing to keep: delete its file or set "
+                         "`status: draft` instead (belum pernah dirilis: hapus atau jadikan draft)")
+    problems.raise_if_any(SourceError)
 
 
 def _edition_count(editions: Editions | None, speech: Speech, lang: str) -> int:
@@ -392,8 +444,7 @@ def _inventory(site: Site, sources: Sources, options: Options) -> tuple[Output, 
         out.append(Output(path.relative_to(config.root).as_posix(), "file", str(path), source=path))
     # Released editions are served for good, in every build: they are copied, never rendered, so
     # a build without PDFs (--no-pdf, the preview) keeps them too. Only a new PDF needs `options.pdf`.
-    from speechgen.editions import kept_pdf
-
+    # An edition is kept, and served, where it was released: a renamed speech's under its old id.
     ledger = config.ledger_file.name
     any_pdf = False
     for speech in site.speeches:
@@ -401,13 +452,17 @@ def _inventory(site: Site, sources: Sources, options: Options) -> tuple[Output, 
             released = site.editions.of(speech, lang) if site.editions is not None else ()
             for edition in released:
                 out.append(Output(edition.dest, "edition", f"{ledger}: {speech.id} ({lang}) edition "
-                                  f"{edition.number}", source=kept_pdf(config, speech.id, lang, edition.number)))
+                                  f"{edition.number}", source=config.editions_dir / edition.dest))
             if site.editions is None or site.editions.pending_of(speech, lang) is not None:
                 if options.pdf:
                     out.append(Output(site.pdf_dest(speech, lang), "pdf", str(version.source)))
             else:                    # the latest is released: its kept bytes, here too
                 out.append(Output(site.pdf_dest(speech, lang), "edition", str(version.source),
-                                  source=kept_pdf(config, speech.id, lang, released[-1].number)))
+                                  source=config.editions_dir / released[-1].dest))
+            for alias in speech.aliases if released else ():    # its old latest PDF: the latest released
+                out.append(Output(site.pdf_dest(renamed(speech, alias), lang), "edition",
+                                  f"{version.source} (aliases: {alias})",
+                                  source=config.editions_dir / released[-1].dest))
             any_pdf = any_pdf or bool(released) or options.pdf
     if config.qr.enabled:
         for c in site.copies:

@@ -32,6 +32,20 @@ class Correction:
         return by_lang.get(lang) or by_lang.get("") or (self.notes[0][1] if self.notes else "")
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    """`withdrawn:` on a released speech: out of listings, feeds, sitemap and search from `date`,
+    its pages, copies and editions kept with this notice. The note as in `Correction`."""
+
+    date: dt.date
+    notes: tuple[tuple[str, str], ...]
+    line: int = 0                # line of `withdrawn:` in the source that gives it
+    source: Path | None = None   # that source (the first of its files to give it)
+
+    def note(self, lang: str) -> str:
+        return Correction(self.date, self.notes).note(lang)
+
+
 @dataclass(frozen=True, init=False)
 class Version:
     """One language version of a speech: one source file `<stem>.<lang>.md`.
@@ -97,6 +111,13 @@ class Speech:
     versions: dict[str, Version]          # by language code, default language first
     recipients: tuple[str, ...] = ()      # recipient ids or group names as written
     status: str = "published"
+    withdrawn: Withdrawal | None = None   # withdrawn: kept, but listed nowhere
+    aliases: tuple[str, ...] = ()         # ids it had before a rename ("2025/old-slug"), oldest first
+
+    @property
+    def listed(self) -> bool:
+        """Shown in listings, feeds, sitemap and search: every speech but a withdrawn one."""
+        return self.withdrawn is None
 
     @property
     def id(self) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from speechgen import markdown, yamlsafe
 from speechgen.config import Config, Unreadable, read_capped
 from speechgen.errors import Problem, Problems, SourceError
-from speechgen.model import Correction, Heading, Recipient, Sources, Speech, Version
+from speechgen.model import Correction, Heading, Recipient, Sources, Speech, Version, Withdrawal
 
 # 512 KiB is ~12x the longest speech we know; it bounds the worst Markdown case to seconds.
 MAX_SOURCE_BYTES = 512 * 1024
@@ -61,7 +61,8 @@ _ACTIVE_SUFFIXES = frozenset((".html", ".htm", ".xhtml", ".shtml", ".js", ".mjs"
 MAX_SVG_BYTES = 16 * 1024 * 1024
 
 TEXT_KEYS = ("title", "subtitle", "speaker", "occasion", "place")
-FRONT_MATTER_KEYS = TEXT_KEYS + ("date", "slug", "language", "recipients", "status", "corrections", "summary")
+FRONT_MATTER_KEYS = TEXT_KEYS + ("date", "slug", "language", "recipients", "status", "corrections", "summary",
+                                 "withdrawn", "aliases")
 MAX_SUMMARY = 300                # characters: a link preview shows about two lines of it
 REQUIRED_KEYS = ("title", "speaker", "date")
 STATUSES = ("published", "draft")
@@ -80,6 +81,8 @@ class _Parsed:
     recipients_line: int | None
     version: Version
     images: tuple[tuple[str, int], ...] = ()      # (src, line) of every image the body shows
+    withdrawn: Withdrawal | None = None
+    aliases: tuple[tuple[str, int], ...] = ()     # (old id, line) of every `aliases:` entry
 
 
 Render = Callable[[str, int], markdown.Rendered]     # (body, its first line) -> rendered
@@ -97,6 +100,8 @@ def parsed_record(parsed: _Parsed) -> bytes:
         body_sha=v.body_sha, headings=[(h.level, h.id, h.text) for h in v.headings], subtitle=v.subtitle,
         occasion=v.occasion, place=v.place, summary=v.summary, version_images=v.images, text_sha=v.text_sha,
         corrections=[(c.date.isoformat(), c.notes, c.line) for c in v.corrections],
+        withdrawn=(parsed.withdrawn.date.isoformat(), parsed.withdrawn.notes, parsed.withdrawn.line)
+        if parsed.withdrawn is not None else None, aliases=parsed.aliases,
     ), ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
@@ -112,8 +117,12 @@ def parsed_from_record(record: bytes, path: Path) -> _Parsed:
         images=tuple(r["version_images"]), text_sha=r["text_sha"],
         corrections=tuple(Correction(dt.date.fromisoformat(d), tuple(tuple(n) for n in notes), int(line))
                           for d, notes, line in r["corrections"]))
+    withdrawn = r["withdrawn"]
     return _Parsed(path, r["year"], r["stem"], r["slug"], r["status"], tuple(r["recipients"]),
-                   r["recipients_line"], version, tuple((src, int(line)) for src, line in r["images"]))
+                   r["recipients_line"], version, tuple((src, int(line)) for src, line in r["images"]),
+                   Withdrawal(dt.date.fromisoformat(withdrawn[0]), tuple(tuple(n) for n in withdrawn[1]),
+                              int(withdrawn[2])) if withdrawn is not None else None,
+                   tuple((alias, int(line)) for alias, line in r["aliases"]))
 
 
 def read_project(config: Config, *, drafts: bool = False, problems: Problems | None = None,
@@ -316,6 +325,8 @@ def read_source(path: Path, config: Config, problems: Problems,
             recipients = tuple(i.value for i in items)
 
     corrections = _corrections(fm, date, config, path, problems) if "corrections" in fm else ()
+    withdrawn = _withdrawal(fm, date, config, path, problems) if "withdrawn" in fm else None
+    aliases = _aliases(fm, year, slug, path, problems) if "aliases" in fm else ()
 
     if len(problems.items) > count or date is None:
         return None
@@ -334,7 +345,7 @@ def read_source(path: Path, config: Config, problems: Problems,
             problems.add(path, line, f"image {src!r} has no alt text: write ![what it shows]({src})")
     return _Parsed(path, year, stem, slug, status, recipients,
                    line_of("recipients") if "recipients" in fm else None, version,
-                   tuple((src, line) for src, _, line in rendered.images))
+                   tuple((src, line) for src, _, line in rendered.images), withdrawn, aliases)
 
 
 def text_digest(values: dict[str, str], date: dt.date, body: str) -> str:
@@ -389,8 +400,78 @@ def _corrections(fm: dict, date: dt.date | None, config: Config, path: Path,
     return tuple(made) if len(made) == len(items) else ()
 
 
+def _withdrawal(fm: dict, date: dt.date | None, config: Config, path: Path,
+                problems: Problems) -> Withdrawal | None:
+    """`withdrawn: {date: YYYY-MM-DD, note: text or {lang: text}}`: when and why a released
+    speech was taken out of every listing. Front matter only: it is not text (`text_digest`)."""
+    located = fm["withdrawn"]
+    line = located.line
+    shape = ("withdrawn must be a mapping with `date:` and `note:`, e.g. `withdrawn: {date: 2025-09-01, "
+             "note: \"Ditarik atas permintaan penyelenggara.\"}`")
+    if not isinstance(located.value, dict):
+        problems.add(path, line, shape)
+        return None
+    entry = located.value
+    ok = True
+    for key in entry:
+        if key not in CORRECTION_KEYS:
+            problems.add(path, entry[key].line, f"withdrawn: unknown key {key!r}; expected date and note")
+            ok = False
+    when = entry["date"].value if "date" in entry else None
+    day = None
+    if when is None:
+        problems.add(path, line, "withdrawn has no `date:` (YYYY-MM-DD): the day the speech was withdrawn")
+    elif not isinstance(when, str) or not DATE_RE.match(when):
+        problems.add(path, entry["date"].line, f"withdrawn: date {when!r} must be written YYYY-MM-DD, e.g. 2025-09-01")
+    else:
+        try:
+            day = dt.date.fromisoformat(when)
+        except ValueError:
+            problems.add(path, entry["date"].line, f"withdrawn: date {when} is not a real day")
+    if day is not None and date is not None and day < date:
+        problems.add(path, entry["date"].line, f"withdrawn: date {day} is before the speech's date ({date})")
+        day = None
+    if "note" not in entry:
+        problems.add(path, line, "withdrawn has no `note:` saying why the speech was withdrawn")
+        return None
+    notes = _note(entry["note"], "withdrawn", config, path, line, problems, why="why it was withdrawn")
+    if day is None or notes is None or not ok:
+        return None
+    return Withdrawal(day, notes, line)
+
+
+ALIAS_RE = re.compile(r"^(?P<year>\d{4})/(?P<slug>[^/]+)\Z")
+
+
+def _aliases(fm: dict, year: str, slug: str, path: Path, problems: Problems) -> tuple[tuple[str, int], ...]:
+    """`aliases: ["2025/old-slug"]`: the ids a speech had before its file (or slug) was renamed.
+    Every URL it had there keeps answering; its released editions stay under those ids."""
+    located = fm["aliases"]
+    items = located.value
+    if not isinstance(items, list) or not items:
+        problems.add(path, located.line, "aliases must be a list of the ids this speech had before, "
+                     "e.g. `aliases: [\"2025/old-slug\"]`")
+        return ()
+    found: list[tuple[str, int]] = []
+    for item in items:
+        value = item.value
+        match = ALIAS_RE.match(value) if isinstance(value, str) else None
+        if match is None:
+            problems.add(path, item.line, f"alias {value!r} must be a speech id <year>/<slug>, e.g. "
+                         "\"2025/pidato-lama\"")
+        elif not SEGMENT_RE.match(match["slug"]) or reserved_name(match["slug"]):
+            problems.add(path, item.line, f"alias {value!r}: the slug must be {SEGMENT_RULE}")
+        elif value == f"{year}/{slug}":
+            problems.add(path, item.line, f"alias {value!r} is this speech's own id; remove it")
+        elif any(value == seen for seen, _ in found):
+            problems.add(path, item.line, f"alias {value!r} is listed twice")
+        else:
+            found.append((value, item.line))
+    return tuple(found)
+
+
 def _note(value, what: str, config: Config, path: Path, line: int,
-          problems: Problems) -> tuple[tuple[str, str], ...] | None:
+          problems: Problems, why: str = "what was corrected") -> tuple[tuple[str, str], ...] | None:
     if value is None:
         problems.add(path, line, f"{what} has no `note:` saying what was corrected")
         return None
@@ -409,7 +490,7 @@ def _note(value, what: str, config: Config, path: Path, line: int,
                          f"{list(config.site.languages)}")
             ok = False
         elif not isinstance(text, str) or not text.strip():
-            problems.add(path, at, f"{what}: note must be text that says what was corrected")
+            problems.add(path, at, f"{what}: note must be text that says {why}")
             ok = False
         elif (unseen := text_problem(text)) is not None:
             problems.add(path, at, f"{what}: note {unseen}")
@@ -435,8 +516,48 @@ def _join_translations(parsed: list[_Parsed], config: Config, problems: Problems
         speeches.append(Speech(
             year=first.year, slug=first.slug,
             versions={p.version.lang: p.version for p in files},
-            recipients=recipients, status=first.status))
+            recipients=recipients, status=first.status,
+            withdrawn=_joined_withdrawal(files, problems),
+            aliases=tuple(dict.fromkeys(alias for p in files for alias, _ in p.aliases))))
+    _check_aliases(parsed, speeches, problems)
     return speeches
+
+
+def _joined_withdrawal(files: list[_Parsed], problems: Problems) -> Withdrawal | None:
+    """A withdrawal given in one language's file or in several (on one date): a note written as
+    one text in a file is that file's language's note."""
+    given = [p for p in files if p.withdrawn is not None]
+    if not given:
+        return None
+    first = given[0].withdrawn
+    assert first is not None
+    notes: dict[str, str] = {}
+    for p in given:
+        w = p.withdrawn
+        assert w is not None
+        if w.date != first.date:
+            problems.add(p.path, w.line, f"withdrawn: date {w.date} differs from {first.date} in its "
+                         f"translation {given[0].path.name}; a speech is withdrawn on one day")
+        for lang, text in w.notes:
+            notes.setdefault(lang or p.version.lang, text)
+    return Withdrawal(first.date, tuple(notes.items()), first.line, given[0].path)
+
+
+def _check_aliases(parsed: list[_Parsed], speeches: list[Speech], problems: Problems) -> None:
+    """An alias names a speech that is no more: not one that exists, nor one another speech claims."""
+    ids = {s.id for s in speeches}
+    claimed: dict[str, _Parsed] = {}
+    for p in parsed:
+        for alias, line in p.aliases:
+            if alias in ids:
+                problems.add(p.path, line, f"alias {alias!r} is the id of another speech; an alias names "
+                             "the id this speech had before it was renamed")
+            elif alias in claimed and claimed[alias].stem != p.stem or \
+                    alias in claimed and claimed[alias].year != p.year:
+                problems.add(p.path, line, f"alias {alias!r} is also claimed by {claimed[alias].path.name}; "
+                             "an old id leads to one speech")
+            else:
+                claimed.setdefault(alias, p)
 
 
 def read_recipients(config: Config, problems: Problems) -> list[Recipient]:

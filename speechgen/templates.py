@@ -62,6 +62,7 @@ LABELS: dict[str, dict[str, str]] = {
         "search_needs_js": "Pencarian memerlukan JavaScript. Semua pidato tetap dapat dibuka melalui daftar arsip di bawah.",
         "search_description": "Cari pidato menurut kata di dalam naskahnya.",
         "accessibility_statement": "Pernyataan Aksesibilitas",
+        "withdrawn_on": "Ditarik pada", "moved": "Halaman ini telah pindah ke",
     },
     "en": {
         "edition_word": "Edition", "editions": "Editions", "corrected": "Corrected",
@@ -102,6 +103,7 @@ LABELS: dict[str, dict[str, str]] = {
         "search_needs_js": "Search needs JavaScript. Every speech can still be reached from the archive listings below.",
         "search_description": "Find a speech by any word in its text.",
         "accessibility_statement": "Accessibility statement",
+        "withdrawn_on": "Withdrawn on", "moved": "This page has moved to",
     },
 }
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}

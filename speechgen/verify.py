@@ -45,10 +45,19 @@ class Match:
     released: bool = True               # False: the latest PDF of a build, not yet released
     superseded: str = ""                # the date of the next edition, if any
     superseded_note: str = ""           # and what it corrected
+    withdrawn: str = ""                 # the day the speech was withdrawn, if it was
+    withdrawn_note: str = ""            # and why (in the PDF's language)
 
     @property
     def latest(self) -> bool:
         return not self.superseded
+
+    @property
+    def withdrawal(self) -> str:
+        """'ditarik pada / withdrawn on 2025-09-01: why', or "" for a speech not withdrawn."""
+        if not self.withdrawn:
+            return ""
+        return f"ditarik pada / withdrawn on {self.withdrawn}" + (f": {self.withdrawn_note}" if self.withdrawn_note else "")
 
 
 @dataclass(frozen=True)
@@ -313,8 +322,11 @@ def find(manifest: dict, sha256: str) -> Match | None:
             pdf = entry.get("pdf") if isinstance(entry.get("pdf"), dict) else {}
             editions = [e for e in entry.get("editions") or [] if isinstance(e, dict)] \
                 if isinstance(entry.get("editions"), list) else []
+            withdrawn = speech.get("withdrawn") if isinstance(speech.get("withdrawn"), dict) else {}
+            notes = withdrawn.get("notes") if isinstance(withdrawn.get("notes"), dict) else {}
             found = Match(str(speech.get("id", "")), lang, str(entry.get("title", "")),
-                          str(speech.get("date", "")), "")
+                          str(speech.get("date", "")), "", withdrawn=str(withdrawn.get("date", "") or ""),
+                          withdrawn_note=str(notes.get(lang) or withdrawn.get("note", "") or ""))
             for n, edition in enumerate(editions):
                 if str(edition.get("sha256", "")).lower() == sha256:
                     following = editions[n + 1] if n + 1 < len(editions) else None

@@ -22,7 +22,7 @@ from speechgen.templates import label, other_words, template_error
 
 PAGE_TEMPLATES = ["base.html", "home.html", "archive.html", "archive-index.html", "speech.html", "404.html", "copy.html",
                   "changes.html", "feed.xml", "sitemap.xml", "robots.txt",
-                  "search.html", "accessibility.html", "side-by-side.html"]
+                  "search.html", "accessibility.html", "side-by-side.html", "redirect.html"]
 PdfMap = Mapping[tuple[str, str], PdfInfo]     # (speech id, lang) -> PdfInfo
 # Root-relative links in a speech body ("/static/x.png") become page-relative on output.
 _ROOT_LINK = re.compile(r'(\s(?:href|src))="/(?!/)')
@@ -35,7 +35,8 @@ def page_context(site: Site, page: Page, pdfs: PdfMap, *, recipe: bool = False) 
     body at the page's depth, the side-by-side rows), what each is made from instead: the same
     answer whenever those values would be the same, at a fraction of the cost."""
     if page.kind == "feed":
-        entries = [(s, s.versions[page.lang]) for s in site.speeches if page.lang in s.versions][:50]
+        entries = [(s, s.versions[page.lang]) for s in site.speeches
+                   if s.listed and page.lang in s.versions][:50]
         updated = max((v.date for _, v in entries), default=None)
         return dict(entries=entries,
                     updated=f"{updated.isoformat()}T00:00:00Z" if updated else "1970-01-01T00:00:00Z")

@@ -34,6 +34,12 @@ def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo]) -> byte
             languages[lang] = entry
         item: dict = {"id": speech.id, "date": speech.date.isoformat(), "speaker": speech.speaker,
                       "languages": languages}
+        if speech.aliases:
+            item["aliases"] = list(speech.aliases)
+        if speech.withdrawn is not None:
+            item["withdrawn"] = {"date": speech.withdrawn.date.isoformat(),
+                                 "note": speech.withdrawn.note(speech.primary.lang),
+                                 "notes": {lang: speech.withdrawn.note(lang) for lang in speech.versions}}
         copies = site.copies_of(speech)
         if with_copies and copies:
             item["copies"] = [
