@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
 
-from speechgen import deps, editions, graph, markdown, preflight, reader
+from speechgen import deps, editions, graph, markdown, preflight, printed, reader
 from speechgen.cache import Cache, key
 from speechgen.config import CONFIG_NAME, Config
 from speechgen.errors import ConfigError, OutputError, Problem, Problems, SourceError
@@ -62,6 +62,7 @@ class Report:
     unreleased: tuple[tuple[str, str], ...] = ()   # (speech id, lang) whose PDF is not a released edition
     drafts: tuple[str, ...] = ()                   # sources left out as drafts
     deferred: int = 0            # books left out this time (`defer_pdfs`): not in the cache, not released
+    proofs: tuple[str, ...] = ()                   # speech ids whose card sheet is a proof (no released edition)
 
 
 def build(config: Config, *, out: Path | None = None, drafts: bool = False, write: bool = True,
@@ -144,6 +145,8 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
         notice(message)
     site = graph.make_site(config, sources, options, plan, _fingerprint(media.certificate))
     preflight.check_site(site, media, problems, preview=preview)
+    for message in printed.check(site, problems):      # a printed card's URL never goes away
+        notice(message)
     _check_glyphs(site, media, problems, store)
     _raise(problems)
     log(f"read {len(site.speeches)} speeches; {len(site.outputs)} outputs to make")
@@ -195,7 +198,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
             else f"wrote {files} files ({size:,} bytes) to {out}")
     summary = dict(speeches=len(site.speeches), pages=len(site.pages), files=files, bytes=size,
                    copies=len(site.copies) if config.qr.enabled else 0,
-                   unreleased=tuple(plan.unreleased), drafts=tuple(sources.drafts))
+                   unreleased=tuple(plan.unreleased), drafts=tuple(sources.drafts), proofs=cards.proofs(site))
     if inputs is not None and written is not None and out is not None and not run.deferred:
         valid_until = media.signer.valid_until.timestamp() if media.signer is not None else None
         store.put("unchanged", key("unchanged", str(out)), json.dumps(dict(
@@ -300,6 +303,7 @@ def _unchanged_output(store: Cache, out: Path, inputs: Callable[[int], str | Non
         summary = dict(record["summary"])
         summary["unreleased"] = tuple(tuple(pair) for pair in summary["unreleased"])
         summary["drafts"] = tuple(summary["drafts"])
+        summary["proofs"] = tuple(summary.get("proofs", ()))
         stamps = _load_stamps(store.get("stamps", key("stamps", str(out))))
         if not out.is_dir():
             return None
@@ -741,19 +745,37 @@ class _Run:
             self.writer.write(site.qr_dest(copy, "png"), code.png)
             self.writer.write(site.qr_dest(copy, "svg"), code.svg)
             codes[url] = dataclasses.replace(code, png=b"", svg=b"")    # the sheet needs the modules only
+        # A card is printed once: a final sheet names the first released edition, which stays
+        # authentic for good; before a release the sheet is a proof, naming no PDF that may never be.
+        sheets = []
+        problems = Problems(config.root)
         for speech in site.speeches:
             chosen = site.copies_of(speech)
             if not chosen:
                 continue
-            # A card is printed once: it names the first edition, which stays authentic for good.
-            book = pdfs.get((speech.id, speech.primary.lang))
-            first = site.editions.first(speech, speech.primary.lang) if site.editions is not None else None
-            fingerprint = (first or book).fingerprint if (first or book) is not None else ""
-            edition = 1 if (first or book) is not None and site.editions is not None else None
-            self.writer.write(site.cards_dest(speech, "csv"), cards.mailroom_csv(site, chosen, fingerprint))
+            first = cards.first_edition(site, speech)
+            proof = first is None
+            fingerprint = first.fingerprint if first is not None else ""
+            edition = first.number if first is not None else None
+            if site.options.cards:      # every card's words fit their places, or the build names the line
+                problems.extend(cards.layout_problems(site, speech, chosen, layout, self.media.fonts,
+                                                      fingerprint=fingerprint, edition=edition, proof=proof,
+                                                      emblem=bool(self.media.card_emblem)))
+            sheets.append((speech, chosen, proof, fingerprint, edition))
+        problems.raise_if_any(SourceError)
+        # the project's fonts draw the cards: kept by their bytes, not their paths
+        fonts = tuple(deps.digest(path.read_bytes()) for path in self.media.fonts)
+        for speech, chosen, proof, fingerprint, edition in sheets:
+            self.writer.write(site.cards_dest(speech, "csv"), cards.mailroom_csv(site, chosen, fingerprint, proof=proof))
             if not site.options.cards:
                 continue
             self.checkpoint()
+
+            def sheet_html(number: int, part) -> str:
+                return cards.card_sheet_html(self.templates.env, site, speech, part, codes, layout, fingerprint,
+                                             self.media.logo, self.media.card_emblem, edition=edition, proof=proof,
+                                             fonts=self.media.fonts, cover=number == 0)
+
             # In parts of whole sheets, each laid out by a worker and kept by its HTML; joined into one file.
             parts = cards.parts(chosen, layout)
             # A part's HTML is made again only when something it read changed (its record, as a
@@ -762,7 +784,7 @@ class _Run:
             entries = []
             for number, part in enumerate(parts):
                 static = key("cardpart", self.globals, speech.id, str(number), maker.recipe, layout.name,
-                             fingerprint, str(edition), deps.digest(self.media.card_emblem),
+                             fingerprint, str(edition), str(proof), deps.digest(self.media.card_emblem), *fonts,
                              *(f"{c.number}/{c.total}/{c.recipient!r}" if c else "-" for c in part))
                 record = self._recall(static)
                 if record is not None and isinstance(record.get("html"), str):
@@ -770,9 +792,8 @@ class _Run:
                     entries.append(record["html"])
                     continue
                 with deps.recording() as tokens:
-                    html = cards.card_sheet_html(self.templates.env, site, speech, part, codes, layout, fingerprint,
-                                                 self.media.logo, self.media.card_emblem, edition=edition)
-                entry = key("cards", html)
+                    html = sheet_html(number, part)
+                entry = key("cards", html, *fonts)
                 self.store.put("trace", static, json.dumps(
                     {"deps": {t: self.resolver.token_digest(t) for t in sorted(tokens)}, "html": entry},
                     sort_keys=True).encode())
@@ -782,9 +803,7 @@ class _Run:
             todo = [n for n, data in enumerate(found) if data is None or not data.startswith(b"%PDF-")]
             for n in todo:               # a part whose PDF left the cache: its HTML again
                 if htmls[n] is None:
-                    htmls[n] = cards.card_sheet_html(self.templates.env, site, speech, parts[n], codes, layout,
-                                                     fingerprint, self.media.logo, self.media.card_emblem,
-                                                     edition=edition)
+                    htmls[n] = sheet_html(n, parts[n])
             made = cards.sheet_pdfs(site, speech, [htmls[n] for n in todo],
                                     [len(parts[n]) for n in todo], self.jobs, stop=self.cancel)
             self.checkpoint()            # the sheets' workers stop when cancelled: stop here
@@ -795,7 +814,8 @@ class _Run:
             from speechgen.render.pdf import join     # lazy, as every PDF import
 
             self.writer.write(site.cards_dest(speech, "pdf"), join(found))
-            self.log(f"card sheet {site.cards_dest(speech, 'pdf')}: {len(todo)} of {len(parts)} parts laid out")
+            self.log(f"card sheet {site.cards_dest(speech, 'pdf')}: {len(todo)} of {len(parts)} parts laid out"
+                     + ("; a PROOF: no released edition yet" if proof else ""))
 
     def indexing(self, wanted: bool) -> "_Indexing":
         """The Pagefind index of the public speech pages, from the pages as written. A shard whose

@@ -12,22 +12,32 @@ bytes: no template, stylesheet, font or speechgen change alters them.
 speech and language which editions are released and which one (if any) this build makes:
 a speech never released is edition 1, unreleased; a released speech whose text changed needs a
 new `corrections:` entry, which makes the next edition. `record` is what `release` writes.
+
+A released edition's bytes and its ledger line never change. `release` runs under the project's
+lock, so releases (and builds into the project's `site/`) take turns; it reads the ledger again
+before writing and never writes a file the ledger names; the ledger is replaced last, atomically.
+`editions/` and every folder in it must be a real folder of the project, and a kept file a
+regular file holding a PDF (or, for a source, text): anything else is refused, naming it.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import datetime as dt
+import errno
 import hashlib
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from speechgen import texts
+from speechgen import printed, texts
 from speechgen.config import Config, Unreadable, read_capped
-from speechgen.errors import OutputError, Problems
+from speechgen.errors import OutputError, Problem, Problems, SourceError, display_path
 from speechgen.graph import edition_dest
 from speechgen.model import Edition, Sources, Speech, Version
 
@@ -37,6 +47,9 @@ LEDGER_HEADER = (
     "# speech lang edition date sha256 bytes pages text-sha256 source-sha256\n"
 )
 MAX_LEDGER_BYTES = 64 * 1024 * 1024
+MAX_PROBLEMS = 50                # a malformed ledger lists this many problems, then how many more
+TEXT_HEAD = 8192                 # the bytes of a kept source looked at on every build (all of it when read)
+TMP_MARK = ".release-tmp-"       # in the name of a file `release` is writing; a killed one leaves it
 _HEX = re.compile(r"^[0-9a-f]{64}\Z")
 Key = tuple[str, str]            # (speech id, language)
 ShaOf = Callable[[Path], str | None]
@@ -120,18 +133,65 @@ def kept_source(config: Config, speech_id: str, lang: str, number: int) -> Path:
 
 # --- reading ---------------------------------------------------------------------------------------
 
-def read_ledger(config: Config, problems: Problems) -> list[Entry]:
+class _Capped:
+    """Where the ledger's problems go: the first MAX_PROBLEMS of them, then one line saying how
+    many more. A ledger of a million bad lines is reported in 51 lines, and once that many are
+    listed `plan` stops opening kept files (`full`)."""
+
+    def __init__(self, problems: Problems, ledger: Path):
+        self.problems, self.ledger = problems, ledger
+        self.shown = self.more = 0
+        self.unchecked_from: int | None = None      # the first ledger line whose files were not opened
+
+    @property
+    def full(self) -> bool:
+        return self.shown >= MAX_PROBLEMS
+
+    def add(self, path: Path | str, line: int | None, message: str) -> None:
+        if self.full:
+            self.more += 1
+        else:
+            self.problems.add(path, line, message)
+            self.shown += 1
+
+    def finish(self) -> None:
+        if not self.more and self.unchecked_from is None:
+            return
+        said = f"and {self.more:,} more problems (only the first {MAX_PROBLEMS} are listed)" if self.more \
+            else f"only the first {MAX_PROBLEMS} problems are listed"
+        if self.unchecked_from is not None:
+            said += f"; the kept files of line {self.unchecked_from} onwards were not checked"
+        self.problems.add(self.ledger, None, said)
+
+
+def read_ledger(config: Config, problems: Problems | _Capped) -> list[Entry]:
+    """The ledger's lines; each malformed one is a problem (at most MAX_PROBLEMS listed)."""
+    capped = problems if isinstance(problems, _Capped) else _Capped(problems, config.ledger_file)
+    entries = _parse_ledger(_ledger_text(config, capped) or "", config.ledger_file, capped)
+    if capped is not problems:
+        capped.finish()
+    return entries
+
+
+def _ledger_text(config: Config, problems: Problems | _Capped) -> str | None:
+    """The ledger as text; None when there is none (or it cannot be read: then a problem says why)."""
     path = config.ledger_file
-    if not path.exists() and not path.is_symlink():
-        return []
+    if path.is_symlink():
+        problems.add(path, None, "is a symbolic link; the editions ledger must be a file of the project "
+                     "itself: replace the link with the file")
+        return None
+    if not path.exists():
+        return None
     try:
-        text = read_capped(path, MAX_LEDGER_BYTES).decode("utf-8")
+        return read_capped(path, MAX_LEDGER_BYTES).decode("utf-8")
     except (Unreadable, OSError) as exc:
         problems.add(path, None, f"cannot read the editions ledger: {getattr(exc, 'strerror', None) or exc}")
-        return []
     except UnicodeDecodeError:
         problems.add(path, None, "the editions ledger is not UTF-8 text")
-        return []
+    return None
+
+
+def _parse_ledger(text: str, path: Path, problems: _Capped) -> list[Entry]:
     entries = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -167,21 +227,29 @@ def _parse(line: str, number: int) -> Entry | str:
 
 def plan(config: Config, sources: Sources, problems: Problems, sha_of: ShaOf) -> Editions:
     """The ledger checked against the kept files and the sources. Every problem names the ledger's
-    line or the source's; the caller raises them with the others."""
-    entries = read_ledger(config, problems)
+    line or the source's (the ledger's, MAX_PROBLEMS at most); the caller raises them with the others."""
     ledger = config.ledger_file
+    capped = _Capped(problems, ledger)
+    entries = read_ledger(config, capped)
+    folders = _Folders(config, capped)
+    folders.refused(config.editions_dir)          # a linked editions/ is refused even with no ledger
     by_key: dict[Key, list[Entry]] = {}
+    # A renamed speech's editions stay under its old id (`aliases:`), and count as its own.
+    renamed = {alias: s.id for s in sources.speeches for alias in s.aliases}
     for entry in entries:
-        earlier = by_key.setdefault((entry.speech, entry.lang), [])
+        earlier = by_key.setdefault((renamed.get(entry.speech, entry.speech), entry.lang), [])
         expected = len(earlier) + 1
         if entry.number != expected:
-            problems.add(ledger, entry.line, f"{entry.speech} ({entry.lang}) edition {entry.number} "
-                         f"where edition {expected} comes next; editions are numbered 1, 2, ... in order")
+            capped.add(ledger, entry.line, f"{entry.speech} ({entry.lang}) edition {entry.number} "
+                       f"where edition {expected} comes next; editions are numbered 1, 2, ... in order")
             continue
         if earlier and entry.date < earlier[-1].date:
-            problems.add(ledger, entry.line, f"{entry.speech} ({entry.lang}) edition {entry.number} is dated "
-                         f"{entry.date}, before edition {earlier[-1].number} ({earlier[-1].date})")
-        _check_kept(config, entry, problems, sha_of)
+            capped.add(ledger, entry.line, f"{entry.speech} ({entry.lang}) edition {entry.number} is dated "
+                       f"{entry.date}, before edition {earlier[-1].number} ({earlier[-1].date})")
+        if not capped.full:
+            _check_kept(config, entry, capped, sha_of, folders)
+        elif capped.unchecked_from is None:
+            capped.unchecked_from = entry.line
         earlier.append(entry)
 
     versions: dict[Key, tuple[Speech, Version]] = {
@@ -189,9 +257,10 @@ def plan(config: Config, sources: Sources, problems: Problems, sha_of: ShaOf) ->
     for key, released in by_key.items():
         if key not in versions:
             first = released[0]
-            problems.add(ledger, first.line, f"{key[0]} ({key[1]}) was released (edition "
+            capped.add(ledger, first.line, f"{key[0]} ({key[1]}) was released (edition "
                          f"{released[-1].number}) but has no published source any more; a released "
-                         f"speech stays: restore its file under speeches/ (not as a draft)")
+                         f"speech stays: restore its file under speeches/ (not as a draft); if it was "
+                         f"renamed, list the old id in the new file: `aliases: [\"{key[0]}\"]`")
 
     released_map: dict[Key, tuple[Edition, ...]] = {}
     pending: dict[Key, Pending] = {}
@@ -239,25 +308,110 @@ def plan(config: Config, sources: Sources, problems: Problems, sha_of: ShaOf) ->
                     notes=corrections[e.number - 2].notes if e.number > 1 and e.number - 2 < count else (),
                     text_sha=e.text_sha, source_sha=e.source_sha)
             for e in made)
+    capped.finish()
     return Editions(released_map, pending, tuple(entries))
 
 
-def _check_kept(config: Config, entry: Entry, problems: Problems, sha_of: ShaOf) -> None:
+class _Folders:
+    """`editions/` and every folder under it must be a real folder of the project: a symbolic link
+    (or anything else that is not a folder) is refused, once, naming it; else the ledger could
+    vouch for files that live outside the project, and `release` would write there."""
+
+    def __init__(self, config: Config, problems: Problems | _Capped):
+        self.config, self.problems = config, problems
+        self.verdicts: dict[Path, bool] = {}
+
+    def refused(self, folder: Path) -> bool:
+        """True when `folder`, or a folder between editions/ and it, is not a real folder (said
+        once); False when they all are, or when one is missing (the file's own check says so)."""
+        top = self.config.editions_dir
+        chain = [folder, *folder.parents[:len(folder.relative_to(top).parts)]]
+        for each in reversed(chain):
+            verdict = self.verdicts.get(each)
+            if verdict is None:
+                wrong = folder_problem(each)
+                if wrong is not None:
+                    self.problems.add(each, None, wrong)
+                verdict = self.verdicts[each] = wrong is not None
+            if verdict:
+                return True
+        return False
+
+
+def folder_problem(folder: Path) -> str | None:
+    """What makes `folder` (editions/ or one under it) not a real folder of the project; None
+    when it is one, or does not exist."""
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    rule = ("editions/ and every folder in it must be a real folder inside the project, so that a "
+            "released edition is the project's own file")
+    if stat.S_ISLNK(info.st_mode):
+        return f"is a symbolic link (to {os.readlink(folder)}); {rule}: replace the link with the folder itself"
+    if not stat.S_ISDIR(info.st_mode):
+        return f"is not a folder; {rule}"
+    return None
+
+
+def _check_kept(config: Config, entry: Entry, problems: _Capped, sha_of: ShaOf, folders: _Folders) -> None:
     for path, want, what in ((kept_pdf(config, entry.speech, entry.lang, entry.number), entry.sha256, "PDF"),
                              (kept_source(config, entry.speech, entry.lang, entry.number), entry.source_sha,
                               "source")):
+        if folders.refused(path.parent):
+            return
         shown = path.relative_to(config.root).as_posix()
+        said = f"{entry.speech} ({entry.lang}) edition {entry.number}: "
+        wrong = kept_problem(path, what)
+        if wrong == "missing":
+            problems.add(config.ledger_file, entry.line, f"{said}its kept {what} {shown} is missing; "
+                         "restore it from the repository")
+            continue
+        if wrong is not None:
+            problems.add(config.ledger_file, entry.line, f"{said}its kept {what} {shown} {wrong}")
+            continue
         try:
-            found = sha_of(path) if path.is_file() and not path.is_symlink() else None
-        except OSError:
-            found = None
-        if found is None:
-            problems.add(config.ledger_file, entry.line, f"{entry.speech} ({entry.lang}) edition {entry.number}: "
-                         f"its kept {what} {shown} is missing; restore it from the repository")
-        elif found != want:
-            problems.add(config.ledger_file, entry.line, f"{entry.speech} ({entry.lang}) edition {entry.number}: "
+            found = sha_of(path)
+        except OSError as exc:
+            problems.add(config.ledger_file, entry.line, f"{said}its kept {what} {shown} cannot be read: "
+                         f"{exc.strerror or exc}")
+            continue
+        if found != want:
+            problems.add(config.ledger_file, entry.line, f"{said}"
                          f"{shown} has SHA-256 {found[:16]}..., the ledger says {want[:16]}...; "
                          "a released edition never changes: restore the file or the line")
+
+
+def kept_problem(path: Path, what: str) -> str | None:
+    """What makes a kept file not what the ledger may name: "missing", or why it is not a regular
+    file holding a PDF (`what` "PDF": it starts with %PDF-) or text (a source: UTF-8, no NUL byte,
+    judged by its first TEXT_HEAD bytes; `load_texts` decodes the whole file when it reads it).
+    None when it is fine."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            return "is a symbolic link; a kept file must be a regular file of the project: replace the link with the file"
+        if not stat.S_ISREG(info.st_mode):
+            return "is not a regular file; restore the file from the repository"
+        fd = os.open(path, flags)
+        try:
+            head = os.read(fd, 5 if what == "PDF" else TEXT_HEAD)
+        finally:
+            os.close(fd)
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if what == "PDF":
+        return None if head == b"%PDF-" else "is not a PDF (it does not start with %PDF-); restore the file from the repository"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < TEXT_HEAD)
+    except UnicodeDecodeError:
+        head = b"\0"
+    return None if b"\0" not in head else "is not text (UTF-8); restore the file from the repository"
 
 
 def load_texts(config: Config, editions: Editions) -> None:
@@ -267,8 +421,16 @@ def load_texts(config: Config, editions: Editions) -> None:
         if len(released) + ((speech_id, lang) in editions.pending) < 2:
             continue
         for edition in released:
-            path = kept_source(config, speech_id, lang, edition.number)
-            texts.STORE.put(path.read_bytes().decode("utf-8"))
+            path = (config.editions_dir / edition.dest).with_suffix(".md")   # under an old id if renamed
+            try:
+                text = read_capped(path, MAX_LEDGER_BYTES).decode("utf-8")
+            except (Unreadable, OSError, UnicodeDecodeError) as exc:
+                why = "is not text (UTF-8)" if isinstance(exc, UnicodeDecodeError) else \
+                    f"cannot be read: {getattr(exc, 'strerror', None) or exc}"
+                raise SourceError(Problem(path.relative_to(config.root).as_posix(), None,
+                                          f"the kept source of {speech_id} ({lang}) edition {edition.number} "
+                                          f"{why}; restore it from the repository")) from None
+            texts.STORE.put(text)
 
 
 # --- writing (speechgen release) ----------------------------------------------------------------------
@@ -292,23 +454,28 @@ def release(config: Config, *, dry_run: bool = False, jobs: int | None = None, u
     `check` does), sign each with the publisher's key when `[signing]` names a certificate, and
     record them. Returns the new ledger entries (with `dry_run`, what they would be, unsigned,
     and nothing is written). A project with a certificate and no key is refused unless
-    `unsigned`: an edition released unsigned stays unsigned."""
+    `unsigned`: an edition released unsigned stays unsigned.
+
+    The whole release, build included, runs under the project's lock (`lock_project`, the lock
+    a build into the project's `site/` takes): a second release, or such a build, waits for it
+    (`notice` says so), then finds the editions it made released."""
     import datetime as dt
     import json
-    import os
 
     from speechgen import signing
-
     from speechgen.build import build
     from speechgen.cache import Cache
+    from speechgen.writer import lock_project
 
     if not config.pdf.enabled:
-        from speechgen.errors import ConfigError, Problem
+        from speechgen.errors import ConfigError
 
         raise ConfigError([Problem(str(config.path), None, "[pdf] enabled = false: there are no PDFs to release")])
     made: list[Made] = []
+    built = []
 
     def keep(folder: Path, site) -> None:
+        built.append(site)
         listed = json.loads((folder / site.manifest_dest).read_bytes())
         pages = {(item["id"], lang): entry["pdf"]["pages"]
                  for item in listed["speeches"] for lang, entry in item["languages"].items() if "pdf" in entry}
@@ -328,44 +495,190 @@ def release(config: Config, *, dry_run: bool = False, jobs: int | None = None, u
                 f"{config.path.name}: [signing] certificate is set but {signing.KEY_ENV} is not: a released "
                 f"edition keeps its bytes for good, so it is signed when released. Set {signing.KEY_ENV} "
                 f"and {signing.PASSPHRASE_ENV}, or release unsigned on purpose with --unsigned")
-    build(config, write=False, inspect=keep, pdf=True, search=False, card_pdfs=False, jobs=jobs,
-          log=log, progress=progress, notice=notice, cache=Cache.for_project(config.root, writable=True))
-    if signer is not None:
-        # In the main process, before anything is kept: a failed signing records nothing.
-        made = [Made(m.speech, m.version, m.pending,
-                     signing.sign_pdf(m.data, signer, now, name=edition_dest(m.speech.id, m.version.lang, m.pending.number),
-                                      reason=f"Edisi {m.pending.number} / Edition {m.pending.number}",
-                                      location=config.site.publisher or config.site.title), m.pages)
-                for m in made]
-    if dry_run:
-        return [Entry(m.speech.id, m.version.lang, m.pending.number, m.pending.date,
-                      hashlib.sha256(m.data).hexdigest(), len(m.data), m.pages, m.version.text_sha, "", 0)
-                for m in made]
-    problems = Problems(config.root)
-    entries = read_ledger(config, problems)      # the build checked it: it reads the same now
-    return record(config, entries, made) if made else []
+    try:
+        lock = lock_project(config.root, exclusive=not dry_run, wait=lambda: notice(
+            f"{config.root}: another release or build is running in this project; waiting for it to "
+            "finish (rilis atau build lain sedang berjalan; menunggu)"))
+    except OSError as exc:
+        raise OutputError(f"{config.root}: speechgen release cannot lock the project: {_reason(exc)}") from None
+    try:
+        if not dry_run:
+            _clean_leftovers(config)
+        try:
+            build(config, write=False, inspect=keep, pdf=True, search=False, card_pdfs=False, jobs=jobs,
+                  log=log, progress=progress, notice=notice, cache=Cache.for_project(config.root, writable=True))
+        except OutputError as error:
+            raise _said_for_release(error) from None
+        except OSError as exc:
+            raise _said_for_release(exc) from None
+        if signer is not None:
+            # In the main process, before anything is kept: a failed signing records nothing.
+            made = [Made(m.speech, m.version, m.pending,
+                         signing.sign_pdf(m.data, signer, now,
+                                          name=edition_dest(m.speech.id, m.version.lang, m.pending.number),
+                                          reason=f"Edisi {m.pending.number} / Edition {m.pending.number}",
+                                          location=config.site.publisher or config.site.title), m.pages)
+                    for m in made]
+        if dry_run:
+            return [Entry(m.speech.id, m.version.lang, m.pending.number, m.pending.date,
+                          hashlib.sha256(m.data).hexdigest(), len(m.data), m.pages, m.version.text_sha, "", 0)
+                    for m in made]
+        added = record(config, made)
+        # The cards of every final sheet are recorded, those of a speech released just now too:
+        # their copy URLs are printed and must answer for good (printed.py).
+        first_now = {m.speech.id for m in made if m.pending.number == 1 and m.version.lang == m.speech.primary.lang}
+        try:
+            for path in printed.update(built[0], first_now, _write_atomic) if built else ():
+                notice(f"{display_path(path, config.root)}: kartu final dicatat / final cards recorded")
+        except OSError as exc:
+            raise OutputError(f"{exc.filename}: speechgen release cannot record the final cards: {_reason(exc)}. "
+                              f"{len(added)} edition(s) released; run speechgen release again to record the "
+                              "cards (kartu belum dicatat)") from None
+        return added
+    finally:
+        os.close(lock)          # releases the lock
 
 
-def record(config: Config, entries: list[Entry], made: Iterable[Made]) -> list[Entry]:
-    """Keep each new edition's bytes and source under editions/ and add its ledger lines. The
-    files are written first, each atomically; the ledger last, atomically: an interrupted
-    release leaves the ledger as it was (and at worst unreferenced files, overwritten next time)."""
-    added = []
-    for item in made:
-        speech, version, number = item.speech, item.version, item.pending.number
-        sha = hashlib.sha256(item.data).hexdigest()
-        source = version.source_text.encode("utf-8")
-        _write_atomic(kept_pdf(config, speech.id, version.lang, number), item.data)
-        _write_atomic(kept_source(config, speech.id, version.lang, number), source)
-        entry = Entry(speech.id, version.lang, number, item.pending.date, sha, len(item.data), item.pages,
-                      version.text_sha, hashlib.sha256(source).hexdigest(), 0)
-        added.append(entry)
-    if not added:
+def record(config: Config, made: Iterable[Made]) -> list[Entry]:
+    """Keep each new edition's bytes and source under editions/ and add its ledger lines. Called
+    under the project's lock (`release`). The ledger is read again here, and an edition number it
+    already has is refused: a file the ledger names is never written. The files are written first,
+    each atomically under a new name (`TMP_MARK`) renamed into place; the ledger last, its lines
+    as they were with the new ones after them, atomically. A release that fails removes what it
+    wrote; one that is killed leaves the ledger as it was, and at worst files the ledger does not
+    name (replaced by the next release) and temporary files (removed by it)."""
+    made = list(made)
+    if not made:
         return []
-    ordered = sorted([*entries, *added], key=lambda e: (e.speech, e.lang, e.number))
-    lines = [e.text() for e in ordered]
-    _write_atomic(config.ledger_file, (LEDGER_HEADER + "".join(lines)).encode("utf-8"))
+    ledger = config.ledger_file
+    problems = Problems(config.root)
+    capped = _Capped(problems, ledger)
+    text = _ledger_text(config, capped)
+    entries = _parse_ledger(text or "", ledger, capped)
+    folders = _Folders(config, capped)
+    for item in made:
+        folders.refused(kept_pdf(config, item.speech.id, item.version.lang, item.pending.number).parent)
+    capped.finish()
+    problems.raise_if_any()
+    have: dict[Key, Entry] = {}
+    named: set[Path] = set()
+    renamed = {alias: item.speech.id for item in made for alias in item.speech.aliases}
+    for entry in entries:
+        key = (renamed.get(entry.speech, entry.speech), entry.lang)
+        have[key] = max(entry, have.get(key, entry), key=lambda e: e.number)
+        named |= {kept_pdf(config, entry.speech, entry.lang, entry.number),
+                  kept_source(config, entry.speech, entry.lang, entry.number)}
+    for item in made:
+        last = have.get((item.speech.id, item.version.lang))
+        if (last.number if last else 0) + 1 != item.pending.number:
+            raise SourceError(Problem(ledger.name, last.line if last else None, (
+                f"{item.speech.id} ({item.version.lang}) already has edition {last.number if last else 0} in "
+                f"the ledger, so edition {item.pending.number} cannot be recorded: {ledger.name} changed while "
+                "this release was building (edited, or written by a release that took no lock). Nothing was "
+                "released (tidak ada yang dirilis); run `speechgen release` again")))
+
+    added: list[Entry] = []
+    written: list[Path] = []
+    target, whole = ledger, None
+    try:
+        for item in made:
+            speech, version, number = item.speech, item.version, item.pending.number
+            source = version.source_text.encode("utf-8")
+            for target, data in ((kept_pdf(config, speech.id, version.lang, number), item.data),
+                                 (kept_source(config, speech.id, version.lang, number), source)):
+                if target in named:            # the numbering check above makes this unreachable
+                    raise OutputError(f"{target}: the ledger names this file; a released edition is never "
+                                      "written again. Nothing was released (tidak ada yang dirilis)")
+                _make_folders(config, target.parent)
+                written.append(target)
+                _write_atomic(target, data)
+            added.append(Entry(speech.id, version.lang, number, item.pending.date,
+                               hashlib.sha256(item.data).hexdigest(), len(item.data), item.pages,
+                               version.text_sha, hashlib.sha256(source).hexdigest(), 0))
+        target = ledger
+        before = text if text is not None else LEDGER_HEADER
+        if before and not before.endswith("\n"):
+            before += "\n"
+        lines = "".join(e.text() for e in sorted(added, key=lambda e: (e.speech, e.lang, e.number)))
+        whole = (before + lines).encode("utf-8")
+        _write_atomic(ledger, whole)
+    except BaseException as exc:
+        if whole is None or not _holds(ledger, whole):     # the ledger is as it was: it names none of them
+            for path in written:
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"{target}: speechgen release cannot write this file: {_reason(exc)}. Nothing "
+                              f"was released (tidak ada yang dirilis): {ledger.name} and "
+                              f"{config.editions_dir.name}/ are as they were") from None
+        raise
     return added
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _reason(exc: OSError) -> str:
+    from speechgen.writer import reason_of
+
+    return reason_of(exc) + ("; free some space and run `speechgen release` again"
+                             if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "")
+
+
+def _said_for_release(error: OutputError | OSError) -> OutputError:
+    """A failure of the build `release` runs, said as the release's: that build writes into a
+    private temporary folder, whose name (and "the site") mean nothing to the user."""
+    private = os.path.join(tempfile.gettempdir(), "speechgen-check-")
+    if isinstance(error, OSError):
+        name = error.filename if isinstance(error.filename, str) and os.path.isabs(error.filename) else None
+        if name is not None and not name.startswith(private):
+            return OutputError(f"{name}: speechgen release failed: {_reason(error)}. Nothing was released "
+                               "(tidak ada yang dirilis)")
+        reason = _reason(error)
+    else:
+        said = str(error)
+        if not said.startswith(private):
+            return error
+        reason = said.rpartition(": ")[2]
+        if "no space left" in reason or "quota" in reason:
+            reason += "; free some space and run `speechgen release` again"
+    return OutputError(f"speechgen release: cannot render the editions' PDFs in the temporary folder "
+                       f"{tempfile.gettempdir()}: {reason} (set TMPDIR to a folder with room to use another). "
+                       "Nothing was released (tidak ada yang dirilis)")
+
+
+def _make_folders(config: Config, folder: Path) -> None:
+    """Make `folder` (under editions/) and the folders above it, each a real folder: a symbolic
+    link or a file in the way is refused, naming it, before anything is written into it."""
+    top = config.editions_dir
+    for each in [*reversed(folder.parents[:len(folder.relative_to(top).parts)]), folder]:
+        try:
+            os.mkdir(each)
+        except FileExistsError:
+            pass
+        wrong = folder_problem(each)
+        if wrong is not None:
+            raise OutputError(f"{each}: {wrong}. Nothing was released (tidak ada yang dirilis)")
+
+
+def _clean_leftovers(config: Config) -> None:
+    """Remove the temporary files a killed release left (`TMP_MARK` in their names): in the
+    project folder (the ledger's) and under editions/. Called under the project's lock, so no
+    live release's files are among them."""
+    for stale in config.root.glob(f".{config.ledger_file.name}{TMP_MARK}*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    if folder_problem(config.editions_dir) is not None or not config.editions_dir.is_dir():
+        return                             # a linked editions/ is refused by the build, untouched
+    for folder, subfolders, names in os.walk(config.editions_dir):
+        for name in names:
+            if name.startswith(".") and TMP_MARK in name:
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(folder, name))
 
 
 def _umask() -> int:
@@ -375,18 +688,27 @@ def _umask() -> int:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    """`data` into `path` through a temporary file beside it, renamed over it once on disk. Raises
+    OSError naming `path` (not the temporary file)."""
+    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            os.fchmod(fd, 0o666 & ~_umask())     # an ordinary file of the project, not a private one
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", dir=path.parent)
+        os.fchmod(fd, 0o666 & ~_umask())     # an ordinary file of the project, not a private one
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        tmp = None
     except OSError as exc:
-        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    with contextlib.suppress(OSError):        # the rename itself on disk; it is done either way
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)

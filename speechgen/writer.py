@@ -136,7 +136,19 @@ def lock_output(out: Path, *, exclusive: bool, wait: Callable[[], None]) -> int:
     """Lock the output for a build (exclusive) or a reader such as publish (shared), on the
     output's parent folder, which a swap never replaces; `wait()` is called before blocking.
     Returns the descriptor: closing it releases the lock."""
-    fd = os.open(out.parent, os.O_RDONLY)
+    return _lock_folder(out.parent, exclusive=exclusive, wait=wait)
+
+
+def lock_project(project: Path, *, exclusive: bool, wait: Callable[[], None]) -> int:
+    """Lock a project for `speechgen release` (exclusive; shared for a dry run): the very lock a
+    build into the project's own `site/` takes (`lock_output(project / "site")`), so a release
+    and such a build, or two releases, take turns. Returns the descriptor: closing it releases
+    the lock, and so does the process's end, however it ends."""
+    return _lock_folder(project, exclusive=exclusive, wait=wait)
+
+
+def _lock_folder(folder: Path, *, exclusive: bool, wait: Callable[[], None]) -> int:
+    fd = os.open(folder, os.O_RDONLY)
     mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
     try:
         try:
