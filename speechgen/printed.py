@@ -116,7 +116,7 @@ def check(site: Site, problems: Problems) -> list[str]:
             new = current - {card.id for _, card in cards}
             if new:
                 notices.append(f"{speech.id}: {len(new)} kartu final belum dicatat / final cards not yet "
-                               "recorded: run `speechgen release` before printing them")
+                               "recorded (`speechgen release` records them; print them after)")
     return notices
 
 
