@@ -338,6 +338,8 @@ def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, 
                 when = "" if match.superseded == "-" else f" on {match.superseded}"
                 edition += f", superseded{when}" + (f": {match.superseded_note}" if match.superseded_note else "")
             click.echo(edition)
+        if match.withdrawal:
+            click.secho(f"  {match.withdrawal}", fg="yellow")
         click.echo(f"  {match.url}")
         if latest and not match.latest:
             click.secho(f"Bukan edisi terbaru / not the latest edition (--latest): edition {match.edition} "
@@ -435,16 +437,20 @@ def _s3_option(context: click.Context, parameter: click.Parameter, value: str | 
               help="Alamat penyimpanan S3 / an S3-compatible store's URL (default: AWS S3, or "
                    "$AWS_ENDPOINT_URL).")
 @click.option("--site", "site_dir", type=_Path(file_okay=False, path_type=Path), default=None,
-              help="Folder situs / the built site folder (default: PROJECT/site).")
+              help="Folder situs / a folder `speechgen build` made (default: PROJECT/site).")
 @click.option("--dry-run", is_flag=True, help="Uji coba / list what would change; upload nothing.")
 @click.option("--delete", is_flag=True,
               help="Hapus yang lama / remove objects under the prefix that the site no longer has, "
                    "after everything else is up.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Unggahan sekaligus / uploads at once.")
+@click.option("--allow-unreleased", is_flag=True,
+              help="Pratinjau / publish PDFs not yet released too (they may still change).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=600, show_default=True,
+              metavar="SECONDS", help="Batas waktu / the whole exchange with the store may take this long.")
 @click.option("--quiet", "-q", is_flag=True, help="Hanya galat / print errors only.")
 def publish(project: Path, to: str, endpoint: str | None, site_dir: Path | None, dry_run: bool,
-            delete: bool, jobs: int, quiet: bool) -> None:
+            delete: bool, jobs: int, allow_unreleased: bool, timeout: float, quiet: bool) -> None:
     """Terbitkan / publish the built site to an S3-compatible bucket.
 
     Uploads only the files whose SHA-256 differs from what the bucket holds, with their
@@ -453,16 +459,23 @@ def publish(project: Path, to: str, endpoint: str | None, site_dir: Path | None,
     --delete, and only after everything is up. Credentials come from the standard AWS chain
     (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role), never from
     speechgen.toml. A run that fails leaves the published site whole; run it again to finish.
+
+    Only a folder `speechgen build` made is sent, exactly as its build recorded it (anything else
+    in it is refused), and only released PDFs (--allow-unreleased for a preview), signed when the
+    project signs; refused before anything connects. Each request waits at most 30 s, the whole
+    run --timeout seconds.
     """
-    from speechgen.publish import publish as run_publish
+    from speechgen.publish import project_signs, publish as run_publish
 
     site = site_dir if site_dir is not None else project / "site"
     progress = _UploadProgress(enabled=not quiet and not dry_run)
     if not quiet:
         click.echo(f"Membandingkan / comparing {site} with {to} ...", err=True)
     try:
+        signs = project_signs(project) if site_dir is None else False
         report = run_publish(site, to, endpoint=endpoint, delete=delete, dry_run=dry_run, jobs=jobs,
-                             progress=progress, notice=lambda m: click.echo(m, err=True))
+                             progress=progress, notice=lambda m: click.echo(m, err=True),
+                             allow_unreleased=allow_unreleased, signing=signs, timeout=timeout)
     except SpeechgenError as error:
         progress.close()
         _fail(error, published=False)
@@ -473,8 +486,10 @@ def publish(project: Path, to: str, endpoint: str | None, site_dir: Path | None,
         new = set(report.new)
         for dest in report.uploaded:
             click.echo(f"  {'+' if dest in new else '~'} {dest}")
+    if dry_run or not quiet:        # paths in the site, as the + and ~ lines
         for key in report.deleted:
-            click.echo(f"  - {key}")
+            click.echo(f"  - {key[len(report.prefix):]}")
+    if dry_run:
         click.echo(f"Uji coba / dry run: {len(report.uploaded):,} akan diunggah/would upload "
                    f"({_size(report.bytes)}), {report.unchanged:,} tetap/unchanged, "
                    f"{len(report.deleted):,} akan dihapus/would delete; nothing was changed "

@@ -1,9 +1,16 @@
 """`speechgen publish`: the built site to an S3-compatible bucket, only what changed, in an order
 that never shows a reader half a site.
 
-What is published is the built site folder and nothing else: the files its build recorded in
-`.speechgen-output` (that record itself stays home), each a regular file inside the folder. The
-bucket is compared by SHA-256: every object speechgen uploads carries its SHA-256 (and a tag of
+What is published is a built site folder and nothing else: the files its build recorded in
+`.speechgen-output` (that record itself stays home), each a regular file inside the folder with
+the bytes the record gives. Refused before anything connects: a folder without that record, one
+holding anything the record does not list (a dotfile, a key), a file changed since the build; a
+site whose PDFs are not released editions (unless allowed: a preview); and, when the project
+signs, one whose PDFs are neither signed nor vouched for by the build's signed manifest.
+
+Every request waits at most REQUEST_TIMEOUT seconds for the store's next bytes and is tried at
+most ATTEMPTS times; the whole exchange with the store has a deadline (`timeout`), after which
+no request starts. The bucket is compared by SHA-256: every object speechgen uploads carries its SHA-256 (and a tag of
 the headers it was sent with) as user metadata, `x-amz-meta-sha256`. A listing gives the objects
 with their sizes, ETags and times; the SHA-256 of an object of the same size comes from a HEAD,
 or, without one, from the record the last run left under the prefix (`.speechgen-published`:
@@ -37,19 +44,23 @@ import json
 import mimetypes
 import os
 import posixpath
+import queue
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from speechgen import __version__
+from speechgen import __version__, signing
+from speechgen.config import load_config
 from speechgen.errors import OutputError, SpeechgenError
-from speechgen.graph import (ARCHIVE_FOLDERS, CHECKSUMS, FEEDS, HOME, MANIFEST, ROBOTS,
+from speechgen.graph import (ARCHIVE_FOLDERS, CERTIFICATE, CHECKSUMS, FEEDS, HOME, MANIFEST,
+                             MANIFEST_SIGNATURE, ROBOTS,
                              SEARCH_BUNDLE, SEARCH_RECENT_LIST, SITEMAP)
-from speechgen.writer import MARKER, lock_output, read_marker, safe_dest, sha256_file
+from speechgen.writer import MARKER, lock_output, read_marker, safe_dest, sha256_file, site_digest
 
 SHORT = "public, max-age=300"                       # pages, feeds, manifest, anything that may change
 IMMUTABLE = "public, max-age=31536000, immutable"   # content-addressed: the name changes with the bytes
@@ -59,6 +70,10 @@ SHA_KEY = "sha256"                                  # x-amz-meta-sha256
 HEADERS_KEY = "speechgen-headers"                   # x-amz-meta-speechgen-headers
 JOBS = 8                                            # uploads (and HEADs) in flight at once
 LARGE = 64 * 1024 * 1024                            # bigger files go up in parts, streamed from disk
+TIMEOUT = 600.0                                     # seconds for the whole exchange with the store (--timeout)
+REQUEST_TIMEOUT = 30                                # seconds a request waits for the store's next bytes
+CONNECT_TIMEOUT = 10                                # seconds to open a connection
+ATTEMPTS = 3                                        # tries of one request, the first included
 
 # Pagefind's index files carry a hash of their content in their name.
 CONTENT_ADDRESSED = (".pf_meta", ".pf_index", ".pf_fragment", ".pf_filter")
@@ -125,6 +140,7 @@ class PublishReport:
     seconds: float
     dry_run: bool = False
     asked: int = 0               # objects asked for their SHA-256 (HEAD): not known from the record
+    prefix: str = ""             # the target's prefix: a key less it is the site path
 
 
 # --- what goes where, with which headers ------------------------------------------------------
@@ -189,26 +205,54 @@ def headers_tag(dest: str) -> str:
 
 # --- the local side: the built folder ---------------------------------------------------------
 
-def local_files(site: Path) -> list[LocalFile]:
-    """Every file of the built site, with its SHA-256 and size: from the build's record where
-    there is one (a file whose size no longer matches is hashed again), else by walking the folder
-    and hashing. Only regular files inside the folder; a link anywhere is refused."""
+SHOWN = 10                                          # names listed in a refusal, then "and N more"
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(names[:SHOWN])
+    return shown + (f" dan {len(names) - SHOWN} lagi / and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+
+
+def local_files(site: Path, jobs: int = JOBS) -> list[LocalFile]:
+    """The built site, exactly as its build recorded it in `.speechgen-output` (which stays home).
+
+    Refused, before anything connects: a folder with no record of a build (any other folder:
+    a project, a home folder, a folder of keys), a record that does not add up or lists a path
+    that is not plain or is hidden, a file or folder the record does not list (a dotfile, a key
+    copied in), a link anywhere, and a file that is missing or whose bytes differ from the record
+    (every file is hashed again: what goes up is what the build wrote)."""
     site = site.absolute()
     if not site.is_dir():
         raise PublishError(f"{site}: tidak ada situs / no built site here; run `speechgen build` first "
                            "(or give the folder with --site)")
     root = site.resolve()
     listing, digest = read_marker(site)
-    if not digest:                      # no record of a build, or not one: hash every file
-        listing = {dest: ("", -1) for dest in _walk(site)}
-    files = []
-    for dest, (sha, size) in sorted(listing.items()):
-        if dest == MARKER:
-            continue
+    if not digest or not listing:
+        raise PublishError(f"{site}: bukan situs hasil speechgen build / not a site speechgen built: "
+                           f"it has no record of a build ({MARKER}); publish sends only a folder "
+                           "`speechgen build` made, nothing else. Jalankan / run `speechgen build` "
+                           "and publish its output (PROJECT/site, or --site with the folder given to --out)")
+    record = site / MARKER
+    for dest in listing:
         try:
             safe_dest(dest)
         except OutputError as exc:
-            raise PublishError(f"{site / MARKER}: {exc}") from None
+            raise PublishError(f"{record}: {exc}") from None
+        if dest == MARKER or any(part.startswith(".") for part in dest.split("/")):
+            raise PublishError(f"{record}: mencatat berkas tersembunyi / lists a hidden file, {dest!r}; "
+                               "a build never writes one, and publish never sends one")
+    if site_digest(listing) != digest:
+        raise PublishError(f"{record}: catatan build tidak utuh / the build's record does not add up "
+                           "(its digest differs from its lines: edited by hand?); run `speechgen build` again")
+    unlisted = sorted(dest for dest in _walk(site) if dest != MARKER and dest not in listing)
+    if unlisted:
+        raise PublishError(f"{site}: berkas yang tidak dicatat build / files its build did not write: "
+                           f"{_names(unlisted)}; publish sends only the build's own files and never "
+                           "anything put beside them (hidden files and keys included). Remove them, or "
+                           "run `speechgen build` again")
+
+    def checked(dest: str) -> LocalFile | str:
+        sha, size = listing[dest]
         path = site.joinpath(*dest.split("/"))
         try:
             info = os.lstat(path)
@@ -217,20 +261,27 @@ def local_files(site: Path) -> list[LocalFile]:
                                    f"{site}, never what a link points to")
             if not stat.S_ISREG(info.st_mode):
                 raise PublishError(f"{path}: is not a regular file")
-            if info.st_size != size:
-                sha, size = sha256_file(path), info.st_size
+            if info.st_size != size or sha256_file(path) != sha:
+                return dest
         except FileNotFoundError:
-            raise PublishError(f"{path}: missing, though its build wrote it; run `speechgen build` "
-                               "again before publishing") from None
+            raise PublishError(f"{path}: hilang / missing, though its build wrote it; run `speechgen "
+                               "build` again before publishing") from None
         except OSError as exc:
             raise PublishError(f"{path}: cannot read it: {exc.strerror or exc}") from None
-        files.append(LocalFile(dest, path, sha, size))
-    if not files:
-        raise PublishError(f"{site}: the site folder is empty; run `speechgen build` first")
-    return files
+        return LocalFile(dest, path, sha, size)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, 8)), thread_name_prefix="hash") as pool:
+        results = list(pool.map(checked, sorted(listing)))
+    changed = [r for r in results if isinstance(r, str)]
+    if changed:
+        raise PublishError(f"{site}: berkas berubah sejak build / files changed since the build: "
+                           f"{_names(changed)}; publish sends only the bytes the build wrote. Run "
+                           "`speechgen build` again")
+    return [r for r in results if isinstance(r, LocalFile)]
 
 
 def _walk(site: Path) -> list[str]:
+    """Every file in the folder, as a site path; a link anywhere is refused, never followed."""
     found = []
     for folder, dirs, names in os.walk(site):
         for name in dirs + names:
@@ -240,6 +291,108 @@ def _walk(site: Path) -> list[str]:
                                    f"{site}, never what a link points to")
         found += [(Path(folder) / name).relative_to(site).as_posix() for name in names]
     return found
+
+
+# --- only what is released --------------------------------------------------------------------
+
+def check_released(files: list[LocalFile], site: Path, *, allow_unreleased: bool = False,
+                   signing: bool = False) -> None:
+    """Refuse a site whose archival PDFs are not all released editions (unless `allow_unreleased`),
+    and, when the project signs (`signing`, or the site's manifest names a certificate), one whose
+    PDFs are neither signed in their bytes nor vouched for by the site's signed manifest.
+
+    Which PDF is what comes from the site's `manifest.json` (checked against the build's record
+    already): an edition listed under `editions`, or the latest `pdf` with `released: true`, at
+    its path with its SHA-256. A card sheet (`cards`) is not an edition, and a PDF under
+    `static/` is the project's own file, published as it is; any other PDF is not released."""
+    by_dest = {f.dest: f for f in files}
+    pdfs = sorted(d for d in by_dest if d.lower().endswith(".pdf"))
+    manifest_file = by_dest.get(MANIFEST)
+    manifest: dict = {}
+    if manifest_file is not None:
+        try:
+            manifest = json.loads(manifest_file.path.read_bytes())
+        except (OSError, ValueError):
+            manifest = {}
+        if not isinstance(manifest, dict):
+            manifest = {}
+    signing = signing or isinstance(manifest.get("certificate"), dict)
+    if not pdfs and not signing:
+        return
+    if not isinstance(manifest.get("speeches"), list):
+        raise PublishError(f"{site / MANIFEST}: tidak ada daftar pidato / no speeches list to tell "
+                           "which PDFs are released; run `speechgen build` again")
+    released: dict[str, str] = {}           # dest -> SHA-256 of a released edition there
+    archival: set[str] = set()              # every edition or latest PDF the manifest names
+    cards: set[str] = set()
+    for speech in manifest["speeches"]:
+        if not isinstance(speech, dict):
+            continue
+        if isinstance(speech.get("cards"), str):
+            cards.add(speech["cards"])
+        languages = speech.get("languages")
+        for entry in (languages.values() if isinstance(languages, dict) else ()):
+            if not isinstance(entry, dict):
+                continue
+            pdf = entry.get("pdf") if isinstance(entry.get("pdf"), dict) else {}
+            editions = entry.get("editions") if isinstance(entry.get("editions"), list) else []
+            for item in [pdf, *editions]:
+                if isinstance(item, dict) and isinstance(item.get("path"), str):
+                    archival.add(item["path"])
+            if pdf.get("released") is True and isinstance(pdf.get("path"), str):
+                released[pdf["path"]] = str(pdf.get("sha256", ""))
+            for edition in editions:
+                if isinstance(edition, dict) and isinstance(edition.get("path"), str):
+                    released[edition["path"]] = str(edition.get("sha256", ""))
+    own = {d for d in pdfs if d in cards or (d.startswith("static/") and d not in archival)}
+    unreleased = [d for d in pdfs if d not in own and released.get(d) != by_dest[d].sha256]
+    if unreleased and not allow_unreleased:
+        raise PublishError(f"{site}: PDF belum dirilis / PDFs not released yet: {_names(unreleased)}. "
+                           "An unreleased PDF can still change (`speechgen release` freezes it, and "
+                           "signs it when the project signs), so a copy downloaded now might never "
+                           "verify. Jalankan / run `speechgen release`, then `speechgen build`, and "
+                           "publish again; or publish a preview anyway with --allow-unreleased")
+    if signing:
+        _check_signed(site, by_dest, [d for d in pdfs if d not in own])
+
+
+def project_signs(project: Path) -> bool:
+    """Whether the project's speechgen.toml sets [signing] (False where there is no project)."""
+    if not (project / "speechgen.toml").is_file():
+        return False
+    return bool(load_config(project).signing.certificate)
+
+
+def _check_signed(site: Path, by_dest: dict[str, LocalFile], pdfs: list[str]) -> None:
+    """Every archival PDF signed by the site's certificate, or the manifest that lists it signed."""
+
+    certificate = by_dest.get(CERTIFICATE)
+    if certificate is None:
+        raise PublishError(f"{site}: tanpa sertifikat / no {CERTIFICATE}, though the project signs "
+                           "([signing] in speechgen.toml); this site was built before signing was "
+                           "set up. Run `speechgen build` again")
+    try:
+        pem = certificate.path.read_bytes()
+        p7s = by_dest.get(MANIFEST_SIGNATURE)
+        if p7s is not None:
+            report = signing.check_manifest_signature(by_dest[MANIFEST].path.read_bytes(),
+                                                      p7s.path.read_bytes(), certificate=pem)
+            if report.intact and report.trusted and not report.problems:
+                return                      # the signed manifest lists every PDF's SHA-256
+        unsigned = []
+        for dest in pdfs:
+            report = signing.check_pdf_signature(by_dest[dest].path.read_bytes(), certificate=pem)
+            if not (report.signed and report.intact and report.trusted and not report.changed_after_signing):
+                unsigned.append(dest)
+    except OSError as exc:
+        raise PublishError(f"{site}: cannot read it: {exc.strerror or exc}") from None
+    except SpeechgenError as exc:
+        raise PublishError(f"{site}: {exc}") from None
+    if unsigned:
+        raise PublishError(f"{site}: PDF tanpa tanda tangan / unsigned PDFs, though the project signs: "
+                           f"{_names(unsigned)}. Their bytes carry no signature of {CERTIFICATE}, and "
+                           f"no signed manifest ({MANIFEST_SIGNATURE}) vouches for them. Build with "
+                           "SPEECHGEN_SIGNING_KEY set (the build signs the manifest), then publish again")
 
 
 @contextlib.contextmanager
@@ -273,7 +426,10 @@ def make_client(endpoint: str | None, jobs: int = JOBS):
     if endpoint is not None:
         check_endpoint(endpoint)
     config = Config(
-        connect_timeout=10, read_timeout=120, retries={"mode": "standard"},
+        # Each request bounded: a store that stops answering fails in seconds, not minutes; a store
+        # that trickles bytes is stopped by the run's deadline (--timeout).
+        connect_timeout=CONNECT_TIMEOUT, read_timeout=REQUEST_TIMEOUT,
+        retries={"mode": "standard", "total_max_attempts": ATTEMPTS},
         max_pool_connections=max(10, jobs * 2), user_agent_extra=f"speechgen/{__version__}",
         # Checksums only where the API requires them: other S3-compatible stores refuse the
         # newer default trailers.
@@ -355,26 +511,33 @@ def _write_record(client, target: Target, known: dict[str, tuple[str, str, str]]
                       ContentType="application/json" + _TEXT, CacheControl="no-cache")
 
 
-def _upload(client, target: Target, file: LocalFile) -> int:
-    """One file up, with its type, caching and SHA-256 (of the bytes actually sent)."""
+def _upload(client, target: Target, file: LocalFile) -> tuple[int, tuple[str, str, str] | None]:
+    """One file up, with its type, caching and SHA-256; the bytes sent must be those checked
+    against the build's record (a file rewritten since is refused, not sent)."""
     extra = {"ContentType": content_type(file.dest), "CacheControl": cache_control(file.dest)}
     tag = headers_tag(file.dest)
     try:
         if file.size > LARGE:
             from boto3.s3.transfer import TransferConfig
 
-            sha = sha256_file(file.path)
+            _same(file, sha256_file(file.path))
             client.upload_file(str(file.path), target.bucket, target.key(file.dest),
-                               ExtraArgs={**extra, "Metadata": {SHA_KEY: sha, HEADERS_KEY: tag}},
+                               ExtraArgs={**extra, "Metadata": {SHA_KEY: file.sha256, HEADERS_KEY: tag}},
                                Config=TransferConfig(multipart_threshold=LARGE, use_threads=False))
             return os.path.getsize(file.path), None      # its ETag: asked by the next run
         data = file.path.read_bytes()
     except OSError as exc:
         raise PublishError(f"{file.path}: cannot read it: {exc.strerror or exc}") from None
-    sha = hashlib.sha256(data).hexdigest()
+    _same(file, hashlib.sha256(data).hexdigest())
     answer = client.put_object(Bucket=target.bucket, Key=target.key(file.dest), Body=data,
-                               Metadata={SHA_KEY: sha, HEADERS_KEY: tag}, **extra)
-    return len(data), (answer.get("ETag", ""), sha, tag)
+                               Metadata={SHA_KEY: file.sha256, HEADERS_KEY: tag}, **extra)
+    return len(data), (answer.get("ETag", ""), file.sha256, tag)
+
+
+def _same(file: LocalFile, sha: str) -> None:
+    if sha != file.sha256:
+        raise PublishError(f"{file.path}: berubah saat menerbitkan / changed while publishing; its "
+                           "bytes are no longer the build's. Run `speechgen build` again")
 
 
 def _delete(client, target: Target, key: str) -> None:
@@ -384,67 +547,135 @@ def _delete(client, target: Target, key: str) -> None:
 
 # --- the run ----------------------------------------------------------------------------------
 
+class _Deadline(Exception):
+    """The run's deadline (--timeout) passed."""
+
+
 @dataclass
 class _Run:
+    """One exchange with the store, bounded by a deadline: every request runs in a daemon
+    thread while the caller waits no longer than the deadline; once it passes, no new request
+    starts (in flight ones are abandoned: a PUT cut midway stores nothing)."""
+
     client: object
     target: Target
     jobs: int
+    timeout: float = TIMEOUT
+    deadline: float = 0.0                           # time.monotonic() at which the run stops
+    stopped: threading.Event = field(default_factory=threading.Event)
     done: int = 0
     done_bytes: int = 0
     asked: int = 0                                  # HEADs
     order: list[str] = field(default_factory=list)
     known: dict[str, tuple[str, str, str]] = field(default_factory=dict)   # dest -> (etag, sha256, tag)
 
+    def __post_init__(self) -> None:
+        self.deadline = time.monotonic() + self.timeout
+
+    def refuse_late_requests(self, **_) -> None:
+        """botocore's before-send: after the deadline no request (a retry, a listing's next page,
+        the next upload of an abandoned thread) goes out."""
+        if self.stopped.is_set():
+            raise _Deadline()
+
+    def call(self, work: Callable, *args):
+        """`work(*args)` in a thread of its own, waited for until the deadline."""
+        box: list = []
+        self.each([args], lambda item: work(*item), lambda _, result: box.append(result))
+        return box[0]
+
     def each(self, items: list, work: Callable, finished: Callable) -> None:
-        """`work(item)` for every item on the thread pool; `finished(item, result)` in this
+        """`work(item)` for every item, at most `jobs` at once; `finished(item, result)` in this
         thread as each ends. On the first failure nothing more starts, what is in flight ends,
-        and the failure is raised: the next phase never begins."""
+        and the failure is raised: the next phase never begins. At the deadline `_Deadline` is
+        raised at once."""
         if not items:
             return
-        pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="publish")
+        todo: queue.SimpleQueue = queue.SimpleQueue()
+        for item in items:
+            todo.put(item)
+        results: queue.SimpleQueue = queue.SimpleQueue()
+        halt = threading.Event()
+
+        def worker() -> None:
+            try:
+                while not (halt.is_set() or self.stopped.is_set()):
+                    try:
+                        item = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        results.put(("done", item, work(item)))
+                    except BaseException as exc:
+                        results.put(("failed", item, exc))
+            finally:
+                results.put(("exit", None, None))
+
+        workers = min(self.jobs, len(items))
+        for _ in range(workers):
+            threading.Thread(target=worker, name="publish", daemon=True).start()
+        failure: BaseException | None = None
         try:
-            futures: dict[Future, object] = {pool.submit(work, item): item for item in items}
-            failure: BaseException | None = None
-            for future in as_completed(futures):
-                if future.cancelled():
-                    continue
+            while workers:
+                left = self.deadline - time.monotonic()
+                if left <= 0:
+                    self.stopped.set()
+                    raise _Deadline()
                 try:
-                    result = future.result()
-                except Exception as exc:
-                    if failure is None:
-                        failure = exc
-                        for other in futures:
-                            other.cancel()
+                    kind, item, value = results.get(timeout=left)
+                except queue.Empty:
                     continue
-                if failure is None:
-                    finished(futures[future], result)
-            if failure is not None:
-                raise failure
+                if kind == "exit":
+                    workers -= 1
+                elif kind == "failed":
+                    if failure is None:
+                        failure = value
+                        halt.set()
+                elif failure is None:
+                    finished(item, value)
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            halt.set()
+        if failure is not None:
+            raise failure
 
 
 def publish(site: Path, to: str, *, endpoint: str | None = None, delete: bool = False,
             dry_run: bool = False, jobs: int = JOBS, progress: Progress | None = None,
-            notice: Callable[[str], None] = lambda message: None, client=None) -> PublishReport:
-    """Publish the built folder `site` to `to` (s3://BUCKET/PREFIX). See the module's doc."""
+            notice: Callable[[str], None] = lambda message: None, client=None,
+            allow_unreleased: bool = False, signing: bool = False,
+            timeout: float = TIMEOUT) -> PublishReport:
+    """Publish the built folder `site` to `to` (s3://BUCKET/PREFIX). See the module's doc.
+
+    Before anything connects, the folder must be the build's output as recorded, and its PDFs
+    released (unless `allow_unreleased`) and signed when the project signs (`signing`: its
+    [signing] is set; a site whose manifest names a certificate is checked all the same). The
+    exchange with the store then has `timeout` seconds in all."""
     started = time.perf_counter()
     target = parse_target(to)
     site = Path(site)
+    if not timeout > 0:
+        raise PublishError(f"--timeout must be more than 0 seconds, not {timeout}")
     with _build_waits(site, notice):
-        files = local_files(site)
+        files = local_files(site, jobs)
+        check_released(files, site.absolute(), allow_unreleased=allow_unreleased, signing=signing)
         if client is None:
             client = make_client(endpoint, jobs)
-        run = _Run(client, target, jobs)
+        run = _Run(client, target, jobs, timeout)
         where = _where(target, endpoint, client)
+        with contextlib.suppress(AttributeError):     # a stand-in client without botocore's events
+            client.meta.events.register("before-send", run.refuse_late_requests)
+
+        def failed(exc: BaseException) -> str:
+            return explain(exc, endpoint, client, timeout=timeout)
+
         try:
-            remote = _list(client, target)
-            record = _read_record(client, target, remote.pop(target.key(RECORD), None))
+            remote = run.call(_list, client, target)
+            record = run.call(_read_record, client, target, remote.pop(target.key(RECORD), None))
             todo, new, unchanged = _compare(run, files, remote, record)
         except PublishError:
             raise
         except Exception as exc:
-            raise PublishError(f"{where}: {explain(exc, endpoint, client)}; nothing was uploaded") from None
+            raise PublishError(f"{where}: {failed(exc)}; nothing was uploaded") from None
         ours = {target.key(f.dest) for f in files}
         stale = tuple(sorted(key for key in remote if key not in ours))
         todo.sort(key=lambda f: (phase_of(f.dest), f.dest))
@@ -452,7 +683,8 @@ def publish(site: Path, to: str, *, endpoint: str | None = None, delete: bool = 
         if dry_run:
             return PublishReport(str(target), tuple(f.dest for f in todo), tuple(sorted(new)), unchanged,
                                  stale if delete else (), stale, total_bytes,
-                                 time.perf_counter() - started, dry_run=True, asked=run.asked)
+                                 time.perf_counter() - started, dry_run=True, asked=run.asked,
+                                 prefix=target.prefix)
         if progress:
             progress(0, len(todo), 0, total_bytes, None)
 
@@ -472,7 +704,7 @@ def publish(site: Path, to: str, *, endpoint: str | None = None, delete: bool = 
                 batch = [f for f in todo if phase_of(f.dest) == phase]
                 run.each(batch, lambda f: _upload(client, target, f), finished)
         except Exception as exc:
-            raise PublishError(f"{where}: {explain(exc, endpoint, client)}. {run.done} of {len(todo)} "
+            raise PublishError(f"{where}: {failed(exc)}. {run.done} of {len(todo)} "
                                f"changed files were uploaded (stopped in phase '{PHASES[phase]}'); "
                                "nothing was deleted and no page went up before its files, so the "
                                "site in the bucket is whole. Jalankan lagi / run the same command "
@@ -485,18 +717,18 @@ def publish(site: Path, to: str, *, endpoint: str | None = None, delete: bool = 
             except Exception as exc:
                 raise PublishError(f"{where}: every file was published, but removing old objects "
                                    f"failed after {len(deleted)} of {len(stale)}: "
-                                   f"{explain(exc, endpoint, client)}. Run the command again to "
+                                   f"{failed(exc)}. Run the command again to "
                                    "finish.") from None
         if todo or deleted or run.asked or len(record) != len(run.known):
             try:
-                _write_record(client, target, run.known)
+                run.call(_write_record, client, target, run.known)
             except Exception as exc:       # the site is whole: the next run asks every object again
                 notice(f"{where}: peringatan / warning: the record of what the bucket holds "
-                       f"({target.key(RECORD)}) could not be written ({explain(exc, endpoint, client)}); "
+                       f"({target.key(RECORD)}) could not be written ({failed(exc)}); "
                        "the site is published, and the next run compares every object again")
     return PublishReport(str(target), tuple(run.order), tuple(sorted(new)), unchanged,
                          tuple(sorted(deleted)), stale, run.done_bytes, time.perf_counter() - started,
-                         asked=run.asked)
+                         asked=run.asked, prefix=target.prefix)
 
 
 def _compare(run: _Run, files: list[LocalFile], remote: dict[str, Listed],
@@ -553,13 +785,22 @@ def _where(target: Target, endpoint: str | None, client) -> str:
     return f"{target} ({shown})" if shown else str(target)
 
 
-def explain(exc: BaseException, endpoint: str | None, client=None) -> str:
+def explain(exc: BaseException, endpoint: str | None, client=None, timeout: float = TIMEOUT) -> str:
     """A failure of the store or the network in words a user can act on, never a traceback."""
     from botocore import exceptions as bx
 
     if isinstance(exc, PublishError):
         return str(exc)
     host = endpoint or getattr(getattr(client, "meta", None), "endpoint_url", None) or "the S3 endpoint"
+    if isinstance(exc, _Deadline):
+        return (f"batas waktu habis / out of time: the store at {host} did not finish within "
+                f"{timeout:g} s (--timeout)")
+    if isinstance(exc, bx.ReadTimeoutError):
+        return (f"tidak ada jawaban / no answer from {host}: it sent nothing for {REQUEST_TIMEOUT} s "
+                f"(tried {ATTEMPTS} times)")
+    if isinstance(exc, bx.ConnectTimeoutError):
+        return (f"tidak dapat menghubungi / cannot reach {host}: no connection within "
+                f"{CONNECT_TIMEOUT} s (tried {ATTEMPTS} times)")
     if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
         return ("tidak ada kredensial / no credentials found: set AWS_ACCESS_KEY_ID and "
                 "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run where an instance role provides them")

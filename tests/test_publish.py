@@ -185,17 +185,22 @@ def test_the_local_side_is_the_builds_record_and_nothing_outside_the_folder(proj
     files = {f.dest: f for f in pub.local_files(site)}
     assert MARKER not in files                               # the record itself stays home
     assert {d: (f.sha256, f.size) for d, f in files.items()} == record
-    # without the record: every file hashed, the same answer
+    # without the record, or with one that cannot be read as one: not a build, refused
     shutil.move(site / MARKER, tmp_path / "marker")
-    assert {f.dest: (f.sha256, f.size) for f in pub.local_files(site)} == record
-    # a record that cannot be read as one: hashed all the same, and the record still stays home
+    with pytest.raises(pub.PublishError, match=r"not a site speechgen built: it has no record of a build"):
+        pub.local_files(site)
     (site / MARKER).write_text("not a record\n")
-    assert {f.dest: (f.sha256, f.size) for f in pub.local_files(site)} == record
-    # a file changed by hand since the build (another size): hashed again, not trusted
+    with pytest.raises(pub.PublishError, match="no record of a build"):
+        pub.local_files(site)
+    # a file changed by hand since the build, at another size or at the same size: refused
     shutil.move(tmp_path / "marker", site / MARKER)
+    robots = (site / "robots.txt").read_bytes()
     (site / "robots.txt").write_text("User-agent: *\nDisallow: /\n")
-    robots = next(f for f in pub.local_files(site) if f.dest == "robots.txt")
-    assert robots.sha256 == hashlib.sha256((site / "robots.txt").read_bytes()).hexdigest()
+    with pytest.raises(pub.PublishError, match=r"files changed since the build: robots.txt;"):
+        pub.local_files(site)
+    (site / "robots.txt").write_bytes(robots.swapcase())
+    with pytest.raises(pub.PublishError, match=r"files changed since the build: robots.txt;"):
+        pub.local_files(site)
     # a link in the folder is never followed
     secret = tmp_path / "secret.txt"
     secret.write_text("not for the bucket")
@@ -206,9 +211,17 @@ def test_the_local_side_is_the_builds_record_and_nothing_outside_the_folder(proj
     (site / "robots.txt").unlink()
     with pytest.raises(pub.PublishError, match="missing"):
         pub.local_files(site)
-    # a record naming a path outside the folder
+    # a record naming a path outside the folder, or a hidden file, or not adding up
     (site / MARKER).write_text(f"x\ndigest: {'0' * 64}\n{'0' * 64} 3 ../secret.txt\n")
     with pytest.raises(pub.PublishError, match="outside the output folder"):
+        pub.local_files(site)
+    (site / MARKER).write_text(f"x\ndigest: {'0' * 64}\n{'0' * 64} 3 static/.env\n")
+    with pytest.raises(pub.PublishError, match="lists a hidden file"):
+        pub.local_files(site)
+    (site / "robots.txt").write_bytes(robots)
+    lines = [f"{sha} {size} {dest}" for dest, (sha, size) in sorted(record.items())]
+    (site / MARKER).write_text(f"x\ndigest: {'0' * 64}\n" + "\n".join(lines) + "\n")
+    with pytest.raises(pub.PublishError, match="the build's record does not add up"):
         pub.local_files(site)
 
 
@@ -308,9 +321,14 @@ def test_dry_run_lists_what_would_change_and_uploads_nothing(s3: SeaweedS3, buck
     result = CliRunner().invoke(main, [*args, "--dry-run", "--delete"])
     assert result.exit_code == 0, result.output
     assert "  ~ 2024/lama/index.html\n" in result.output
-    assert f"  - {PREFIX}/lama.html\n" in result.output
+    assert "  - lama.html\n" in result.output         # like the + and ~ lines: the path in the site
     assert "  ~ 2025/kenegaraan/index.html" not in result.output
     assert f"{PREFIX}/lama.html" in objects(s3, bucket)           # nothing was changed
+    # a real --delete lists what it removed, the same way
+    result = CliRunner().invoke(main, [*args, "--delete"])
+    assert result.exit_code == 0, result.output
+    assert "  - lama.html\n" in result.output and ", 1 dihapus/deleted in " in result.output
+    assert f"{PREFIX}/lama.html" not in objects(s3, bucket)
 
 
 def test_one_edit_uploads_only_what_changed(s3: SeaweedS3, bucket: str, project: Path) -> None:
@@ -401,7 +419,7 @@ def test_large_files_go_up_in_parts_with_the_same_metadata(s3: SeaweedS3, bucket
 @pytest.mark.pdf
 def test_a_reader_fetches_pages_and_pdfs_over_http_with_the_right_headers(s3: SeaweedS3, bucket: str, project: Path) -> None:
     site = built(project, pdf=True)
-    run(s3, site, bucket)
+    run(s3, site, bucket, allow_unreleased=True)       # the fixture has no released edition: a preview
     base = f"{s3.endpoint}/{bucket}/{PREFIX}/"
     for dest, kind, cache in [
             ("index.html", "text/html; charset=utf-8", pub.SHORT),
@@ -525,3 +543,239 @@ def test_a_publish_waits_for_a_build_writing_into_the_site(s3: SeaweedS3, bucket
         os.close(lock)
     worker.join(60)
     assert reports and sorted(reports[0].uploaded) == sorted(listing(site))
+
+
+# --- refusals: only a speechgen build, only what is released, in bounded time -----------------
+
+class _Endpoint:
+    """A TCP server on loopback that counts connections and answers as told: `silent` reads
+    the request and never answers (a black hole), `trickle` sends a response's first bytes one
+    every half second, for ever."""
+
+    def __init__(self, mode: str = "silent") -> None:
+        import socket
+        import threading
+
+        self.mode = mode
+        self.connections = 0
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.closed = threading.Event()
+        self.open: list = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self.closed.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self.open.append(connection)
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection) -> None:
+        try:
+            connection.recv(65536)
+            if self.mode == "trickle":
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100_000:
+                    if self.closed.wait(0.5):
+                        return
+                    connection.sendall(bytes([byte]))
+            else:
+                self.closed.wait()
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.closed.set()
+        self.server.close()
+        for connection in self.open:
+            connection.close()
+
+
+@pytest.fixture
+def endpoint():
+    made: list[_Endpoint] = []
+
+    def make(mode: str = "silent") -> _Endpoint:
+        made.append(_Endpoint(mode))
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.close()
+
+
+def _refused(args: list[str], env: dict[str, str] | None = None) -> str:
+    """A refusal: exit 1, one message (no traceback), nothing published."""
+    return _cli_error(["publish", *args], env=env)
+
+
+def test_a_folder_no_build_made_is_refused_before_any_connection(s3: SeaweedS3, bucket: str, project: Path,
+                                                                  tmp_path: Path, endpoint) -> None:
+    keys = tmp_path / "kunci"
+    keys.mkdir()
+    (keys / "publisher-key.p12").write_bytes(b"\x30\x82 not for the bucket")
+    (keys / "index.html").write_text("<p>halo</p>")
+    watcher = endpoint()
+    for folder in (keys, project, tmp_path):      # a folder of keys, a project, a home-like folder
+        for where in (watcher.url, s3.endpoint):
+            message = _refused([str(project), "--site", str(folder), "--to", f"s3://{bucket}/{PREFIX}",
+                                "--endpoint", where])
+            assert message.startswith(f"{folder}: bukan situs hasil speechgen build / not a site speechgen "
+                                      f"built: it has no record of a build ({MARKER})"), message
+    assert watcher.connections == 0
+    assert objects(s3, bucket) == {}
+
+
+def test_a_file_the_build_did_not_write_is_refused(s3: SeaweedS3, bucket: str, project: Path, endpoint) -> None:
+    site = built(project)
+    watcher = endpoint()
+    for extra in (".env", ".git/config", "static/publisher-key.p12", "2025/catatan.txt"):
+        path = site / extra
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("SECRET=1\n")
+        for where in (watcher.url, s3.endpoint):
+            message = _refused([str(project), "--to", f"s3://{bucket}/{PREFIX}", "--endpoint", where])
+            assert message.startswith(f"{site}: berkas yang tidak dicatat build / files its build did not "
+                                      f"write: {extra}; "), message
+        path.unlink()
+    # a file changed by hand: refused as well, naming it
+    page = site / "2024" / "lama" / "index.html"
+    page.write_text(page.read_text("utf-8").replace("Teks lama.", "Teks palsu."), "utf-8")
+    message = _refused([str(project), "--to", f"s3://{bucket}/{PREFIX}", "--endpoint", watcher.url])
+    assert "files changed since the build: 2024/lama/index.html; " in message
+    assert watcher.connections == 0 and objects(s3, bucket) == {}
+    built(project)                       # the build's own folder again: it goes up
+    run(s3, site, bucket)
+    assert objects(s3, bucket) == expected(site)
+
+
+@pytest.mark.pdf
+def test_unreleased_pdfs_are_refused_unless_allowed(s3: SeaweedS3, bucket: str, project: Path, endpoint) -> None:
+    built(project, pdf=True)
+    watcher = endpoint()
+    args = [str(project), "--to", f"s3://{bucket}/{PREFIX}"]
+    message = _refused([*args, "--endpoint", watcher.url])
+    assert message.startswith(
+        f"{project / 'site'}: PDF belum dirilis / PDFs not released yet: 2024/lama/lama.id.pdf, "
+        "2025/kenegaraan/kenegaraan.en.pdf, 2025/kenegaraan/kenegaraan.id.pdf. "), message
+    assert "--allow-unreleased" in message and watcher.connections == 0
+    result = CliRunner().invoke(main, ["publish", *args, "--endpoint", s3.endpoint, "--allow-unreleased"])
+    assert result.exit_code == 0, result.output
+    assert objects(s3, bucket) == expected(project / "site")
+    # released: the same command needs no flag
+    result = CliRunner().invoke(main, ["release", str(project)])
+    assert result.exit_code == 0, result.output
+    site = built(project, pdf=True)
+    assert any(".edisi-1.pdf" in dest for dest in listing(site))
+    result = CliRunner().invoke(main, ["publish", *args, "--endpoint", s3.endpoint])
+    assert result.exit_code == 0, result.output
+    assert objects(s3, bucket) == expected(site)
+
+
+@pytest.fixture(scope="module")
+def publisher_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    from speechgen import signing
+
+    return signing.new_sample_keys(tmp_path_factory.mktemp("keys") / "publisher", "Penerbit Uji", "sandi-uji", 30)
+
+
+@pytest.mark.pdf
+def test_with_signing_an_unsigned_pdf_is_refused(s3: SeaweedS3, bucket: str, project: Path, endpoint,
+                                                 publisher_keys: tuple[Path, Path],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from speechgen import signing
+
+    certificate, key = publisher_keys
+    shutil.copy(certificate, project / "publisher.pem")
+    with (project / "speechgen.toml").open("a") as f:
+        f.write('\n[signing]\ncertificate = "publisher.pem"\n')
+    monkeypatch.delenv(signing.KEY_ENV, raising=False)
+    watcher = endpoint()
+    args = [str(project), "--to", f"s3://{bucket}/{PREFIX}"]
+    # not released (so never signed), allowed as a preview: still unsigned, refused
+    site = built(project, pdf=True)
+    message = _refused([*args, "--endpoint", watcher.url, "--allow-unreleased"])
+    assert message.startswith(f"{site}: PDF tanpa tanda tangan / unsigned PDFs, though the project signs: "
+                              "2024/lama/lama.id.pdf, "), message
+    # released unsigned (as an edition released before the project had its key), built without the key
+    result = CliRunner().invoke(main, ["release", str(project), "--unsigned"])
+    assert result.exit_code == 0, result.output
+    site = built(project, pdf=True)
+    assert not (site / "manifest.json.p7s").exists()
+    message = _refused([*args, "--endpoint", watcher.url])
+    assert message.startswith(
+        f"{site}: PDF tanpa tanda tangan / unsigned PDFs, though the project signs: "
+        "2024/lama/lama.id.edisi-1.pdf, 2024/lama/lama.id.pdf, "), message
+    assert "SPEECHGEN_SIGNING_KEY" in message and watcher.connections == 0
+    # --site: the site's manifest names the certificate, so the project's signing holds there too
+    message = _refused(["--site", str(site), "--to", f"s3://{bucket}/{PREFIX}", "--endpoint", watcher.url])
+    assert "unsigned PDFs, though the project signs" in message
+    assert objects(s3, bucket) == {}
+    # built with the key: the signed manifest lists every PDF's SHA-256, and vouches for them
+    monkeypatch.setenv(signing.KEY_ENV, str(key))
+    monkeypatch.setenv(signing.PASSPHRASE_ENV, "sandi-uji")
+    site = built(project, pdf=True)
+    assert (site / "manifest.json.p7s").exists()
+    result = CliRunner().invoke(main, ["publish", *args, "--endpoint", s3.endpoint])
+    assert result.exit_code == 0, result.output
+    assert objects(s3, bucket) == expected(site)
+
+
+@pytest.mark.pdf
+def test_with_signing_pdfs_signed_at_release_go_up_without_a_signed_manifest(
+        s3: SeaweedS3, bucket: str, project: Path, publisher_keys: tuple[Path, Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from speechgen import signing
+
+    certificate, key = publisher_keys
+    shutil.copy(certificate, project / "publisher.pem")
+    with (project / "speechgen.toml").open("a") as f:
+        f.write('\n[signing]\ncertificate = "publisher.pem"\n')
+    monkeypatch.setenv(signing.KEY_ENV, str(key))
+    monkeypatch.setenv(signing.PASSPHRASE_ENV, "sandi-uji")
+    result = CliRunner().invoke(main, ["release", str(project)])
+    assert result.exit_code == 0, result.output
+    monkeypatch.delenv(signing.KEY_ENV)
+    site = built(project, pdf=True)
+    assert not (site / "manifest.json.p7s").exists()
+    run(s3, site, bucket, signing=True)
+    assert objects(s3, bucket) == expected(site)
+
+
+def test_each_request_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = pub.make_client("http://127.0.0.1:9").meta.config
+    assert config.read_timeout <= 30 and config.connect_timeout <= 30
+    assert config.retries == {"mode": "standard", "total_max_attempts": pub.ATTEMPTS} and pub.ATTEMPTS <= 3
+
+
+def test_a_store_that_never_answers_fails_after_the_request_timeout(project: Path, endpoint,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    site = built(project)
+    hole = endpoint("silent")
+    monkeypatch.setattr(pub, "REQUEST_TIMEOUT", 1)          # 30 s in use; the rule, not the number
+    started = time.monotonic()
+    with pytest.raises(pub.PublishError) as failure:
+        pub.publish(site, f"s3://b/{PREFIX}", endpoint=hole.url, timeout=120)
+    took = time.monotonic() - started
+    assert f"tidak ada jawaban / no answer from {hole.url}: it sent nothing for 1 s (tried 3 times)" \
+        in str(failure.value) and str(failure.value).endswith("nothing was uploaded")
+    assert took < 15, took
+    assert hole.connections == pub.ATTEMPTS
+
+
+@pytest.mark.parametrize("mode", ["trickle", "silent"])
+def test_a_store_that_trickles_or_never_answers_stops_at_the_deadline(project: Path, endpoint, mode: str) -> None:
+    built(project)
+    slow = endpoint(mode)
+    started = time.monotonic()
+    message = _refused([str(project), "--to", f"s3://b/{PREFIX}", "--endpoint", slow.url, "--timeout", "3"])
+    took = time.monotonic() - started
+    assert message == (f"s3://b/{PREFIX}/ ({slow.url}): batas waktu habis / out of time: the store at "
+                       f"{slow.url} did not finish within 3 s (--timeout); nothing was uploaded"), message
+    assert 3 <= took < 6, took
+    assert slow.connections >= 1
