@@ -27,7 +27,9 @@ Order (each phase finishes before the next starts, so a failure stops between or
   4. the search code (pagefind.js, its worker and WebAssembly)
   5. the search entries (each bundle's pagefind-entry.json, and pagefind/recent.json)
   6. manifest.json
-  7. only with --delete, and only after all of that: objects under the prefix the site no longer has
+  7. only with --delete, and only after all of that: objects under the prefix the site no longer has,
+     except a released edition's PDF (`*.edisi-N.pdf`) or a copy page (`.../salinan/...`): a
+     printed card or a reader's citation points there, so those are never deleted
   8. the record of what the bucket now holds
 
 So a run that stops midway leaves every page in the bucket pointing at files that exist (nothing
@@ -45,6 +47,7 @@ import mimetypes
 import os
 import posixpath
 import queue
+import re
 import stat
 import threading
 import time
@@ -57,7 +60,7 @@ from urllib.parse import urlsplit
 from speechgen import __version__, signing
 from speechgen.config import load_config
 from speechgen.errors import OutputError, SpeechgenError
-from speechgen.graph import (ARCHIVE_FOLDERS, CERTIFICATE, CHECKSUMS, FEEDS, HOME, MANIFEST,
+from speechgen.graph import (ARCHIVE_FOLDERS, CERTIFICATE, CHECKSUMS, COPY_FOLDER, EDITION_WORD, FEEDS, HOME, MANIFEST,
                              MANIFEST_SIGNATURE, ROBOTS,
                              SEARCH_BUNDLE, SEARCH_RECENT_LIST, SITEMAP)
 from speechgen.writer import MARKER, lock_output, read_marker, safe_dest, sha256_file, site_digest
@@ -639,6 +642,16 @@ class _Run:
             raise failure
 
 
+# What stays in the bucket for good, whatever a later site holds: a released edition's bytes and
+# every copy page (the URL a printed QR card opens).
+_PERMANENT = re.compile(rf"(?:^|/){COPY_FOLDER}/|\.{EDITION_WORD}-[0-9]+\.pdf\Z")
+
+
+def permanent(dest: str) -> bool:
+    """An object `--delete` never removes (a released edition, a copy page)."""
+    return _PERMANENT.search(dest) is not None
+
+
 def publish(site: Path, to: str, *, endpoint: str | None = None, delete: bool = False,
             dry_run: bool = False, jobs: int = JOBS, progress: Progress | None = None,
             notice: Callable[[str], None] = lambda message: None, client=None,
@@ -677,7 +690,13 @@ def publish(site: Path, to: str, *, endpoint: str | None = None, delete: bool = 
         except Exception as exc:
             raise PublishError(f"{where}: {failed(exc)}; nothing was uploaded") from None
         ours = {target.key(f.dest) for f in files}
-        stale = tuple(sorted(key for key in remote if key not in ours))
+        gone = sorted(key for key in remote if key not in ours)
+        kept = [key for key in gone if permanent(key[len(target.prefix):])]
+        stale = tuple(key for key in gone if not permanent(key[len(target.prefix):]))
+        if delete and kept:
+            notice(f"{len(kept):,} objek dipertahankan / objects kept though the site no longer has them: "
+                   "released editions and copy pages are never deleted (a printed card or a citation "
+                   "points there), e.g. " + kept[0][len(target.prefix):])
         todo.sort(key=lambda f: (phase_of(f.dest), f.dest))
         total_bytes = sum(f.size for f in todo)
         if dry_run:
