@@ -95,6 +95,43 @@ def _read_face(path: str, size: int, mtime_ns: int) -> FontFace:
     return FontFace(Path(path), family.strip() or Path(path).stem, weight, italic, frozenset(cmap))
 
 
+@dataclass(frozen=True)
+class Metrics:
+    """What a line of a font measures: each character's advance, and the ascent and descent
+    (`hhea`, as Pango reads them), all in em."""
+
+    advances: Mapping[int, float]
+    ascent: float
+    descent: float       # below the baseline, positive
+
+
+def metrics(path: Path) -> Metrics:
+    """A font's advances and vertical metrics (the card sheet lays its lines out with them).
+    Raises FontError as `read_face` does. Cached by path, size and modification time."""
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise FontError(f"cannot be read: {exc.strerror or exc}") from None
+    return _metrics(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _metrics(path: str, size: int, mtime_ns: int) -> Metrics:
+    from fontTools.ttLib import TTFont, TTLibError
+
+    _read_face(path, size, mtime_ns)              # the same checks first: a font, not too large
+    try:
+        with TTFont(path, lazy=True, fontNumber=0) as font:
+            em = font["head"].unitsPerEm
+            widths = font["hmtx"].metrics
+            advances = {code: widths[name][0] / em for code, name in (font.getBestCmap() or {}).items()
+                        if name in widths}
+            ascent, descent = font["hhea"].ascent / em, abs(font["hhea"].descent) / em
+    except (TTLibError, OSError, KeyError, ValueError, AssertionError, ZeroDivisionError) as exc:
+        raise FontError(f"is not a TrueType or OpenType font ({type(exc).__name__})") from None
+    return Metrics(advances, ascent, descent)
+
+
 def font_problem(path: Path) -> str | None:
     """Why a `[pdf] fonts` entry cannot be used, or None. (Where it may live is the caller's rule:
     a regular file under static/.)"""

@@ -17,6 +17,7 @@ from PIL import Image
 from speechgen.build import build
 from speechgen.cache import Cache
 from speechgen.config import load_config
+from speechgen.editions import release
 from speechgen.render.cards import LAYOUTS, SHEET_MM, place, slots
 
 BASE = "https://pidato.example.go.id/arsip/2025/kenegaraan/salinan/"
@@ -40,7 +41,8 @@ def set_qr(project: Path, text: str) -> None:
 
 
 def pages(pdf: Path, tmp: Path) -> list[Image.Image]:
-    subprocess.run(["pdftoppm", "-r", str(DPI), "-png", str(pdf), str(tmp / "sheet")], check=True)
+    """The card sheets as printed, after the print shop's first page."""
+    subprocess.run(["pdftoppm", "-r", str(DPI), "-f", "2", "-png", str(pdf), str(tmp / "sheet")], check=True)
     return [Image.open(p) for p in sorted(tmp.glob("sheet-*.png"))]
 
 
@@ -58,10 +60,11 @@ def cells(page: Image.Image, size: str) -> list[Image.Image]:
 
 def card_text(pdf: Path, index: int, size: str) -> str:
     """The words printed in one place of the sheets (pdftotext of the place's area, places counted
-    over all sheets in reading order), whitespace collapsed."""
+    over all sheets in reading order, after the print shop's page), whitespace collapsed."""
     layout = LAYOUTS[size]
     cols, _ = layout.grid
     page, place = divmod(index, layout.per_sheet)
+    page += 1
     x0, y0 = layout.origin
     pt = lambda mm: str(round(mm / 25.4 * 72))   # noqa: E731
     out = subprocess.run(
@@ -79,6 +82,7 @@ def decoded(cell: Image.Image) -> list[str]:
 @pytest.mark.pdf
 def test_each_card_on_the_sheet_decodes_to_its_own_copy(project: Path, tmp_path: Path) -> None:
     six_recipients(project)
+    release(load_config(project), jobs=1)                       # a final sheet: it prints the fingerprint
     build(load_config(project), pdf=True)
     site = project / "site"
     sheet = site / "2025/kenegaraan/kartu-qr.pdf"
@@ -152,7 +156,7 @@ def test_cards_with_a_logo_still_decode_at_150_dpi(project: Path, tmp_path: Path
 
 def test_no_fingerprint_line_without_pdfs(project: Path) -> None:
     build(load_config(project), pdf=False)
-    text = subprocess.run(["pdftotext", str(project / "site/2025/kenegaraan/kartu-qr.pdf"), "-"],
+    text = subprocess.run(["pdftotext", "-f", "2", str(project / "site/2025/kenegaraan/kartu-qr.pdf"), "-"],
                           capture_output=True, text=True, check=True).stdout
     assert "fingerprint" not in text and "Untuk / For:" in text
     rows = list(csv.reader(io.StringIO((project / "site/2025/kenegaraan/kartu-qr.csv").read_text("utf-8-sig"))))
@@ -162,11 +166,13 @@ def test_no_fingerprint_line_without_pdfs(project: Path) -> None:
 @pytest.mark.pdf
 def test_mailroom_list_matches_the_cards(project: Path) -> None:
     six_recipients(project)
+    release(load_config(project), jobs=1)                       # final: the list carries the fingerprint
     build(load_config(project), card_pdfs=False, pdf=True)
     raw = (project / "site/2025/kenegaraan/kartu-qr.csv").read_bytes()
     assert raw.startswith("\ufeff".encode("utf-8"))              # spreadsheets read it as UTF-8
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0] == ["no", "id", "name", "group", "address", "url", "fingerprint", "sheet", "slot"]
+    assert rows[0] == ["no", "id", "name", "group", "address", "url", "fingerprint", "sheet", "slot", "status"]
+    assert {r[9] for r in rows[1:]} == {"final"}
     assert [r[0] for r in rows[1:]] == [f"{n:03d}/006" for n in range(1, 7)]
     # where each card is printed: two A6 sheets in stack-cut order (1, 3, 5 | 2, 4, 6)
     assert [(r[7], r[8]) for r in rows[1:]] == [("1", "1"), ("2", "1"), ("1", "2"), ("2", "2"), ("1", "3"), ("2", "3")]
@@ -197,7 +203,7 @@ def test_codes_print_sharp_at_printer_resolution(project: Path, tmp_path: Path) 
     px = lambda mm: round(mm / 25.4 * 300)   # noqa: E731
     # a square inside the first card's code (centred horizontally, below the speech's heading)
     left = px((layout.width_mm - layout.qr_mm) / 2 + 5)
-    subprocess.run(["pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-x", str(left), "-y", str(px(60)),
+    subprocess.run(["pdftoppm", "-r", "300", "-f", "2", "-l", "2", "-x", str(left), "-y", str(px(60)),
                     "-W", str(px(30)), "-H", str(px(30)), "-gray", "-png", str(sheet), str(tmp_path / "zoom")],
                    check=True)
     image = Image.open(next(tmp_path.glob("zoom*.png"))).convert("L")
@@ -258,7 +264,8 @@ def numbers_by_place(pdf: Path, size: str) -> list[list[int | None]]:
     cols, _ = layout.grid
     x0, y0 = layout.origin
     mm = lambda pt: float(pt) * 25.4 / 72   # noqa: E731
-    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(["pdftotext", "-f", "2", "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
     found = []
     for page in re.findall(r"<page .*?</page>", out, re.S):
         places: list[int | None] = [None] * layout.per_sheet
@@ -326,7 +333,7 @@ def test_the_mailroom_list_never_holds_a_formula_for_comma_or_semicolon_spreadsh
     lines = text.split("\r\n")[:-1]
     assert len(lines) == 7 and all(line.startswith('"') and line.endswith('"') for line in lines)
     rows = list(csv.reader(io.StringIO(text)))
-    assert all(len(row) == 9 for row in rows)
+    assert all(len(row) == 10 for row in rows)
     assert [r[2] for r in rows[1:]] == ["Dewan;'=cmd|' /C calc'!A0", "Majelis,' +1+1", "Dewan ;' \"=2+3\"",
                                         "'-Mahkamah", "Badan;'  @SUM(A1)", "Arsip\u00a0,'\u00a0=1"]
     assert rows[1][4] == "Jalan Uji,' -1;'@x"
@@ -354,12 +361,13 @@ def test_every_card_says_how_to_scan_in_the_sites_languages(project: Path) -> No
 
 
 def with_edition(monkeypatch, edition: int | None) -> dict:
-    """The card sheets of the next builds carry `chosen["edition"]`, whatever the build passes."""
+    """The card sheets of the next builds are final and carry `chosen["edition"]`, whatever the
+    build passes."""
     from speechgen.render import cards
 
     sheet_html, chosen = cards.card_sheet_html, {"edition": edition}
-    monkeypatch.setattr(cards, "card_sheet_html",
-                        lambda *args, **kwargs: sheet_html(*args, **{**kwargs, "edition": chosen["edition"]}))
+    monkeypatch.setattr(cards, "card_sheet_html", lambda *args, **kwargs: sheet_html(
+        *args, **{**kwargs, "edition": chosen["edition"], "proof": False}))
     return chosen
 
 
@@ -372,22 +380,21 @@ def test_the_edition_stands_beside_the_fingerprint_when_given(project: Path, tmp
     assert "Edisi" not in plain and "Edition" not in plain
     chosen["edition"] = 2
     build(load_config(project), out=tmp_path / "no-pdf", cache=Cache.disabled())   # no PDF: the edition alone
-    text = " ".join(subprocess.run(["pdftotext", str(tmp_path / "no-pdf/2025/kenegaraan/kartu-qr.pdf"), "-"],
+    text = " ".join(subprocess.run(["pdftotext", "-f", "2", str(tmp_path / "no-pdf/2025/kenegaraan/kartu-qr.pdf"), "-"],
                                    capture_output=True, text=True, check=True).stdout.split())
     assert text.count("Edisi 2 / Edition 2") == 3 and "fingerprint" not in text
 
 
 @pytest.mark.pdf
-def test_the_edition_is_printed_before_the_fingerprint(project: Path, monkeypatch) -> None:
-    with_edition(monkeypatch, 1)
+def test_the_edition_is_printed_before_the_fingerprint(project: Path) -> None:
+    release(load_config(project), jobs=1)
     build(load_config(project), pdf=True)
     site = project / "site"
     manifest = json.loads((site / "manifest.json").read_text())
     sha = next(s for s in manifest["speeches"] if s["id"] == "2025/kenegaraan")["languages"]["id"]["pdf"]["sha256"]
     fingerprint = " ".join(sha[i:i + 4] for i in range(0, 16, 4))
-    text = " ".join(subprocess.run(["pdftotext", str(site / "2025/kenegaraan/kartu-qr.pdf"), "-"],
-                                   capture_output=True, text=True, check=True).stdout.split())
-    assert text.count(f"Sidik PDF / PDF fingerprint: Edisi 1 / Edition 1 · {fingerprint}") == 3
+    texts = [card_text(site / "2025/kenegaraan/kartu-qr.pdf", place, "A6") for place in range(3)]
+    assert all(f"Sidik PDF / PDF fingerprint: Edisi 1 / Edition 1 · {fingerprint}" in text for text in texts)
 
 
 def test_card_copy_page_and_list_print_one_serial_at_a_thousand_recipients(project: Path, monkeypatch) -> None:
