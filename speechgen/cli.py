@@ -127,6 +127,10 @@ def _summary(report) -> None:
     if report.drafts:
         click.echo(f"Draf dilewati / drafts left out ({len(report.drafts)}): {', '.join(report.drafts[:5])}"
                    + (" ..." if len(report.drafts) > 5 else ""))
+    if report.proofs:
+        click.echo(f"Kartu cetak coba / proof card sheets ({len(report.proofs)}): {', '.join(report.proofs[:5])}"
+                   + (" ..." if len(report.proofs) > 5 else "")
+                   + "; every card says PROOF and carries no fingerprint until `speechgen release`")
     if report.unreleased:
         names = ", ".join(f"{s} ({lang})" for s, lang in report.unreleased[:5])
         click.echo(f"Belum dirilis / not yet released ({len(report.unreleased)}): {names}"

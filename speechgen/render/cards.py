@@ -367,10 +367,13 @@ def _fitted(lines: list[list[Token]], size: float, leading: float, fonts: CardFo
         tops.append(baseline - top)
         bottoms.append(baseline + bottom)
     mm = size * PT
-    return Fitted(size, pitch * mm, tuple(_line(runs) for runs, *_ in rows), min(tops) * mm, max(bottoms) * mm)
+    # One direction for the whole text, from its first strong character (Unicode's paragraph
+    # rule): a Latin name that ends in Arabic keeps every line left to right, as it is read.
+    rtl = _rtl("".join(text for runs, *_ in rows for text, _ in runs))
+    return Fitted(size, pitch * mm, tuple(_line(runs, rtl) for runs, *_ in rows), min(tops) * mm, max(bottoms) * mm)
 
 
-def _line(runs: list[Run]) -> Line:
+def _line(runs: list[Run], rtl: bool) -> Line:
     merged: list[list] = []
     for text, bold in runs:
         if merged and merged[-1][1] == bold:
@@ -378,7 +381,7 @@ def _line(runs: list[Run]) -> Line:
         else:
             merged.append([text, bold])
     markup = Markup("").join(Markup("<b>{}</b>").format(t) if b else escape(t) for t, b in merged if t)
-    return Line(markup, _rtl("".join(t for t, _ in runs)))
+    return Line(markup, rtl)
 
 
 def _rtl(text: str) -> bool:

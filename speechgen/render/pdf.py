@@ -709,6 +709,10 @@ def join(parts: list[bytes]) -> bytes:
         try:
             for source in sources:
                 joined.pages.extend(source.pages)
+            # What the parts say of the whole document (a card sheet's output intent) goes with it.
+            if "/OutputIntents" in sources[0].Root:
+                intents = sources[0].make_indirect(sources[0].Root.OutputIntents)   # copy_foreign takes indirect objects
+                joined.Root.OutputIntents = joined.copy_foreign(intents)
             out = io.BytesIO()
             joined.save(out, deterministic_id=True, linearize=False)
         finally:
