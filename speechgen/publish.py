@@ -41,6 +41,7 @@ instance roles); speechgen never reads or stores one itself.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import mimetypes
@@ -60,9 +61,9 @@ from urllib.parse import urlsplit
 from speechgen import __version__, signing
 from speechgen.config import load_config
 from speechgen.errors import OutputError, SpeechgenError
-from speechgen.graph import (ARCHIVE_FOLDERS, CERTIFICATE, CHECKSUMS, COPY_FOLDER, EDITION_WORD, FEEDS, HOME, MANIFEST,
-                             MANIFEST_SIGNATURE, ROBOTS,
-                             SEARCH_BUNDLE, SEARCH_RECENT_LIST, SITEMAP)
+from speechgen.graph import (ARCHIVE_FOLDERS, CERTIFICATE, CHECKSUMS, COPY_FOLDER, EDITION_WORD, FEEDS, HOME,
+                             MANIFEST, MANIFEST_SIGNATURE, ROBOTS, SEARCH_BUNDLE, SEARCH_RECENT_LIST, SITEMAP,
+                             pretty)
 from speechgen.writer import MARKER, lock_output, read_marker, safe_dest, sha256_file, site_digest
 
 SHORT = "public, max-age=300"                       # pages, feeds, manifest, anything that may change
@@ -129,6 +130,7 @@ class LocalFile:
     path: Path
     sha256: str
     size: int
+    redirect: str = ""           # a renamed speech's old page: the URL a bucket website sends readers to
 
 
 @dataclass(frozen=True)
@@ -200,10 +202,46 @@ def phase_of(dest: str) -> int:
     return ASSETS
 
 
-def headers_tag(dest: str) -> str:
+def headers_tag(dest: str, redirect: str = "") -> str:
     """Names the headers a file is sent with, so an object uploaded with other headers (an older
-    rule, another tool) is sent again even when its bytes are the same."""
-    return hashlib.sha256(f"{content_type(dest)}\n{cache_control(dest)}".encode()).hexdigest()[:16]
+    rule, another tool, another redirect) is sent again even when its bytes are the same."""
+    named = f"{content_type(dest)}\n{cache_control(dest)}" + (f"\n{redirect}" if redirect else "")
+    return hashlib.sha256(named.encode()).hexdigest()[:16]
+
+
+def with_redirects(files: list[LocalFile]) -> list[LocalFile]:
+    """A renamed speech's old pages (`aliases:` in the manifest) carry the S3 website redirect
+    header to their new URL, beside their own redirect page: a bucket website answers with a 301."""
+    manifest = _manifest({f.dest: f for f in files})
+    base = manifest.get("base_url")
+    speeches = manifest.get("speeches")
+    if not isinstance(base, str) or not isinstance(speeches, list):
+        return files
+    moved: dict[str, str] = {}               # old folder -> new folder
+    for speech in speeches:
+        if isinstance(speech, dict) and isinstance(speech.get("id"), str) and isinstance(speech.get("aliases"), list):
+            moved.update({f"{alias}/": f"{speech['id']}/" for alias in speech["aliases"] if isinstance(alias, str)})
+    if not moved:
+        return files
+    dests = {f.dest for f in files}
+    out = []
+    for file in files:
+        old = next((folder for folder in moved if file.dest.startswith(folder)), None)
+        target = moved[old] + file.dest[len(old):] if old is not None and file.dest.endswith(".html") else ""
+        out.append(dataclasses.replace(file, redirect=base + pretty(target)) if target in dests else file)
+    return out
+
+
+def _manifest(by_dest: dict[str, LocalFile]) -> dict:
+    """The site's manifest.json as a mapping ({} when it is missing or not one)."""
+    manifest_file = by_dest.get(MANIFEST)
+    if manifest_file is None:
+        return {}
+    try:
+        manifest = json.loads(manifest_file.path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
 
 
 # --- the local side: the built folder ---------------------------------------------------------
@@ -310,15 +348,7 @@ def check_released(files: list[LocalFile], site: Path, *, allow_unreleased: bool
     `static/` is the project's own file, published as it is; any other PDF is not released."""
     by_dest = {f.dest: f for f in files}
     pdfs = sorted(d for d in by_dest if d.lower().endswith(".pdf"))
-    manifest_file = by_dest.get(MANIFEST)
-    manifest: dict = {}
-    if manifest_file is not None:
-        try:
-            manifest = json.loads(manifest_file.path.read_bytes())
-        except (OSError, ValueError):
-            manifest = {}
-        if not isinstance(manifest, dict):
-            manifest = {}
+    manifest = _manifest(by_dest)
     signing = signing or isinstance(manifest.get("certificate"), dict)
     if not pdfs and not signing:
         return
@@ -518,7 +548,9 @@ def _upload(client, target: Target, file: LocalFile) -> tuple[int, tuple[str, st
     """One file up, with its type, caching and SHA-256; the bytes sent must be those checked
     against the build's record (a file rewritten since is refused, not sent)."""
     extra = {"ContentType": content_type(file.dest), "CacheControl": cache_control(file.dest)}
-    tag = headers_tag(file.dest)
+    if file.redirect:
+        extra["WebsiteRedirectLocation"] = file.redirect
+    tag = headers_tag(file.dest, file.redirect)
     try:
         if file.size > LARGE:
             from boto3.s3.transfer import TransferConfig
@@ -671,6 +703,7 @@ def publish(site: Path, to: str, *, endpoint: str | None = None, delete: bool = 
     with _build_waits(site, notice):
         files = local_files(site, jobs)
         check_released(files, site.absolute(), allow_unreleased=allow_unreleased, signing=signing)
+        files = with_redirects(files)
         if client is None:
             client = make_client(endpoint, jobs)
         run = _Run(client, target, jobs, timeout)
@@ -763,7 +796,7 @@ def _compare(run: _Run, files: list[LocalFile], remote: dict[str, Listed],
 
     def compare(file: LocalFile, sha: str, tag: str) -> None:
         nonlocal unchanged
-        if (sha, tag) == (file.sha256, headers_tag(file.dest)):
+        if (sha, tag) == (file.sha256, headers_tag(file.dest, file.redirect)):
             unchanged += 1
         else:
             todo.append(file)

@@ -191,3 +191,27 @@ def test_publish_delete_never_removes_an_edition_or_a_copy_page(s3, tmp_path: Pa
     assert f"{PREFIX}2019/lama/index.html" not in now
     assert list(report.deleted) == [f"{PREFIX}2019/lama/index.html"]
     assert any("2 objek dipertahankan / objects kept" in line for line in said)
+
+
+def test_a_renamed_speechs_old_pages_carry_the_website_redirect(s3, tmp_path: Path) -> None:  # noqa: F811
+    """What goes up with each old page: the S3 website redirect header to its new URL (SeaweedFS
+    keeps no such header, so the request itself is read, as the store receives it)."""
+    office = Office(copy_project(tmp_path / "p"))
+    for step in (lambda: office.build(pdf=True), office.release, office.rename, lambda: office.build(pdf=True)):
+        step()
+    bucket = f"lifecycle-{next(_buckets)}"
+    client = s3.client()
+    client.create_bucket(Bucket=bucket)
+    sent: dict[str, str | None] = {}
+
+    def record(params, **_) -> None:
+        sent[params["Key"]] = params.get("WebsiteRedirectLocation")
+
+    client.meta.events.register("provide-client-params.s3.PutObject", record)
+    pub.publish(office.root / "site", f"s3://{bucket}/{PREFIX}", client=client, allow_unreleased=True)
+    base = load_config(office.root).site.base_url
+    assert sent[f"{PREFIX}2025/kenegaraan/index.html"] == f"{base}2025/kenegaraan-baru/"
+    assert sent[f"{PREFIX}2025/kenegaraan/salinan/dpr/index.html"] == f"{base}2025/kenegaraan-baru/salinan/dpr/"
+    assert sent[f"{PREFIX}2025/kenegaraan-baru/index.html"] is None
+    assert sent[f"{PREFIX}2025/kenegaraan/kenegaraan.id.edisi-1.pdf"] is None     # the same bytes, never a redirect
+    assert sum(1 for value in sent.values() if value) >= 5
