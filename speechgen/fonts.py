@@ -60,11 +60,16 @@ class FontError(ValueError):
 def read_face(path: Path) -> FontFace:
     """The family, weight, style and characters of a TrueType/OpenType (or WOFF, WOFF2) font.
     Raises FontError for anything else. Cached by path, size and modification time."""
+    return _by_stat(path, _read_face)
+
+
+def _by_stat(path: Path, read):
+    """`read(path, size, mtime_ns)`: a cached reading, asked again when the file changes."""
     try:
         stat = os.stat(path)
     except OSError as exc:
         raise FontError(f"cannot be read: {exc.strerror or exc}") from None
-    return _read_face(str(path), stat.st_size, stat.st_mtime_ns)
+    return read(str(path), stat.st_size, stat.st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=64)
@@ -108,11 +113,7 @@ class Metrics:
 def metrics(path: Path) -> Metrics:
     """A font's advances and vertical metrics (the card sheet lays its lines out with them).
     Raises FontError as `read_face` does. Cached by path, size and modification time."""
-    try:
-        stat = os.stat(path)
-    except OSError as exc:
-        raise FontError(f"cannot be read: {exc.strerror or exc}") from None
-    return _metrics(str(path), stat.st_size, stat.st_mtime_ns)
+    return _by_stat(path, _metrics)
 
 
 @functools.lru_cache(maxsize=32)

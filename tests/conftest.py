@@ -47,6 +47,26 @@ def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
 
 
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture project released once (edition 1 of its three PDFs), shared by a module's
+    tests; a module that changes it asks for `released_project`."""
+    from speechgen.config import load_config
+    from speechgen.editions import release
+
+    project = copy_project(tmp_path_factory.mktemp("released") / "project")
+    assert len(release(load_config(project), jobs=1)) == 3
+    return project
+
+
+@pytest.fixture
+def released_project(released: Path, tmp_path: Path) -> Path:
+    """A fresh copy of `released` (without its site), for a test that changes it."""
+    copy = tmp_path / "project"
+    shutil.copytree(released, copy, ignore=shutil.ignore_patterns("site"))
+    return copy
+
+
 def tree_bytes(folder: Path) -> dict[str, bytes]:
     """Every file under a folder with its bytes: compares outputs byte for byte."""
     return {p.relative_to(folder).as_posix(): p.read_bytes()

@@ -4,8 +4,6 @@ lose a released edition or a printed copy URL from the bucket, nor change their 
 
 from __future__ import annotations
 
-import hashlib
-import re
 from pathlib import Path
 
 import pytest
@@ -41,7 +39,7 @@ class Office:
         return self.root / f"speeches/2025/{self.slug}.{lang}.md"
 
     def released(self) -> bool:
-        return f" id 1 " in (self.root / "editions.txt").read_text() if (self.root / "editions.txt").exists() else False
+        return " id 1 " in (self.root / "editions.txt").read_text() if (self.root / "editions.txt").exists() else False
 
     def front_matter(self, lines: str, lang: str = "id") -> None:
         path = self.source(lang)

@@ -7,16 +7,12 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import copy_project
 from speechgen.cli import main
-from speechgen.config import load_config
-from speechgen.editions import release
 
 pytestmark = pytest.mark.pdf
 
@@ -28,18 +24,9 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = copy_project(tmp_path_factory.mktemp("released") / "project")
-    assert release(load_config(project), jobs=1)
-    return project
-
-
 @pytest.fixture
-def project(released: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "project"
-    shutil.copytree(released, copy, ignore=shutil.ignore_patterns("site"))
-    return copy
+def project(released_project: Path) -> Path:
+    return released_project
 
 
 def _correct(project: Path) -> None:

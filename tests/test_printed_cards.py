@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,18 +19,9 @@ RECORD = "editions/2025/kenegaraan/kenegaraan.kartu.txt"
 SPEECH = "speeches/2025/kenegaraan.id.md"
 
 
-@pytest.fixture(scope="module")
-def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = copy_project(tmp_path_factory.mktemp("released") / "project")
-    assert release(load_config(project), jobs=1)
-    return project
-
-
 @pytest.fixture
-def project(released: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "project"
-    shutil.copytree(released, copy, ignore=shutil.ignore_patterns("site"))
-    return copy
+def project(released_project: Path) -> Path:
+    return released_project
 
 
 def _build(project: Path) -> tuple[int, str]:

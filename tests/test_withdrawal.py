@@ -5,7 +5,6 @@ a notice; `verify` and the manifest say so; bad input names the file and line.""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from conftest import copy_project, search_view, tree_bytes
 from speechgen.build import build
 from speechgen.cli import main
 from speechgen.config import load_config
-from speechgen.editions import release
 
 SPEECH = "speeches/2025/kenegaraan.id.md"
 TRANSLATION = "speeches/2025/kenegaraan.en.md"
@@ -44,20 +42,9 @@ def _withdraw(project: Path, source: str = SPEECH, note: str = NOTE) -> None:
     _front(project, source, f'withdrawn:\n  date: 2025-09-01\n  note: "{note}"')
 
 
-@pytest.fixture(scope="module")
-def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The fixture project, released once (edition 1 of every PDF)."""
-    project = copy_project(tmp_path_factory.mktemp("released") / "project")
-    _build(project)
-    assert len(release(load_config(project), jobs=1)) == 3
-    return project
-
-
 @pytest.fixture
-def project(released: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "project"
-    shutil.copytree(released, copy, ignore=shutil.ignore_patterns("site"))
-    return copy
+def project(released_project: Path) -> Path:
+    return released_project
 
 
 @pytest.mark.pdf
