@@ -97,3 +97,17 @@ def search_view(files: dict[str, bytes]) -> dict[str, bytes]:
     view = {d: b for d, b in files.items() if not d.startswith("pagefind/")}
     view["pagefind (what a reader finds)"] = json.dumps(found, sort_keys=True, ensure_ascii=False).encode()
     return view
+
+
+def build_fails(project: Path, *expected: str) -> str:
+    """`speechgen build` of the project refused: exit 1, no traceback, each expected line said."""
+    from click.testing import CliRunner
+
+    from speechgen.cli import main
+
+    result = CliRunner().invoke(main, ["build", str(project), "--no-search", "--no-pdf"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    for text in expected:
+        assert text in result.output, result.output
+    return result.output

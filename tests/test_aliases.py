@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import copy_project, tree_bytes
+from conftest import build_fails, copy_project, tree_bytes
 from speechgen.build import build
 from speechgen.cli import main
 from speechgen.config import load_config
@@ -126,11 +126,7 @@ def test_the_next_edition_of_a_renamed_speech_follows_its_old_ones(project: Path
 # --- bad aliases: each names the file and line -------------------------------------------------------
 
 def _fails(project: Path, *expected: str) -> None:
-    result = CliRunner().invoke(main, ["build", str(project), "--no-search", "--no-pdf"])
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    for text in expected:
-        assert text in result.output, result.output
+    build_fails(project, *expected)
 
 
 BAD = [

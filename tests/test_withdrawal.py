@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import copy_project, search_view, tree_bytes
+from conftest import build_fails, copy_project, search_view, tree_bytes
 from speechgen.build import build
 from speechgen.cli import main
 from speechgen.config import load_config
@@ -133,11 +133,7 @@ def test_a_note_per_language_and_the_changes_page(project: Path) -> None:
 # --- bad input: each names the file and line, and publishes nothing ------------------------------
 
 def _fails(project: Path, *expected: str) -> None:
-    result = CliRunner().invoke(main, ["build", str(project), "--no-search", "--no-pdf"])
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    for text in expected:
-        assert text in result.output, result.output
+    build_fails(project, *expected)
     assert not (project / "site").exists()
 
 
