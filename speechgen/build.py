@@ -91,6 +91,8 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
         out = (out or config.root / "site").absolute()
         check_output_dir(out, config.root)     # fail before any work, not after it
     store = cache if cache is not None else Cache.for_project(config.root, writable=write)
+    if store.warning:
+        notice(store.warning)
     from speechgen.render import search as search_render
 
     installed = search_render.available()

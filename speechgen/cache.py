@@ -19,6 +19,7 @@ import hmac
 import os
 import re
 import secrets
+import stat
 import tempfile
 from pathlib import Path
 
@@ -26,6 +27,36 @@ from speechgen import __version__
 
 _MAGIC = b"speechgen-cache 2\n"
 _MAC_BYTES = 32
+MAX_ENTRY_BYTES = 1 << 30        # larger than any output speechgen keeps (a book, a card sheet)
+_KEY_BYTES = 32
+
+
+def read_regular(path: str | Path, limit: int) -> bytes | None:
+    """A regular file's bytes, at most `limit` of them; None for anything else. Never follows a
+    link, never waits on a FIFO or device, never reads past `limit`: a cache folder or key file
+    that someone else can write must not hang, fill or feed the build."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        chunks, left = [], limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+        return data if len(data) <= limit else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 @functools.cache
@@ -58,18 +89,28 @@ def default_folder(project: Path) -> Path:
     return Path(base) / f"{project.resolve().name[:40]}-{name}"
 
 
-def machine_key(create: bool) -> bytes | None:
-    """This machine's secret for the cache's HMACs; made on first use (unless read-only)."""
+def key_path() -> Path:
     state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "speechgen"
-    path = state / "cache.key"
-    try:
-        data = path.read_bytes()
-        if len(data) == 32:
-            return data
-    except OSError:
-        pass
+    return state / "cache.key"
+
+
+def machine_key(create: bool) -> bytes | None:
+    """This machine's secret for the cache's HMACs; made on first use (unless read-only). A key
+    file that is not a regular file of 32 bytes (a link, a FIFO, a device, a torn write) is
+    replaced when the cache may be written, and is no key otherwise; a folder in its place
+    leaves the build without a cache (`Cache.warning` says so)."""
+    path = key_path()
+    state = path.parent
+    data = read_regular(path, _KEY_BYTES)
+    if data is not None and len(data) == _KEY_BYTES:
+        return data
     if not create:
         return None
+    if os.path.lexists(path) and not os.path.isdir(path) or os.path.islink(path):
+        try:
+            os.unlink(path)            # not a key: a new one takes its place
+        except OSError:
+            return None
     try:
         state.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=state, prefix=".key-")
@@ -85,6 +126,17 @@ def machine_key(create: bool) -> bytes | None:
     return machine_key(create=False)
 
 
+def _key_warning(folder: Path | None) -> str:
+    """What a user should know when a cache was wanted and no key could be had."""
+    if folder is None:
+        return ""
+    path = key_path()
+    if os.path.isdir(path) and not os.path.islink(path):
+        return (f"{path}: bukan berkas kunci / not a key file but a folder; the build runs without its "
+                "cache (remove the folder to build faster)")
+    return ""
+
+
 _ENTRY = re.compile(r"[0-9a-f]{64}")
 
 
@@ -98,7 +150,9 @@ class Cache:
         self.folder = folder
         self.writable = writable and folder is not None
         self._key = machine_key(create=self.writable) if folder is not None else None
+        self.warning = ""
         if self._key is None:
+            self.warning = _key_warning(folder)
             self.folder, self.writable = None, False
 
     @classmethod
@@ -125,13 +179,9 @@ class Cache:
     def get(self, kind: str, entry: str) -> bytes | None:
         if self.folder is None:
             return None
-        try:
-            with open(self._path(kind, entry), "rb") as handle:
-                raw = handle.read()
-        except OSError:
-            return None
+        raw = read_regular(self._path(kind, entry), MAX_ENTRY_BYTES + len(_MAGIC) + _MAC_BYTES)
         head = len(_MAGIC) + _MAC_BYTES
-        if not raw.startswith(_MAGIC) or len(raw) < head:
+        if raw is None or not raw.startswith(_MAGIC) or len(raw) < head:
             return None
         mac, data = raw[len(_MAGIC):head], raw[head:]
         if not hmac.compare_digest(mac, self._mac(kind, entry, data)):
@@ -140,7 +190,12 @@ class Cache:
 
     def has(self, kind: str, entry: str) -> bool:
         """An entry is there (not checked: `get` still may find it torn or forged)."""
-        return self.folder is not None and os.path.isfile(self._path(kind, entry))
+        if self.folder is None:
+            return False
+        try:
+            return stat.S_ISREG(os.lstat(self._path(kind, entry)).st_mode)
+        except OSError:
+            return False
 
     def put(self, kind: str, entry: str, data: bytes) -> None:
         """Store atomically; a cache that cannot be written only costs speed, never the build."""
