@@ -380,9 +380,15 @@ def _sha_memo(store: Cache) -> Callable[[Path], str]:
     return sha_of
 
 
+def _font_digests(paths) -> tuple[str, ...]:
+    """The project's fonts by their bytes, never their names or times alone: a font replaced under
+    the same name changes every output drawn with it."""
+    return tuple(deps.digest(path.read_bytes()) for path in paths)
+
+
 def _check_glyphs(site: Site, media: preflight.Media, problems: Problems, store: Cache) -> None:
     """The glyph check of what PDFs and cards will print, remembered per text and fonts."""
-    fonts_key = "\0".join(f"{p}\0{p.stat().st_mtime_ns}" for p in media.fonts)
+    fonts_key = "\0".join(_font_digests(media.fonts))
     versions = [v for s in site.speeches for v in s.versions.values()] if site.options.pdf else []
     chosen = list(site.recipients) if site.config.qr.enabled and site.options.cards and site.copies else []
     entries = {id(v): key("glyphs", v.source_sha, fonts_key) for v in versions}
@@ -533,7 +539,8 @@ class _Run:
         self.deferred = 0
         self.cancel: Callable[[], bool] | None = None
         self.resolver = deps.Resolver(site, {})
-        self.globals = key("globals", templates.digest, repr(site.config))
+        # The config names the project's fonts; their bytes are what a book is drawn with.
+        self.globals = key("globals", templates.digest, repr(site.config), *_font_digests(media.fonts))
 
     # --- records: an output with what it read --------------------------------------------------
 
@@ -690,7 +697,7 @@ class _Run:
         image = media.logo or media.emblem_image
         emblem = image.png if image is not None else b""
         extra = tuple(media.fonts)
-        fonts_key = "\0".join(str(p) for p in extra)
+        fonts_key = "\0".join(_font_digests(extra))
         jobs_todo = []
         for speech in site.speeches:
             for lang, version in speech.versions.items():
@@ -766,7 +773,7 @@ class _Run:
             sheets.append((speech, chosen, proof, fingerprint, edition))
         problems.raise_if_any(SourceError)
         # the project's fonts draw the cards: kept by their bytes, not their paths
-        fonts = tuple(deps.digest(path.read_bytes()) for path in self.media.fonts)
+        fonts = _font_digests(self.media.fonts)
         for speech, chosen, proof, fingerprint, edition in sheets:
             self.writer.write(site.cards_dest(speech, "csv"), cards.mailroom_csv(site, chosen, fingerprint, proof=proof))
             if not site.options.cards:

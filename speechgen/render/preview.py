@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 from pathlib import Path
 
 from speechgen import fonts
@@ -112,15 +113,22 @@ def _font(text: str, preferred: Path, size: int, extra: tuple[Path, ...]):
     needed = {ord(c) for c in text if not c.isspace()}
     for path in (preferred, *fonts.BUNDLED, *extra):
         if needed <= fonts.read_face(path).chars:
-            return _load(str(path), size)
-    return _load(str(preferred), size)
+            return _load_font(path, size)
+    return _load_font(preferred, size)
+
+
+def _load_font(path: Path, size: int):
+    # By the file as it is now: a font replaced under its name (a long-running preview) is loaded again.
+    info = os.stat(path)
+    return _load(str(path), size, info.st_size, info.st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=64)
-def _load(path: str, size: int):
+def _load(path: str, size: int, file_size: int, mtime_ns: int):
     from PIL import ImageFont
 
-    return ImageFont.truetype(path, size)
+    with open(path, "rb") as handle:          # from bytes: FreeType keeps no handle on a file that may change
+        return ImageFont.truetype(io.BytesIO(handle.read()), size)
 
 
 def _wrap(draw, text: str, font, width: int) -> list[str]:
