@@ -121,7 +121,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     _markdown_ahead(config, store, jobs, log)
     sources = reader.read_project(config, drafts=drafts, problems=problems,
                                   render=_remembered_markdown(store), read=_remembered_sources(store, config))
-    _raise(problems)
+    _raise_sources(problems)        # speechgen.toml's own problems wait for the site's (base_url): all at once
     if require_signed and media.signer is None and not problems:
         problems.add(config.path, None, "--require-signed: " + (
             f"no signing key: set {signing_env()} to the publisher's PKCS#12 file"
@@ -133,7 +133,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
             pending = plan.pending[(speech_id, lang)]
             problems.add(version.source, 1, f"edition {pending.number} is not released (--require-released): "
                          "run `speechgen release` and commit editions.txt and editions/")
-    _raise(problems)
+    _raise_sources(problems)
     editions.load_texts(config, plan)
     options = dataclasses.replace(options, signed=media.signer is not None)
     from speechgen.templates import words_warning
@@ -398,6 +398,12 @@ def _check_glyphs(site: Site, media: preflight.Media, problems: Problems, store:
     if len(problems.items) == before:
         for version in todo:
             store.put("glyphs", entries[id(version)], b"ok")
+
+
+def _raise_sources(problems: Problems) -> None:
+    """Stop at problems of the sources; the config's own are said with the site's, later."""
+    if any(p.path != CONFIG_NAME for p in problems.items):
+        _raise(problems)
 
 
 def _raise(problems: Problems) -> None:

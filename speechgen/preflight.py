@@ -85,14 +85,36 @@ def _signing(config: Config, problems: Problems) -> tuple[bytes, object | None]:
     return certificate, signer
 
 
+def _static_file(config: Config, section: str, key: str, name: str, kind: tuple[str, str], line: int | None,
+                 problems: Problems) -> Path | None:
+    """The one rule for a media file speechgen.toml names: a path from the project folder, to a
+    file under static/ ("static/lambang.png"). Its problem said once: outside static/ (with the
+    path meant when static/NAME is there), not found, or not a file."""
+    path = (config.root / name.lstrip("/")).resolve()
+    static = config.static_dir.resolve()
+    said = f"[{section}] {key} {name!r}"
+    if not path.is_relative_to(static):
+        meant = (static / name.lstrip("/")).resolve()
+        hint = (f"; did you mean 'static/{name.lstrip('/')}'? (paths are from the project folder)"
+                 if meant.is_relative_to(static) and meant.is_file() else "")
+        problems.add(config.path, line, f"{said} must be a {kind[1]} file in static/ (harus berkas {kind[0]} di "
+                     f"static/){hint}")
+    elif not path.exists():
+        problems.add(config.path, line, f"{said}: not found (tidak ditemukan): {path}")
+    elif not path.is_file():
+        problems.add(config.path, line, f"{said}: not a file (bukan berkas): {path}")
+    else:
+        return path
+    return None
+
+
 def _fonts(config: Config, problems: Problems) -> tuple[Path, ...]:
     """`[pdf] fonts`: font files under static/ that a font library can read."""
     found = []
     for name in config.pdf.fonts:
-        path = (config.root / name.lstrip("/")).resolve()
         line = key_line(config.path, "pdf", "fonts")
-        if not path.is_relative_to(config.static_dir.resolve()) or not path.is_file():
-            problems.add(config.path, line, f"[pdf] fonts {name!r} must be a font file in static/")
+        path = _static_file(config, "pdf", "fonts", name, ("fon", "font"), line, problems)
+        if path is None:
             continue
         problem = fonts.font_problem(path)
         if problem:
@@ -105,13 +127,16 @@ def _fonts(config: Config, problems: Problems) -> tuple[Path, ...]:
 def check_glyphs(versions: list, recipients: list, media: Media, problems: Problems,
                  recipients_file: Path) -> None:
     """Every character a PDF or card will print has a glyph in the bundled or project fonts:
-    a character none has is `file:line: character U+0905 ...`, never an empty box."""
+    a character none has is `file:line: character U+0905 ...`, never an empty box. One line per
+    file, naming each of its characters once (`fonts.glyphs_problem`)."""
     for version in versions:
-        for line, char in fonts.missing_glyphs(version.source_text, media.fonts):
-            problems.add(version.source, line, fonts.glyph_problem(char))
+        found = fonts.missing_glyphs(version.source_text, media.fonts)
+        if found:
+            problems.add(version.source, *fonts.glyphs_problem(found))
     lines = [(r.line or 1, " ".join((r.name, r.short_name, r.group, r.address))) for r in recipients]
-    for line, char in fonts.missing_glyphs(lines, media.fonts):
-        problems.add(recipients_file, line, fonts.glyph_problem(char))
+    found = fonts.missing_glyphs(lines, media.fonts, cards=True)       # names print on cards only
+    if found:
+        problems.add(recipients_file, *fonts.glyphs_problem(found))
 
 
 def _image(config: Config, section: str, key: str, name: str,
@@ -120,10 +145,9 @@ def _image(config: Config, section: str, key: str, name: str,
     if not name:
         return "", None
     line = key_line(config.path, section, key)
-    path = (config.root / name.lstrip("/")).resolve()
-    if not path.is_relative_to(config.static_dir.resolve()) or not path.is_file():
-        problems.add(config.path, line, f"[{section}] {key} {name!r} must be a PNG or JPEG file "
-                     "in static/ (harus berkas PNG atau JPEG di static/)")
+    path = _static_file(config, section, key, name, ("PNG atau JPEG", "PNG or JPEG"), line, problems)
+    if path is None:
+        pass
     elif path.suffix.lower() not in IMAGE_SUFFIXES:
         problems.add(config.path, line, f"[{section}] {key} {name!r} must be a .png, .jpg or .jpeg file")
     else:
