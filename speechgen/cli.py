@@ -325,52 +325,71 @@ def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, 
         _fail(error, published=False)
         return
     click.echo(f"SHA-256 {verdict.sha256}\nSidik / fingerprint: {verdict.fingerprint}")
-    failed = False
     match = verdict.match
+    # Every check first: nothing is called authentic before all of them are known.
+    signatures: list[tuple[str, object]] = []
+    proven = True
+    if pinned:
+        if site is not None:
+            if verdict.manifest_signature is not None:
+                signatures.append((MANIFEST, verdict.manifest_signature))
+                proven &= verdict.manifest_signature.ok
+            else:
+                proven = False
+        report = verdict.signature
+        vouched = (not report.signed and verdict.manifest_signature is not None
+                   and verdict.manifest_signature.ok and match is not None)
+        if not vouched:
+            signatures.append(("PDF", report))
+            proven &= report.ok
+    failed = not proven or (site is not None and match is None)
     if site is not None and match is None:
         click.secho(f"Tidak cocok / No match: {pdf.name} is not a PDF published in {verdict.manifest}. "
                     "Jangan percayai isinya / do not rely on its content.", fg="red", err=True)
-        failed = True
     elif match is not None:
-        click.secho(f"Cocok / Match: {pdf.name} is the published PDF of {match.title!r} "
-                    f"({match.speech}, {match.lang}, {match.date})", fg="green")
+        what = (f"the published PDF of {match.title!r} ({match.speech}, {match.lang}, {match.date})"
+                + (f" as signed, with validation data added since" if verdict.maintained else ""))
+        if proven:
+            click.secho(f"Cocok / Match: {pdf.name} is {what}", fg="green")
+        else:
+            click.secho(f"Tidak terbukti asli / Not proven authentic: {pdf.name} has the SHA-256 listed for "
+                        f"{what}, but a signature check below failed", fg="red", err=True)
         if match.edition:
-            edition = f"  authentic, edisi/edition {match.edition} of {match.editions}"
+            edition = f"  {'authentic, ' if proven else ''}edisi/edition {match.edition} of {match.editions}"
             if not match.released:
                 edition += " (belum dirilis / not yet released)"
             if match.superseded:
                 when = "" if match.superseded == "-" else f" on {match.superseded}"
                 edition += f", superseded{when}" + (f": {match.superseded_note}" if match.superseded_note else "")
-            click.echo(edition)
+            click.echo(edition, err=not proven)
         if match.withdrawal:
-            click.secho(f"  {match.withdrawal}", fg="yellow")
-        click.echo(f"  {match.url}")
+            click.secho(f"  {match.withdrawal}", fg="yellow", err=not proven)
+        click.echo(f"  {match.url}", err=not proven)
         if latest and not match.latest:
             click.secho(f"Bukan edisi terbaru / not the latest edition (--latest): edition {match.edition} "
                         "was corrected since; download the latest from the speech page.", fg="red", err=True)
             failed = True
     if pinned:
-        manifest_ok = False
-        if site is not None:
-            if verdict.manifest_signature is not None:
-                manifest_ok = _signature_lines(MANIFEST, verdict.manifest_signature)
-            else:
-                click.secho(f"{MANIFEST}: tidak ditandatangani / the site's manifest carries no signature "
-                            f"({MANIFEST_SIGNATURE})", fg="red", err=True)
-            failed |= not manifest_ok
-        report = verdict.signature
-        if not report.signed and manifest_ok and match is not None:
+        if site is not None and verdict.manifest_signature is None:
+            click.secho(f"{MANIFEST}: tidak ditandatangani / the site's manifest carries no signature "
+                        f"({MANIFEST_SIGNATURE})", fg="red", err=True)
+        for what, report in signatures:
+            _signature_lines(what, report)
+        if verdict.signature is not None and not verdict.signature.signed and \
+                all(what != "PDF" for what, _ in signatures):
             # Released before the project was signed: its bytes stay, the signed manifest vouches.
             click.secho("PDF: tidak ditandatangani sendiri / not signed itself (released before signing was "
                         "set up); its SHA-256 is in the publisher's signed manifest: authentic", fg="green")
-        else:
-            failed |= not _signature_lines("PDF", report)
     if failed:
         sys.exit(1)
 
 
 def _signature_lines(what: str, report) -> bool:
-    """A signature check in words; True when it proves the file as the pinned publisher signed it."""
+    """A signature check in words; True when it proves the file as the pinned publisher signed it.
+    The signer's certificate fingerprint is printed beside the pinned one, so a reader can compare
+    them with what the site and the cards print."""
+    from speechgen.signing import fingerprint_for_print
+
     if not report.signed:
         click.secho(f"{what}: tidak ditandatangani / not signed", fg="red", err=True)
         return False
@@ -378,10 +397,21 @@ def _signature_lines(what: str, report) -> bool:
     when = f" on {report.signed_at:%Y-%m-%d %H:%M} UTC" if report.signed_at else ""
     sample = " [SAMPLE certificate: not a real publisher]" if report.sample else ""
     line = f"{what}: ditandatangani oleh / signed by {who}{when}{sample}"
+    fingerprints = [f"  sidik penanda tangan / signer's certificate: {fingerprint_for_print(report.fingerprint)}"]
+    fingerprints += [f"  sidik yang disematkan / pinned:              {fingerprint_for_print(p)}"
+                     for p in report.pinned]
     if report.ok:
+        proof = ("waktu dibuktikan cap waktu / time proven by a timestamp "
+                 f"{report.judged_at:%Y-%m-%d %H:%M} UTC" if report.timestamped else
+                 "tanpa cap waktu, dinilai saat ini / no timestamp, judged at the present time")
         click.secho(line + "; utuh, sertifikat cocok / intact, by the pinned certificate", fg="green")
+        click.echo(f"  {proof}")
+        for text in fingerprints:
+            click.echo(text)
         return True
     click.secho(line, fg="red", err=True)
+    for text in fingerprints:
+        click.echo(text, err=True)
     for problem in report.problems or ("not proven by the pinned certificate",):
         click.secho(f"  {problem}", fg="red", err=True)
     return False

@@ -52,6 +52,7 @@ class QrConfig:
 @dataclass(frozen=True)
 class SigningConfig:
     certificate: str = ""        # the publisher's public certificate (PEM) in the project; "" = unsigned
+    timestamp_url: str = ""      # an RFC 3161 time-stamping authority: editions become PAdES B-LTA; "" = B-B
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,23 @@ def _timeout(value: float) -> str | None:
 def _positive(value: float) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
+def _timestamp_url(value: str) -> str | None:
+    """An RFC 3161 time-stamping authority's address: http or https (a timestamp is signed by the
+    TSA, so plain http is as safe as https, and most TSAs answer on http)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or value != value.strip():
+        return ("must be the http:// or https:// address of an RFC 3161 time-stamping authority "
+                "(otoritas cap waktu), e.g. http://timestamp.example.go.id/tsa")
+    if parts.username or parts.password:
+        return "must not hold a user name or password (the URL is committed with the project)"
+    return None
+
 
 SCHEMA: dict[str, dict[str, _Key]] = {
     "site": {
@@ -219,9 +237,11 @@ SCHEMA: dict[str, dict[str, _Key]] = {
     },
     "signing": {
         "certificate": (str, lambda v: None if v.strip() else "must name a PEM file in the project, e.g. publisher.pem"),
+        "timestamp_url": (str, _timestamp_url),
     },
 }
 REQUIRED = {"site": ("title", "base_url")}
+
 SECTIONS = {"site": SiteConfig, "pdf": PdfConfig, "qr": QrConfig, "signing": SigningConfig}
 
 

@@ -512,12 +512,18 @@ def release(config: Config, *, dry_run: bool = False, jobs: int | None = None, u
         except OSError as exc:
             raise _said_for_release(exc) from None
         if signer is not None:
-            # In the main process, before anything is kept: a failed signing records nothing.
+            # In the main process, before anything is kept: a failed signing (a TSA or OCSP
+            # responder that does not answer included) records nothing.
+            if made and not config.signing.timestamp_url:
+                notice(f"{config.path.name}: [signing] timestamp_url is not set: the signatures (PAdES B-B) "
+                       "cannot prove their time, and stop proving anything once the certificate expires "
+                       "(tanpa cap waktu, tanda tangan tidak membuktikan waktunya)")
             made = [Made(m.speech, m.version, m.pending,
                          signing.sign_pdf(m.data, signer, now,
                                           name=edition_dest(m.speech.id, m.version.lang, m.pending.number),
                                           reason=f"Edisi {m.pending.number} / Edition {m.pending.number}",
-                                          location=config.site.publisher or config.site.title), m.pages)
+                                          location=config.site.publisher or config.site.title,
+                                          timestamp_url=config.signing.timestamp_url), m.pages)
                     for m in made]
         if dry_run:
             return [Entry(m.speech.id, m.version.lang, m.pending.number, m.pending.date,

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FONTS_DIR = Path(__file__).resolve().parent / "theme" / "fonts"
-# The book's family (four styles) and one face of arrows, operators and symbols.
+# The book's family (four styles), Arabic script (two weights) and one face of arrows,
+# operators and symbols.
 BUNDLED = tuple(FONTS_DIR / name for name in (
     "NotoSerif-Regular.ttf", "NotoSerif-Italic.ttf", "NotoSerif-Bold.ttf", "NotoSerif-BoldItalic.ttf",
-    "SpeechgenSymbols-Regular.ttf"))
+    "NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf", "SpeechgenSymbols-Regular.ttf"))
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 MAX_FONT_BYTES = 64 * 1024 * 1024            # the PDF fetcher's limit for any file
 
@@ -144,7 +145,8 @@ def font_problem(path: Path) -> str | None:
 
 
 def coverage(fonts: Iterable[Path] = ()) -> frozenset[int]:
-    """Every character the bundled fonts and `fonts` (a project's `[pdf] fonts`) have a glyph for."""
+    """Every character the bundled fonts and `fonts` (a project's `[pdf] fonts`) have a glyph
+    for: what books, card sheets and link previews can draw (one rule for all three)."""
     return _coverage(tuple(str(Path(f)) for f in fonts))
 
 
@@ -195,3 +197,26 @@ def glyph_problem(char: str) -> str:
     """The build error for a character no font has, after `file:line: `."""
     return (f"character U+{ord(char):04X} {char!r} has no glyph in the bundled fonts; "
             "add a font in [pdf] fonts")
+
+
+MAX_NAMED = 40          # characters one message names; the rest are counted
+
+
+def glyphs_problem(found: list[tuple[int, str]]) -> tuple[int, str]:
+    """One file's glyph error, one line whatever the number of characters: (the first line, the
+    message after `file:line: `) from `missing_glyphs`' answer. A single character is said as
+    `glyph_problem` says it; several are listed in order, each line's after `(line N)` when they
+    are on more than one line."""
+    if len(found) == 1:
+        return found[0][0], glyph_problem(found[0][1])
+    named = found[:MAX_NAMED]
+    several_lines = len({line for line, _ in named}) > 1
+    groups: list[str] = []
+    for index, (line, char) in enumerate(named):
+        groups.append(f"U+{ord(char):04X} {char!r}")
+        last_of_line = index + 1 == len(named) or named[index + 1][0] != line
+        if several_lines and last_of_line:
+            groups[-1] += f" (line {line})"
+    more = f" and {len(found) - len(named)} more" if len(found) > len(named) else ""
+    return found[0][0], (f"{len(found)} characters have no glyph in the bundled fonts: "
+                         f"{', '.join(groups)}{more}; add a font in [pdf] fonts")

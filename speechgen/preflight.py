@@ -134,7 +134,7 @@ def check_glyphs(versions: list, recipients: list, media: Media, problems: Probl
         if found:
             problems.add(version.source, *fonts.glyphs_problem(found))
     lines = [(r.line or 1, " ".join((r.name, r.short_name, r.group, r.address))) for r in recipients]
-    found = fonts.missing_glyphs(lines, media.fonts, cards=True)       # names print on cards only
+    found = fonts.missing_glyphs(lines, media.fonts)
     if found:
         problems.add(recipients_file, *fonts.glyphs_problem(found))
 

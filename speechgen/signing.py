@@ -100,16 +100,21 @@ class SignatureReport:
     organization: str = ""              # its O, when it has one
     fingerprint: str = ""               # SHA-256 (hex) of the signer's certificate
     signed_at: datetime | None = None   # the time the signature states (/M); not a timestamp
+    judged_at: datetime | None = None   # when the certificate was judged: a timestamp's time, else now
+    timestamped: bool = False           # `judged_at` is a trusted timestamp's time (B-T or later)
+    pinned: tuple[str, ...] = ()        # SHA-256 of the pinned certificate and/or the pinned fingerprint
     intact: bool = False                # the digest matches and the signature value verifies
     trusted: bool = False               # made with the pinned certificate (or one it issued)
     covers_whole_file: bool = False
+    maintained: bool = False            # only validation data (/DSS, document timestamps) follows the signature
+    signed_bytes: int = 0               # the length of the signed revision: the file as it was signed
     changed_after_signing: bool = False
     sample: bool = False                # signed with a sample certificate from `keys new`
     problems: tuple[str, ...] = ()      # why it is not intact, trusted or whole, in words
 
     @property
     def ok(self) -> bool:
-        return self.signed and self.intact and self.trusted and self.covers_whole_file
+        return self.signed and self.intact and self.trusted and (self.covers_whole_file or self.maintained)
 
 
 # --- certificates ---------------------------------------------------------------------------------
@@ -442,18 +447,36 @@ def _incremental_writer(data: bytes, second_id: bytes):
     return writer
 
 
-def _read_failure(exc: Exception) -> bool:
+def _read_failure(exc: BaseException) -> bool:
+    """Whether pyHanko failed on the bytes it was given (a damaged or hostile file), rather than
+    on a fault of speechgen's; RecursionError is a file nested deeper than the parser goes."""
     from pyhanko.pdf_utils.misc import PdfError
 
-    return isinstance(exc, (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError))
+    return isinstance(exc, (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+                            RecursionError, OverflowError, NotImplementedError))
+
+
+def _reason(exc: BaseException) -> str:
+    """A reading failure in a few words, on one line."""
+    if isinstance(exc, RecursionError):
+        return "objects nested too deeply"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "…"
 
 
 def sign_pdf(data: bytes, signer: Signer, when: datetime, *, reason: str = "", location: str = "",
-             name: str = "PDF") -> bytes:
+             name: str = "PDF", timestamp_url: str = "") -> bytes:
     """`data` (a PDF/A file) with the publisher's PAdES baseline B-B signature, invisible, added
     as an incremental update: every byte of `data` stays, metadata included. `when` is the signing
     time the signature states (the edition's date); the same `data`, key and `when` give the same
-    bytes. `name` names the PDF in messages."""
+    bytes. `name` names the PDF in messages.
+
+    With `timestamp_url` (an RFC 3161 time-stamping authority), PAdES baseline B-LTA instead: the
+    signature carries the TSA's timestamp over its value (B-T); a second update adds a /DSS with
+    the certificates and the OCSP responses or CRLs of the signer's and the TSA's chains, fetched
+    now (B-LT), and a document timestamp over all of it (B-LTA). The metadata still stays as it
+    was; a timestamp is new each time, so such bytes are not reproducible. A TSA, OCSP responder
+    or CRL that cannot be reached is a SigningError, and nothing is returned."""
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
 
@@ -476,6 +499,8 @@ def sign_pdf(data: bytes, signer: Signer, when: datetime, *, reason: str = "", l
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME, md_algorithm=DIGEST, subfilter=SigSeedSubFilter.PADES,
         reason=reason or None, location=location or None)
+    if timestamp_url:
+        return _sign_lta(writer, metadata, signer, when, timestamp_url, name)
     pdf_signer = signers.PdfSigner(metadata, _pyhanko_signer(signer))
     try:
         _invisible_field(writer)
@@ -483,7 +508,87 @@ def sign_pdf(data: bytes, signer: Signer, when: datetime, *, reason: str = "", l
     except Exception as exc:
         if not _read_failure(exc):
             raise
-        raise SigningError(f"{name}: cannot be signed: {exc}") from None
+        raise SigningError(f"{name}: cannot be signed: {_reason(exc)}") from None
+
+
+TIMESTAMP_FIELD = "CapWaktu"            # the document timestamp's field ("timestamp")
+NETWORK_TIMEOUT = 20                    # seconds for each request to the TSA, OCSP responder, CRL
+
+
+def _sign_lta(writer, metadata, signer: Signer, when: datetime, timestamp_url: str, name: str) -> bytes:
+    """PAdES B-LTA (see `sign_pdf`): the signature with its timestamp, then one update holding the
+    /DSS and a document timestamp. Every certificate in the signer's and the TSA's chains must
+    have revocation data that can be fetched now, else nothing is signed."""
+    from pyhanko.sign.general import SigningError as PyhankoSigningError
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+    from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
+
+    try:
+        return _run(_sign_lta_async(writer, metadata, signer, when, timestamp_url))
+    except (TimestampRequestError, OSError, TimeoutError) as exc:
+        raise SigningError(f"{name}: cannot be signed: the time-stamping authority {timestamp_url} did not "
+                           f"answer ({_reason(exc)}); check [signing] timestamp_url and the network, then "
+                           "release again (otoritas cap waktu tidak menjawab)") from None
+    except (PathBuildingError, PathValidationError, ValidationError, PyhankoSigningError) as exc:
+        raise SigningError(f"{name}: cannot be signed with validation data: {_reason(exc)}. Every "
+                           "certificate of the publisher's and the TSA's chains needs an OCSP responder or "
+                           "CRL that answers now, and the PKCS#12 file must hold the intermediate and root "
+                           "certificates (data validasi tidak dapat diambil)") from None
+    except Exception as exc:
+        if not _read_failure(exc) and not type(exc).__module__.startswith(("aiohttp", "pyhanko")):
+            raise
+        raise SigningError(f"{name}: cannot be signed: {_reason(exc)}") from None
+
+
+async def _sign_lta_async(writer, metadata, signer: Signer, when: datetime, timestamp_url: str) -> bytes:
+    import dataclasses
+
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.sign import signers
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+    from pyhanko.sign.validation import DocumentSecurityStore
+    from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+    from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
+
+    session = LazySession()
+    try:
+        backend = AIOHttpFetcherBackend(session, per_request_timeout=NETWORK_TIMEOUT)
+        timestamper = HTTPTimeStamper(timestamp_url, timeout=NETWORK_TIMEOUT, session=session)
+        chain = [asn1_x509.Certificate.load(der) for der in signer.chain]
+        roots = [c for c in chain if c.self_signed == "maybe" or c.self_signed == "yes"]
+        own = asn1_x509.Certificate.load(signer.certificate)
+        if own.self_signed in ("maybe", "yes"):
+            roots.append(own)
+        # Revocation data is required here: an archive must not freeze a signature whose
+        # certificates cannot be checked (a TSA or OCSP responder that does not answer is an error).
+        context = ValidationContext(trust_roots=roots, other_certs=chain, allow_fetching=True,
+                                    revocation_mode="require", fetcher_backend=backend)
+        metadata = dataclasses.replace(metadata, embed_validation_info=True, validation_context=context,
+                                       use_pades_lta=False)
+        pdf_signer = signers.PdfSigner(metadata, _pyhanko_signer(signer), timestamper=timestamper)
+        _invisible_field(writer)
+        signing = pdf_signer.init_signing_session(writer)
+        signing.system_time = when
+        validation = await signing.perform_presign_validation(writer)
+        reserved = await signing.estimate_signature_container_size(validation, tight=False)
+        document = signing.prepare_tbs_document(validation_info=validation, bytes_reserved=reserved)
+        digest, output = document.digest_tbs_document()
+        from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+        await document.perform_signature(document_digest=digest.document_digest,
+                                         pdf_cms_signed_attrs=PdfCMSSignedAttributes(signing_time=when))
+        signed = output.getvalue()
+        # The /DSS and the document timestamp, in one update that leaves the metadata alone.
+        update = _incremental_writer(signed, hashlib.sha256(b"lta" + signed).digest()[:16])
+        DocumentSecurityStore.supply_dss_in_writer(
+            update, None, paths=validation.validation_paths, validation_context=context,
+            ocsps=validation.ocsps_to_embed, crls=validation.crls_to_embed, embed_roots=True)
+        stamped = await signers.PdfTimeStamper(timestamper, field_name=TIMESTAMP_FIELD).async_timestamp_pdf(
+            update, DIGEST, validation_context=None)
+        return stamped.getvalue()
+    finally:
+        await session.close()           # the TSA's and the fetchers' one HTTP session
 
 
 def _invisible_field(writer) -> None:
@@ -543,42 +648,61 @@ def _pins(certificate: bytes | None, fingerprint: str | None) -> tuple[bytes | N
         found = _der_certificates(certificate)
         if not found:
             raise SigningError("the pinned certificate is not a certificate (PEM or DER); give the "
-                               f"publisher's {CERTIFICATE_NAME}")
+                               f"publisher's {CERTIFICATE_NAME} or the certification authority's certificate")
         pinned = found[0]
     return pinned, parse_fingerprint(fingerprint) if fingerprint is not None else None
 
 
-def _trust(signer_der: bytes, pinned: bytes | None, fingerprint: str | None, at: datetime):
-    """The validation context that trusts only the pin, and the problems found before pyHanko
-    validates: no pin, a signer's certificate without the pinned fingerprint, and a certificate
-    that was not valid at `at` (checked here: a self-signed certificate is its own trust anchor,
-    whose dates path validation does not look at)."""
-    from asn1crypto import x509 as asn1_x509
-    from pyhanko_certvalidator import ValidationContext
+def _pinned_fingerprints(pinned: bytes | None, fingerprint: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*([hashlib.sha256(pinned).hexdigest()] if pinned else []),
+                                *([fingerprint] if fingerprint else [])]))
 
+
+def _pin_problems(signer_der: bytes, pinned: bytes | None, fingerprint: str | None, at: datetime,
+                  proven: bool) -> list[str]:
+    """What speaks against the signer before pyHanko validates: no pin, a signer's certificate
+    without the pinned fingerprint, and a certificate not valid at `at` (checked here: a
+    self-signed certificate is its own trust anchor, whose dates path validation does not look
+    at). `proven`: `at` is a trusted timestamp's time; else it is the present, since the time a
+    signature states (/M) is only the signer's word."""
     problems = []
-    roots = []
     if pinned is None and fingerprint is None:
-        problems.append("no certificate pinned: give the publisher's certificate or its SHA-256 "
-                        "fingerprint to check who signed")
+        problems.append("no certificate pinned: give the publisher's certificate (or its certification "
+                        "authority's) or its SHA-256 fingerprint to check who signed")
     if fingerprint is not None:
         actual = hashlib.sha256(signer_der).hexdigest()
         if actual != fingerprint:
             problems.append(f"signed with the certificate {fingerprint_for_print(actual)}, not the "
                             f"pinned {fingerprint_for_print(fingerprint)}")
-        else:
-            roots.append(asn1_x509.Certificate.load(signer_der))
-    if pinned is not None:
-        roots.append(asn1_x509.Certificate.load(pinned))
     certificate = _x509(signer_der)
+    valid = f"{_when(certificate.not_valid_before_utc)} to {_when(certificate.not_valid_after_utc)}"
     if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
-        problems.append(f"the signer's certificate was not valid at {_when(at)} (it is valid from "
-                        f"{_when(certificate.not_valid_before_utc)} to {_when(certificate.not_valid_after_utc)})")
-    if problems:
-        roots = []
-    context = ValidationContext(trust_roots=roots, allow_fetching=False, moment=at,
-                                revocation_mode="soft-fail")
-    return context, problems
+        if proven:
+            problems.append(f"the signer's certificate was not valid at {_when(at)}, the time the "
+                            f"timestamp proves (it is valid from {valid})")
+        else:
+            problems.append(f"the signer's certificate is not valid now ({_when(at)}; it is valid from "
+                            f"{valid}) and no timestamp proves when it signed: the time the signature "
+                            "states is only the signer's word (tanpa cap waktu, waktu tanda tangan "
+                            "tidak terbukti)")
+    return problems
+
+
+def _context(signer_der: bytes, pinned: bytes | None, fingerprint: str | None, at: datetime,
+             problems: list[str], **more):
+    """pyHanko's validation context trusting only the pin (nothing when a problem was found),
+    judging at `at`, fetching nothing."""
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko_certvalidator import ValidationContext
+
+    roots = []
+    if not problems:
+        if fingerprint is not None:
+            roots.append(asn1_x509.Certificate.load(signer_der))
+        if pinned is not None:
+            roots.append(asn1_x509.Certificate.load(pinned))
+    return ValidationContext(trust_roots=roots, allow_fetching=False, moment=at,
+                             revocation_mode="soft-fail", **more)
 
 
 def _usage():
@@ -610,11 +734,20 @@ def _status_problems(status, pin_problems: list[str]) -> list[str]:
             problems.append("not trusted: not made with the pinned certificate")
         else:
             indication = getattr(status.trust_problem_indic, "name", "") or "unknown problem"
-            words = {"REVOKED": "the certificate is revoked",
-                     "CHAIN_CONSTRAINTS_FAILURE": "the certificate is not allowed to sign documents",
-                     "SIG_CONSTRAINTS_FAILURE": "the certificate is not allowed to sign documents"}
-            problems.append(f"not trusted: {words.get(indication, indication.replace('_', ' ').lower())}")
+            problems.append(f"not trusted: {_indication_words(indication)}")
     return problems
+
+
+def _indication_words(indication: str) -> str:
+    words = {"REVOKED": "the certificate is revoked",
+             "REVOKED_NO_POE": "the certificate is revoked",
+             "CHAIN_CONSTRAINTS_FAILURE": "the certificate is not allowed to sign documents",
+             "SIG_CONSTRAINTS_FAILURE": "the certificate is not allowed to sign documents",
+             "NO_CERTIFICATE_CHAIN_FOUND": "not made with the pinned certificate",
+             "OUT_OF_BOUNDS_NO_POE": "the certificate had expired and nothing proves the signature is older",
+             "REVOCATION_OUT_OF_BOUNDS_NO_POE": "the revocation data is too old or missing",
+             "TRY_LATER": "no revocation data for a certificate in the chain"}
+    return words.get(indication, indication.replace("_", " ").lower())
 
 
 def _report_signer(der: bytes) -> dict:
@@ -627,71 +760,157 @@ def _report_signer(der: bytes) -> dict:
             "sample": organization == SAMPLE_ORGANIZATION}
 
 
-def check_pdf_signature(data: bytes, *, certificate: bytes | None = None,
-                        fingerprint: str | None = None) -> SignatureReport:
+def check_pdf_signature(data: bytes, *, certificate: bytes | None = None, fingerprint: str | None = None,
+                        now: datetime | None = None) -> SignatureReport:
     """The publisher's signature in a PDF, checked offline with pyHanko's validator: the pinned
-    certificate (PEM or DER) is the only trust root, or the signer's certificate must have the
-    pinned SHA-256 fingerprint (both when both are given). The certificate is judged at the
-    signing time the signature states (B-B has no trusted timestamp). The first signature is
-    the one reported; anything added after it, another signature included, shows as
-    `changed_after_signing`."""
+    certificate (PEM or DER; the publisher's own or the certification authority's that issued it)
+    is the only trust root, or the signer's certificate must have the pinned SHA-256 fingerprint
+    (both when both are given). The certificate is judged at the time a trusted timestamp proves,
+    else at `now` (the present): never at the time the signature merely states. The first
+    signature is the publisher's; every other signature in the file is looked at too, and
+    anything added after it, another signature included, shows as `changed_after_signing`."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     _quiet()
+    now = now or datetime.now(timezone.utc)
+    _check_time(now, "now")
     pinned, fingerprint = _pins(certificate, fingerprint)
+    pins = _pinned_fingerprints(pinned, fingerprint)
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        signatures = list(reader.embedded_regular_signatures)
+        every = list(reader.embedded_signatures)
+        regular = [s for s in every if s.sig_object_type == "/Sig"]
     except Exception as exc:            # pyHanko's reader on bytes that are not a sound PDF
         if not _read_failure(exc):
             raise
-        raise SigningError(f"not a PDF that can be read ({exc})") from None
-    if not signatures:
-        return SignatureReport(signed=False, problems=("the PDF is not signed",))
-    embedded = signatures[0]
+        raise SigningError(f"not a PDF that can be read ({_reason(exc)})") from None
+    if not regular:
+        return SignatureReport(signed=False, pinned=pins, problems=("the PDF is not signed",))
+    embedded = regular[0]
     try:
         signer_der = embedded.signer_cert.dump()
         signed_at = embedded.self_reported_timestamp
-        context, pin_problems = _trust(signer_der, pinned, fingerprint, signed_at or datetime.now(timezone.utc))
-        status = _run(async_validate_pdf_signature(embedded, signer_validation_context=context,
-                                                          key_usage_settings=_usage()))
+        status, judged_at, timestamped, pin_problems = None, now, False, []
+        notes: list[str] = []
+        if _has_signature_timestamp(embedded) and (pinned is not None or fingerprint is not None):
+            status, proven, why = _validate_at_proven_time(embedded, signer_der, pinned, fingerprint, now)
+            if proven is not None:
+                judged_at, timestamped = proven, True
+                pin_problems = _pin_problems(signer_der, pinned, fingerprint, proven, proven=True)
+            else:
+                status = None
+                notes.append(f"its timestamp proves nothing here ({why}): judged at the present time")
+        if status is None:
+            pin_problems = _pin_problems(signer_der, pinned, fingerprint, now, proven=False)
+            context = _context(signer_der, pinned, fingerprint, now, pin_problems)
+            status = _run(async_validate_pdf_signature(embedded, signer_validation_context=context,
+                                                       key_usage_settings=_usage()))
     except Exception as exc:
         if not _read_failure(exc):
             raise
-        return SignatureReport(signed=True, problems=(f"the signature cannot be read ({exc})",))
+        return SignatureReport(signed=True, pinned=pins, problems=(f"the signature cannot be read ({_reason(exc)})",))
     problems = _status_problems(status, pin_problems)
+    if problems and notes:
+        problems += notes
     coverage = status.coverage
     whole = coverage == SignatureCoverageLevel.ENTIRE_FILE
     changed = coverage == SignatureCoverageLevel.ENTIRE_REVISION
-    if changed:
+    # Signature maintenance (PAdES LTA): a /DSS and document timestamps added after the
+    # signature change nothing signed; the file is still the edition as signed.
+    others = [s for s in every if s is not embedded and s.sig_object_type == "/Sig"]
+    maintained = (changed and status.modification_level == ModificationLevel.LTA_UPDATES and not others
+                  and all(_intact_timestamp(s) for s in every if s.sig_object_type == "/DocTimeStamp"))
+    if changed and not maintained:
         level = status.modification_level
         what = {ModificationLevel.LTA_UPDATES: "validation data (DSS or timestamps) was added",
                 ModificationLevel.FORM_FILLING: "form fields were filled or signatures added",
                 ModificationLevel.ANNOTATIONS: "annotations were added"}.get(level, "the document was changed")
-        more = len(signatures) - 1
+        more = len(others)
         problems.append(f"changed after signing: an incremental update follows the signature ({what}"
                         f"{f'; {more} more signature(s)' if more else ''}); this is not the file as signed")
-    elif not whole:
+    elif not whole and not changed:
         problems.append("the signature does not cover the file (its byte range leaves parts out)")
-    return SignatureReport(signed=True, signed_at=signed_at, intact=bool(status.intact and status.valid),
+    _, first, start, second = (int(n) for n in embedded.byte_range)
+    return SignatureReport(signed=True, signed_at=signed_at, judged_at=judged_at, timestamped=timestamped,
+                           pinned=pins, intact=bool(status.intact and status.valid),
                            trusted=bool(status.trusted) and not pin_problems and status.intact,
-                           covers_whole_file=whole,
-                           changed_after_signing=changed, problems=tuple(problems),
+                           covers_whole_file=whole, maintained=maintained, signed_bytes=start + second,
+                           changed_after_signing=changed and not maintained, problems=tuple(problems),
                            **_report_signer(signer_der))
 
 
+def _has_signature_timestamp(embedded) -> bool:
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+
+    return any(True for _ in extract_tst_data_iter(embedded.signer_info, signed=False))
+
+
+def _intact_timestamp(embedded) -> bool:
+    """A document timestamp whose token matches the bytes it covers (who issued it is judged by
+    the LTA validation, when it is needed)."""
+    from pyhanko.sign.validation import async_validate_pdf_timestamp
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        status = _run(async_validate_pdf_timestamp(embedded, ValidationContext(allow_fetching=False, trust_roots=[]),
+                                                   skip_diff=True))
+        return bool(status.intact and status.valid)
+    except Exception as exc:
+        if not _read_failure(exc):
+            raise
+        return False
+
+
+def _validate_at_proven_time(embedded, signer_der: bytes, pinned: bytes | None, fingerprint: str | None,
+                             now: datetime):
+    """pyHanko's AdES LTA validation (ETSI EN 319 102-1): the signature's timestamp and the chain
+    of document timestamps prove when the signature existed; certificates and revocation data
+    come only from the file (its /DSS), nothing is fetched. The pin is the only trust root, for
+    the signer and the TSA alike. Returns (the pyHanko status, the proven time, "") or
+    (None, None, why not)."""
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.sign.ades.report import AdESPassed
+    from pyhanko.sign.validation.ades import ades_lta_validation
+    from pyhanko.sign.validation.policy_decl import (PdfSignatureValidationSpec, RevinfoOnlineFetchingRule,
+                                                     RevocationInfoGatheringSpec, SignatureValidationSpec)
+    from pyhanko_certvalidator.context import CertValidationPolicySpec
+    from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+    from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
+    from pyhanko_certvalidator.registry import SimpleTrustManager
+
+    roots = ([asn1_x509.Certificate.load(pinned)] if pinned is not None else []) + \
+        ([asn1_x509.Certificate.load(signer_der)] if fingerprint is not None else [])
+    spec = PdfSignatureValidationSpec(SignatureValidationSpec(
+        cert_validation_policy=CertValidationPolicySpec(
+            trust_manager=SimpleTrustManager.build(trust_roots=roots),
+            revinfo_policy=CertRevTrustPolicy(REQUIRE_REVINFO)),
+        revinfo_gathering_policy=RevocationInfoGatheringSpec(
+            online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY),
+        key_usage_settings=_usage()))
+    timing = ValidationTimingInfo(validation_time=now, best_signature_time=now, point_in_time_validation=True)
+    result = _run(ades_lta_validation(embedded, spec, timing_info=timing))
+    if result.ades_subindic != AdESPassed.OK or result.api_status is None:
+        return None, None, _indication_words(getattr(result.ades_subindic, "name", "unknown"))
+    timestamp = result.api_status.timestamp_validity
+    proven = timestamp.timestamp if timestamp is not None else result.best_signature_time
+    return result.api_status, min(proven, result.best_signature_time), ""
+
+
 def check_manifest_signature(manifest: bytes, p7s: bytes, *, certificate: bytes | None = None,
-                             fingerprint: str | None = None) -> SignatureReport:
+                             fingerprint: str | None = None, now: datetime | None = None) -> SignatureReport:
     """The detached CMS signature `p7s` (DER, or PEM as openssl may write it) over `manifest`,
     checked offline with pyHanko's CMS validator against the pin, at the present time."""
     from asn1crypto import cms
     from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 
     _quiet()
+    now = now or datetime.now(timezone.utc)
+    _check_time(now, "now")
     pinned, fingerprint = _pins(certificate, fingerprint)
+    pins = _pinned_fingerprints(pinned, fingerprint)
     try:
         if p7s.lstrip().startswith(b"-----BEGIN"):
             from asn1crypto import pem
@@ -711,13 +930,19 @@ def check_manifest_signature(manifest: bytes, p7s: bytes, *, certificate: bytes 
     except Exception as exc:
         if not _read_failure(exc):
             raise
-        raise SigningError(f"not a detached CMS signature that can be read ({exc}); expected "
+        raise SigningError(f"not a detached CMS signature that can be read ({_reason(exc)}); expected "
                            "the manifest's signature file as the site published it") from None
-    context, pin_problems = _trust(signer_der, pinned, fingerprint, datetime.now(timezone.utc))
-    status = _run(async_validate_detached_cms(manifest, signed_data, signer_validation_context=context,
-                                                     key_usage_settings=_usage()))
+    try:
+        pin_problems = _pin_problems(signer_der, pinned, fingerprint, now, proven=False)
+        context = _context(signer_der, pinned, fingerprint, now, pin_problems)
+        status = _run(async_validate_detached_cms(manifest, signed_data, signer_validation_context=context,
+                                                  key_usage_settings=_usage()))
+    except Exception as exc:
+        if not _read_failure(exc):
+            raise
+        return SignatureReport(signed=True, pinned=pins, problems=(f"the signature cannot be read ({_reason(exc)})",))
     problems = _status_problems(status, pin_problems)
-    return SignatureReport(signed=True, intact=bool(status.intact and status.valid),
+    return SignatureReport(signed=True, judged_at=now, pinned=pins, intact=bool(status.intact and status.valid),
                            trusted=bool(status.trusted) and not pin_problems and status.intact,
                            covers_whole_file=True,
                            problems=tuple(problems), **_report_signer(signer_der))

@@ -7,13 +7,17 @@ Autoescape is on for every template and undefined variables are errors.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 from babel.dates import format_date as babel_format_date
+from markupsafe import Markup, escape
 
 from speechgen import deps
 from speechgen.errors import Problems
@@ -79,10 +83,10 @@ LABELS: dict[str, dict[str, str]] = {
         "home": "Home", "archive": "Archive", "years": "Years", "speakers": "Speakers",
         "occasions": "Occasions", "contents": "Contents", "speaker": "Speaker", "date": "Date",
         "occasion": "Occasion", "place": "Place", "language": "Language", "translations": "Translations",
-        "latest": "Latest speeches", "all_speeches": "All speeches", "speeches": "speeches",
+        "latest": "Latest speeches", "all_speeches": "All speeches", "speeches": "speeches", "speeches_one": "speech",
         "skip": "Skip to content", "search": "Search", "not_found": "Page not found",
         "not_found_text": "The page you are looking for does not exist. Go back home to see all speeches.",
-        "feed": "Atom feed", "download_pdf": "Download PDF", "pages": "pages",
+        "feed": "Atom feed", "download_pdf": "Download PDF", "pages": "pages", "pages_one": "page",
         "fingerprint": "SHA-256 fingerprint", "copy_for": "Copy for", "read_full": "Read the full speech",
         "sample": "Sample", "footnotes": "Footnotes", "published_by": "Published by",
         "verify_hint": "Compare this fingerprint with the one printed on the QR card.",
@@ -107,6 +111,9 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+# A counted word (`count`) may have one entry per CLDR plural category of its language, as
+# "<key>_<category>" ("speeches_one": "speech"); the plain key is the "other" form, and the only
+# one a language without plural forms (Indonesian) needs.
 
 
 def words_language(lang: str) -> str:
@@ -120,6 +127,77 @@ def words_language(lang: str) -> str:
 
 def label(lang: str, key: str) -> str:
     return LABELS[words_language(lang)].get(key) or LABELS["en"][key]
+
+
+def foreign_words(lang: str) -> bool:
+    """True when a page in `lang` shows words of another language (English, for a language
+    LABELS has no words for): those words are then marked with their own `lang`."""
+    return words_language(lang) != lang.split("-")[0]
+
+
+def words(lang: str, key: str) -> Markup:
+    """A label as HTML for the text of a page in `lang`: escaped, and inside
+    `<span lang="en">` when the page's language has no words of its own, so that a screen reader
+    says them with an English voice. (Attributes and <title> take `label`, which is plain.)"""
+    text = escape(label(lang, key))
+    if not foreign_words(lang):
+        return text
+    return Markup('<span lang="{}">{}</span>').format(words_language(lang), text)
+
+
+def plural_category(lang: str, n: int) -> str:
+    """CLDR's plural category of `n` in `lang` ('one', 'two', 'few', 'many', 'other', 'zero')."""
+    try:
+        return _locale(lang).plural_form(abs(n))
+    except ValueError:
+        return "other"
+
+
+def count_label(lang: str, n: int, key: str) -> str:
+    """The word for `n` things in the words a page in `lang` shows, by the plural rules of those
+    words' language: count_label('en', 1, 'speeches') == 'speech'."""
+    own = words_language(lang)
+    form = plural_category(own, n)
+    return (LABELS[own].get(f"{key}_{form}") or LABELS[own].get(key)
+            or LABELS["en"].get(f"{key}_{plural_category('en', n)}") or LABELS["en"][key])
+
+
+def count(lang: str, n: int, key: str) -> Markup:
+    """'1 speech', '3 speeches', '3 pidato' as HTML for a page in `lang` (the word marked as
+    `words` marks it)."""
+    word = escape(count_label(lang, n, key))
+    if foreign_words(lang):
+        word = Markup('<span lang="{}">{}</span>').format(words_language(lang), word)
+    return Markup("{} {}").format(n, word)
+
+
+def direction(lang: str) -> str:
+    """'rtl' or 'ltr': the writing direction of a language by CLDR (Babel's character order);
+    'ltr' for a code CLDR does not know."""
+    try:
+        return "rtl" if _locale(lang).character_order == "right-to-left" else "ltr"
+    except ValueError:
+        return "ltr"
+
+
+@functools.lru_cache(maxsize=64)
+def _locale(lang: str):
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+def lang_attrs(code: str, within: str) -> Markup:
+    """` lang="ar" dir="rtl"` for an element in `code` inside a page (or block) in `within`: its
+    `lang`, and its `dir` when its direction differs, which also isolates it from the text
+    around it (an inline element with `dir` is bidi-isolated)."""
+    attrs = Markup(' lang="{}"').format(code)
+    if direction(code) != direction(within):
+        attrs += Markup(' dir="{}"').format(direction(code))
+    return attrs
 
 
 def other_words(lang: str, languages) -> list[str]:
@@ -164,17 +242,116 @@ def grouped(hex_digits: str) -> str:
 
 
 def language_name(lang: str) -> str:
-    """A language's name in itself: from the table above, else from CLDR."""
+    """A language's name in itself, as a menu shows it: from the table above, else from CLDR,
+    its first letter capitalised as CLDR's context transforms do for a menu or list
+    ('Français', 'Español'; a script without case is left as it is)."""
     if lang in LANGUAGE_NAMES:
         return LANGUAGE_NAMES[lang]
-    from babel import Locale
+    try:
+        name = _locale(lang).get_display_name() or lang
+    except ValueError:
+        return lang
+    return name[:1].upper() + name[1:]
 
-    return Locale.parse(lang.replace("-", "_")).get_display_name() or lang
+
+# What one render of a template may take: a page, a book's HTML or a card sheet part. A project
+# template that loops without end, recurses or builds a huge text stops with its file and line.
+RENDER_SECONDS = 30.0
+MAX_TEMPLATE_INT = 10_000_000          # a number passed to a filter or function (width, count, ...)
+MAX_TEMPLATE_TEXT = 16 * 1024 * 1024   # characters (or items) one `*` may make
+_render = threading.local()
+
+
+class TemplateLimit(jinja2.TemplateRuntimeError):
+    """A template went past a render limit (time, size, recursion)."""
+
+
+def _check_deadline() -> None:
+    deadline = getattr(_render, "deadline", None)
+    if deadline is not None and time.monotonic() > deadline:
+        _render.deadline = None          # said once; the error unwinds the render
+        raise TemplateLimit(f"the template took longer than {RENDER_SECONDS:g} s to render "
+                            "(a loop without end?)")
+
+
+def _check_arguments(args, kwargs) -> None:
+    _check_deadline()
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_TEMPLATE_INT:
+            raise TemplateLimit(f"the number {value:,} is larger than a template may pass "
+                                f"({MAX_TEMPLATE_INT:,})")
+
+
+def _guarded(function):
+    """A filter as templates call it: Jinja calls filters directly, past the sandbox's `call`, so
+    `"x"|center(10**9)` is stopped here."""
+    @functools.wraps(function)                 # keeps Jinja's pass_context & co. marks
+    def guarded(*args, **kwargs):
+        _check_arguments(args, kwargs)
+        return function(*args, **kwargs)
+    return guarded
+
+
+class _Range:
+    """`range()` in a template: the sandbox's size limit, and the render's time limit on every
+    1,024 steps, so nested loops cannot run for ever."""
+
+    def __init__(self, *args: int) -> None:
+        self.values = safe_range(*args)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __iter__(self):
+        for n, value in enumerate(self.values):
+            if not n & 1023:
+                _check_deadline()
+            yield value
+
+
+class _Template(jinja2.Template):
+    """A render with a deadline; Python's own limits (recursion, overflow, memory) said as a
+    template error at the template's line, like any other."""
+
+    def render(self, *args, **kwargs):
+        outer = getattr(_render, "deadline", None)
+        if outer is None:
+            _render.deadline = time.monotonic() + RENDER_SECONDS
+        try:
+            return super().render(*args, **kwargs)
+        except (RecursionError, OverflowError, MemoryError) as exc:
+            what = {RecursionError: "recursion deeper than Python allows (a macro that calls itself without end?)",
+                    OverflowError: f"a number too large: {exc}",
+                    MemoryError: "more memory than a page may take"}[type(exc)]
+            raise TemplateLimit(what).with_traceback(exc.__traceback__) from None
+        finally:
+            if outer is None:
+                _render.deadline = None
 
 
 class _Environment(ImmutableSandboxedEnvironment):
     """Jinja's sandbox (templates are the site's code, but reach no Python internals), with every
-    read of a model object noted for the build's dependency record."""
+    read of a model object noted for the build's dependency record, and a render's limits."""
+
+    template_class = _Template
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context, operator, left, right):
+        _check_deadline()
+        if operator == "**" and isinstance(right, int) and right > 64 and not (
+                isinstance(left, int) and abs(left) <= 1):
+            raise TemplateLimit(f"{left!r} ** {right!r}: a number too large for a template")
+        if operator == "*":
+            for text, times in ((left, right), (right, left)):
+                if isinstance(text, (str, list, tuple)) and isinstance(times, int) \
+                        and len(text) * times > MAX_TEMPLATE_TEXT:
+                    raise TemplateLimit(f"a text or list of {len(text) * times:,} characters or items: "
+                                        "more than a page may hold")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
+        _check_arguments(args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
 
     def getattr(self, obj, attribute):
         deps.note(obj, attribute)
@@ -223,10 +400,16 @@ def load_templates(project_templates: Path | None, problems: Problems) -> Templa
         keep_trailing_newline=True,
         finalize=_finalize,
     )
+    env.globals["range"] = _Range
     env.filters["date"] = format_date
     env.filters["grouped"] = grouped
     env.globals["label"] = label
+    env.globals["label_html"] = words          # names a template's own variables are unlikely to take
+    env.globals["count_words"] = count
+    env.globals["direction"] = direction
+    env.globals["lang_attrs"] = lang_attrs
     env.globals["language_name"] = language_name
+    env.filters.update({name: _guarded(function) for name, function in env.filters.items()})
     css = project_files.get(PRINT_CSS, b"").decode("utf-8", "replace")
     templates = Templates(env, digest.hexdigest(), css)
     _COMPILED.clear()                    # only the latest: an edited template never piles up
@@ -307,13 +490,16 @@ def check_templates(env: jinja2.Environment, names: list[str], problems: Problem
             problems.add(name, None, f"template not found: {exc.name}")
 
 
+TEMPLATE_SUFFIXES = (".html", ".xml", ".txt", ".css", ".j2")
+
+
 def template_error(exc: Exception, page: str) -> tuple[str, int | None, str]:
     """Where in a template a render error happened: (file, line, message)."""
     import traceback
 
     filename, line = "templates", None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename.endswith(".html") or frame.filename.endswith(".xml") or "templates" in frame.filename:
+    for frame in traceback.extract_tb(exc.__traceback__):   # the innermost template's frame, never speechgen's
+        if frame.filename.endswith(TEMPLATE_SUFFIXES):
             filename, line = frame.filename, frame.lineno
     message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
     if isinstance(exc, jinja2.UndefinedError):

@@ -68,6 +68,7 @@ class Verdict:
     signature: object | None = None     # signing.SignatureReport of the PDF, when a pin was given
     manifest_signature: object | None = None   # of manifest.json.p7s, when a pin and a site were given
     manifest_signed: bool = False       # the site has a manifest signature at all
+    maintained: bool = False            # the listed edition, with validation data (DSS, timestamps) added since
 
     @property
     def fingerprint(self) -> str:
@@ -365,11 +366,9 @@ def verify(pdf: Path, site: str | None, *, certificate: Path | None = None,
             raise VerifyError(f"{_printable(str(certificate))}: cannot read the certificate: "
                               f"{getattr(exc, 'strerror', None) or exc}") from None
     report = None
+    data = None
     if pinned:
-        try:
-            data = read_capped(pdf, MAX_PDF_BYTES)
-        except (Unreadable, OSError) as exc:
-            raise VerifyError(f"{_printable(str(pdf))}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        data = _read_pdf(pdf)
         report = signing.check_pdf_signature(data, **pin)
     if site is None:
         return Verdict(sha256, "", None, signature=report)
@@ -378,5 +377,45 @@ def verify(pdf: Path, site: str | None, *, certificate: Path | None = None,
     manifest_report = None
     if pinned and p7s is not None:
         manifest_report = signing.check_manifest_signature(raw, p7s, **pin)
-    return Verdict(sha256, where, find(manifest, sha256), signature=report,
-                   manifest_signature=manifest_report, manifest_signed=p7s is not None)
+    match, maintained = find(manifest, sha256), False
+    if match is None:
+        match = _maintained_edition(data if data is not None else _read_pdf(pdf), manifest, report)
+        maintained = match is not None
+    return Verdict(sha256, where, match, signature=report, manifest_signature=manifest_report,
+                   manifest_signed=p7s is not None, maintained=maintained)
+
+
+MAX_REVISIONS = 64                      # revision boundaries of one PDF tried against the manifest
+
+
+def _read_pdf(pdf: Path) -> bytes:
+    try:
+        return read_capped(pdf, MAX_PDF_BYTES)
+    except (Unreadable, OSError) as exc:
+        raise VerifyError(f"{_printable(str(pdf))}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _maintained_edition(data: bytes, manifest: dict, report) -> Match | None:
+    """Signature maintenance (issue 29): the listed edition whose bytes are the file's leading
+    bytes up to a revision boundary (an `%%EOF`), when all that follows the publisher's signature
+    is validation data (/DSS, document timestamps), as pyHanko's difference analysis finds it. The
+    edition is then this file, as signed, with evidence added since."""
+    import re
+
+    from speechgen import signing
+
+    if not data.startswith(b"%PDF-"):
+        return None
+    if report is None:
+        try:
+            report = signing.check_pdf_signature(data)
+        except signing.SigningError:
+            return None
+    if not (report.signed and report.intact and report.maintained and report.signed_bytes):
+        return None
+    ends = sorted({e for m in re.finditer(rb"%%EOF(\r\n|\r|\n)?", data) for e in (m.start() + 5, m.end())})
+    for end in [e for e in ends if report.signed_bytes <= e < len(data)][-MAX_REVISIONS:]:
+        found = find(manifest, hashlib.sha256(data[:end]).hexdigest())
+        if found is not None:
+            return found
+    return None

@@ -254,19 +254,38 @@ def test_a_name_that_cannot_fit_is_an_error_naming_its_line(project: Path) -> No
            "at 6 pt on A7 cards" in result.output
 
 
-def test_an_arabic_name_prints_with_the_project_font(project: Path, tmp_path: Path) -> None:
+def test_an_arabic_name_prints_with_the_bundled_arabic_font(project: Path, tmp_path: Path) -> None:
     name = "Konsulat Jenderal RI di Jeddah (جدة)"
     card_project(project, "A6", ["القنصلية العامة لجمهورية إندونيسيا في جدة", name], None, long_url=False)
     build_cards(project)
     sheet = sheet_of(project)
     with pdfplumber.open(sheet) as document:
         fonts = {c["fontname"].split("+")[-1] for page in document.pages for c in page.chars if c["text"] in "جدة"}
-    assert any("Naskh" in f for f in fonts), fonts
+    assert fonts and all("Arabic" in f for f in fonts), fonts      # the books' Naskh, before any project font
     text = page_text(sheet)
     assert "Konsulat Jenderal RI di Jeddah" in text and "Untuk / For:" in text
     raw = subprocess.run(["pdftotext", str(sheet), "-"], capture_output=True, text=True, check=True).stdout
     assert all(char in raw for char in "جدة")
     assert geometry_faults(sheet, LAYOUTS["A6"]) == []
+
+
+def test_a_name_in_a_script_only_a_project_font_has_prints_with_it(project: Path) -> None:
+    georgian = Path("/usr/share/fonts/truetype/noto/NotoSansGeorgian-Regular.ttf")
+    if not georgian.is_file():
+        pytest.skip("Debian's fonts-noto-core is not installed")
+    name = "საქართველოს საელჩო"
+    card_project(project, "A7", [name, "Arsip Nasional"], None, long_url=False)
+    shutil.copy(georgian, project / "static/fonts" / georgian.name)
+    config = project / "speechgen.toml"
+    config.write_text(config.read_text().replace(f'fonts = ["static/fonts/{ARABIC_FONT.name}"]',
+                                                 f'fonts = ["static/fonts/{georgian.name}"]'))
+    build_cards(project)
+    sheet = sheet_of(project)
+    with pdfplumber.open(sheet) as document:
+        fonts = {c["fontname"].split("+")[-1] for page in document.pages for c in page.chars if c["text"] in name
+                 and c["text"] != " "}
+    assert fonts and all("Georgian" in f for f in fonts), fonts
+    assert geometry_faults(sheet, LAYOUTS["A7"]) == []
 
 
 # --- proof before release, final after ---------------------------------------------------------

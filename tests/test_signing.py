@@ -358,15 +358,47 @@ def test_a_signature_by_another_certificate_is_not_trusted(pdf: bytes, pki: Pki)
     assert not unpinned.trusted and unpinned.problems[0].startswith("no certificate pinned")
 
 
-def test_a_certificate_expired_since_signing_still_checks_at_the_signing_time(pdf: bytes, pki: Pki) -> None:
-    """B-B has no timestamp: the certificate is judged at the time the signature states, so a
-    PDF signed in 2025 still checks after the certificate expired at the end of 2025."""
+def test_without_a_timestamp_the_certificate_is_judged_now_not_at_the_stated_time(pdf: bytes, pki: Pki) -> None:
+    """B-B has no timestamp: the time a signature states (/M) is only the signer's word, so the
+    certificate is judged at the present. Valid then: trusted; expired since: refused."""
     signer = signer_for(pki, pki.short, now=datetime(2025, 6, 1, tzinfo=UTC))
     data = signing.sign_pdf(pdf, signer, WHEN)
     assert datetime.now(UTC) > pki.short.certificate.not_valid_after_utc
-    assert validate(data, pki.short.pem, moment=WHEN).trusted
+    report = signing.check_pdf_signature(data, certificate=pki.short.pem, now=datetime(2025, 9, 1, tzinfo=UTC))
+    assert report.ok and report.signed_at == WHEN and not report.timestamped
     report = signing.check_pdf_signature(data, certificate=pki.short.pem)
-    assert report.ok and report.signed_at == WHEN
+    assert report.intact and not report.trusted and not report.ok
+    assert report.problems[0].startswith("the signer's certificate is not valid now (")
+    assert "no timestamp proves when it signed" in report.problems[0]
+
+
+def test_a_backdated_signature_is_refused(pdf: bytes, pki: Pki, tmp_path: Path) -> None:
+    """Signed today with a certificate that expired in 2020, claiming 2020-06-01: before issue 29
+    this was "intact, by the pinned certificate". Refused, by speechgen and by pyHanko at the
+    present time; `verify` says nothing is authentic on stdout."""
+    old = make_identity(pki.folder, "Sekretariat Uji 2020", issuer=pki.root,
+                        valid=(datetime(2019, 6, 1, tzinfo=UTC), datetime(2020, 12, 31, tzinfo=UTC)))
+    claimed = datetime(2020, 6, 1, 10, 0, tzinfo=UTC)
+    data = signing.sign_pdf(pdf, signer_for(pki, old, now=claimed), claimed)
+    assert not validate(data, pki.root.pem).trusted               # pyHanko, judging now
+    assert validate(data, pki.root.pem, moment=claimed).trusted   # what /M alone would have allowed
+    for pin in (old.pem, pki.root.pem):                           # the certificate itself, or its authority
+        report = signing.check_pdf_signature(data, certificate=pin)
+        assert report.intact and not report.ok and report.signed_at == claimed
+        assert "is not valid now" in report.problems[0]
+    fingerprint = signing.certificate_fingerprint(old.pem)
+    (tmp_path / "root.pem").write_bytes(pki.root.pem)
+    (tmp_path / "backdated.pdf").write_bytes(data)
+    for pin in (["--certificate", str(tmp_path / "root.pem")], ["--fingerprint", fingerprint]):
+        result = CliRunner().invoke(main, ["verify", str(tmp_path / "backdated.pdf"), *pin])
+        assert result.exit_code == 1, result.stdout
+        assert "Traceback" not in result.stdout + result.stderr
+        assert "intact" not in result.stdout and "authentic" not in result.stdout and "Cocok" not in result.stdout
+        assert "is not valid now" in result.stderr
+        # the signer's fingerprint next to the pinned one
+        pinned = fingerprint if pin[0] == "--fingerprint" else signing.certificate_fingerprint(pki.root.pem)
+        assert f"signer's certificate: {signing.fingerprint_for_print(fingerprint)}" in result.stderr
+        assert f"pinned:              {signing.fingerprint_for_print(pinned)}" in result.stderr
 
 
 def test_a_signing_time_outside_the_certificate_is_not_trusted(pdf: bytes, pki: Pki) -> None:
@@ -389,8 +421,8 @@ def test_a_signing_time_outside_the_certificate_is_not_trusted(pdf: bytes, pki: 
     report = signing.check_pdf_signature(out.getvalue(), certificate=pki.short.pem)
     assert report.intact and not report.trusted and not report.ok
     assert report.signed_at > pki.short.certificate.not_valid_after_utc
-    assert report.problems[0].startswith("the signer's certificate was not valid at ")
-    assert report.problems[0].endswith("(it is valid from 2025-01-01 00:00 UTC to 2025-12-31 00:00 UTC)")
+    assert report.problems[0].startswith("the signer's certificate is not valid now (")
+    assert "it is valid from 2025-01-01 00:00 UTC to 2025-12-31 00:00 UTC)" in report.problems[0]
 
 
 def test_a_certificate_issued_by_an_authority_is_trusted_through_it_or_pinned_itself(pdf: bytes, pki: Pki) -> None:
@@ -399,11 +431,13 @@ def test_a_certificate_issued_by_an_authority_is_trusted_through_it_or_pinned_it
     assert signing.check_pdf_signature(data, certificate=pki.root.pem).ok
     assert signing.check_pdf_signature(data, certificate=pki.issued.pem).ok
     assert not signing.check_pdf_signature(data, certificate=pki.publisher.pem).trusted
-    # years later: a certificate the authority issued for 2025 is judged at the signing time
+    # a certificate the authority issued for 2025, with no timestamp: trusted while it is valid,
+    # refused once it has expired (judged now, as pyHanko judges it)
     data = signing.sign_pdf(pdf, signer_for(pki, pki.issued_short, now=datetime(2025, 6, 1, tzinfo=UTC)), WHEN)
     assert not validate(data, pki.root.pem).trusted                         # judged now: expired
     assert validate(data, pki.root.pem, moment=WHEN).trusted
-    assert signing.check_pdf_signature(data, certificate=pki.root.pem).ok
+    assert signing.check_pdf_signature(data, certificate=pki.root.pem, now=datetime(2025, 9, 1, tzinfo=UTC)).ok
+    assert not signing.check_pdf_signature(data, certificate=pki.root.pem).ok
 
 
 # --- the manifest ------------------------------------------------------------------------------------------

@@ -91,6 +91,49 @@ def test_a_folder_without_a_manifest_is_a_clear_error(tmp_path: Path) -> None:
     assert verify(str(tmp_path / "absent.pdf")).exit_code == 2      # a usage error
 
 
+@pytest.mark.pdf
+def test_nothing_is_called_authentic_when_a_signature_check_fails(site: Path) -> None:
+    """The PDF is listed, but with a pin given neither the manifest nor the PDF is signed: every
+    check is made first, and "Cocok / Match ... authentic" never reaches stdout (issue 29)."""
+    result = verify(str(site / "2025/kenegaraan/kenegaraan.en.pdf"), "--site", str(site),
+                    "--fingerprint", "ab" * 32)
+    assert result.exit_code == 1
+    assert "Cocok" not in result.stdout and "authentic" not in result.stdout, result.stdout
+    assert "Tidak terbukti asli / Not proven authentic: kenegaraan.en.pdf has the SHA-256 listed for " \
+           "the published PDF of 'Test State Address'" in result.stderr
+    assert "manifest.json: tidak ditandatangani / the site's manifest carries no signature" in result.stderr
+    assert "PDF: tidak ditandatangani / not signed" in result.stderr
+
+
+def _nested_pdf(depth: int) -> bytes:
+    """A PDF whose xref is sound and whose catalog holds `depth` nested arrays."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R /Deep " + b"[" * depth + b"]" * depth + b" >>",
+               b"<< /Type /Pages /Kids [] /Count 0 >>"]
+    out, offsets = b"%PDF-1.7\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 3\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size 3 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+
+
+@pytest.mark.parametrize("body, expected", [
+    (_nested_pdf(200_000), "not a PDF that can be read (objects nested too deeply)"),
+    (b"%PDF-1.7\n" + b"\x00" * 5000, "not a PDF that can be read ("),
+    (b"not a pdf at all", "not a PDF that can be read ("),
+], ids=["nested-200000", "zeros", "text"])
+def test_a_malformed_or_deeply_nested_pdf_is_one_line(tmp_path: Path, body: bytes, expected: str) -> None:
+    pdf = tmp_path / "rusak.pdf"
+    pdf.write_bytes(body)
+    result = verify(str(pdf), "--fingerprint", "ab" * 32)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output and "RecursionError" not in result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(expected), lines
+    assert lines[1] == "Gagal: 1 masalah. / Failed: 1 problem."
+
+
 def test_a_remote_manifest_over_plain_http_is_refused(tmp_path) -> None:
     from click.testing import CliRunner
     from speechgen.cli import main

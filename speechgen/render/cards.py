@@ -44,6 +44,7 @@ from speechgen.templates import THEME_DIR, format_date, grouped, label, template
 MAILROOM_FIELDS = ("no", "id", "name", "group", "address", "url", "fingerprint", "sheet", "slot", "status")
 SHEET_MM = (210.0, 297.0)                      # A4 portrait
 FONTS = ("NotoSerif-Regular.ttf", "NotoSerif-Bold.ttf")
+ARABIC = ("NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf")     # the books' Arabic script, on cards too
 
 
 @dataclass(frozen=True)
@@ -166,26 +167,33 @@ class CardFonts:
 
     def __init__(self, project: tuple[Path, ...] = ()) -> None:
         serif = {"normal": font_files.FONTS_DIR / FONTS[0], "bold": font_files.FONTS_DIR / FONTS[1]}
+        arabic = {"normal": font_files.FONTS_DIR / ARABIC[0], "bold": font_files.FONTS_DIR / ARABIC[1]}
         symbols = font_files.FONTS_DIR / "SpeechgenSymbols-Regular.ttf"
         faces = [font_files.read_face(path) for path in project]
         families = list(dict.fromkeys(face.family for face in faces))
         rules = [f"@font-face {{ font-family: 'Card Serif'; font-weight: {weight}; font-style: normal; "
                  f"src: url('{path.as_uri()}') format('truetype'); }}" for weight, path in serif.items()]
+        rules += [f"@font-face {{ font-family: 'Card Arabic'; font-weight: {weight}; font-style: normal; "
+                  f"src: url('{path.as_uri()}') format('truetype'); }}" for weight, path in arabic.items()]
         for face in faces:
             rules.append(f"@font-face {{ font-family: {_css_string(face.family)}; font-weight: {face.weight}; "
                          f"font-style: {'italic' if face.italic else 'normal'}; "
                          f"src: url({_css_string(face.path.resolve().as_uri())}); }}")
         self.css = Markup("\n".join(rules))
-        self.family = Markup(", ".join(["'Card Serif'", "'Speechgen Symbols'", *map(_css_string, families)]))
+        self.family = Markup(", ".join(["'Card Serif'", "'Speechgen Symbols'", "'Card Arabic'",
+                                        *map(_css_string, families)]))
 
-        def stack(weight: int, serif_path: Path) -> tuple[font_files.Metrics, ...]:
+        def stack(weight: int, serif_path: Path, arabic_path: Path) -> tuple[font_files.Metrics, ...]:
             # as CSS matching picks a face of each family: upright first, then the nearest weight
             chosen = [min((f for f in faces if f.family == family), key=lambda f: (f.italic, abs(f.weight - weight)))
                       for family in families]
-            return tuple(font_files.metrics(path) for path in (serif_path, symbols, *(f.path for f in chosen)))
+            return tuple(font_files.metrics(path)
+                         for path in (serif_path, symbols, arabic_path, *(f.path for f in chosen)))
 
-        self.regular = stack(400, serif["normal"])
-        self.bold = stack(700, serif["bold"])
+        self.regular = stack(400, serif["normal"], arabic["normal"])
+        self.bold = stack(700, serif["bold"], arabic["bold"])
+        # Measured as drawn: the serif and the symbols; Arabic is shaped (joined forms), so it is
+        # measured with the slack a project's font gets.
         self._bundled = {id(f) for f in (*self.regular[:2], *self.bold[:2])}
         self._widths: dict[tuple[str, bool], float] = {}
 

@@ -18,7 +18,7 @@ from speechgen.errors import Problem, SourceError
 from speechgen.graph import Page, Site, relative, root_prefix
 from speechgen.editions import every_edition
 from speechgen.model import Edition, PdfInfo
-from speechgen.templates import label, other_words, template_error
+from speechgen.templates import direction, label, lang_attrs, other_words, template_error, words
 
 PAGE_TEMPLATES = ["base.html", "home.html", "archive.html", "archive-index.html", "speech.html", "404.html", "copy.html",
                   "changes.html", "feed.xml", "sitemap.xml", "robots.txt",
@@ -145,7 +145,11 @@ def _render(site: Site, env: jinja2.Environment, page: Page, **extra) -> str:
 
     context = dict(
         site=site, config=site.config, page=page, lang=page.lang, speechgen_version=__version__,
-        url=url, abs_url=site.url, t=lambda key: label(page.lang, key),
+        url=url, abs_url=site.url,
+        # interface words: `t` for text (marked lang="en" where the page's language has none),
+        # `tp` plain, for attributes and <title>
+        t=lambda key: words(page.lang, key), tp=lambda key: label(page.lang, key),
+        dir=direction(page.lang), attrs=lambda code: lang_attrs(code, page.lang),
         # the site's other interface languages: what a two-language label adds after the page's own
         alt_langs=other_words(page.lang, site.config.site.languages),
     )

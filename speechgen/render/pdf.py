@@ -9,8 +9,9 @@ per book, and errors that stop the build instead of leaving an image out. It ret
 the page count and every file it read with its SHA-256, which is what the book depends on.
 
 Fonts: every render gets a fontconfig with no font folders (`theme/fonts/fonts.conf`), so the
-only fonts are the ones the stylesheets load with @font-face: the bundled Noto Serif and Speechgen
-Symbols, and a project's `[pdf] fonts`. No font of the machine can enter a PDF, and a character
+only fonts are the ones the stylesheets load with @font-face: the bundled Noto Serif, Noto Naskh
+Arabic and Speechgen Symbols, and a project's `[pdf] fonts`. A book is laid out in its language's
+direction (`<html dir="rtl">` for a language CLDR writes right to left). No font of the machine can enter a PDF, and a character
 that none of them has fails the render (`speechgen.fonts` finds it earlier, with its line).
 PDF/A finishing: no `/Interpolate true`, XMP namespaces declared on each rdf:Description, one
 /AF entry per associated file; with PDF/A-1b, images lose their transparency (flattened on white).
@@ -45,7 +46,7 @@ from speechgen import fonts as font_files
 from speechgen.errors import Problem, SourceError
 from speechgen.graph import Site
 from speechgen.model import Correction, PdfInfo, Speech, Version
-from speechgen.templates import THEME_DIR, label, template_error
+from speechgen.templates import THEME_DIR, direction, label, template_error, words
 
 BOOK_TEMPLATE = "print/book.html"
 PRINT_TEMPLATES = [BOOK_TEMPLATE]
@@ -127,7 +128,8 @@ def book_context(site: Site, speech: Speech, version: Version, emblem: str, edit
     font_size, top, sides, bottom = PAGE_GEOMETRY.get(config.pdf.page_size, PAGE_GEOMETRY["A4"])
     return dict(
         site=site, config=config, speech=speech, version=version, lang=lang,
-        t=functools.partial(label, lang), canonical=site.url(site.speech_dest(speech, lang)),
+        t=functools.partial(words, lang), tp=functools.partial(label, lang), dir=direction(lang),
+        canonical=site.url(site.speech_dest(speech, lang)),
         emblem=emblem, body=Markup(print_body(version.body_html, config.site.base_url, lang)),
         toc=[h for h in version.headings if h.level <= 3],
         keywords=keywords, created=created, modified=modified, edition=edition,
@@ -168,7 +170,7 @@ def make_job(site: Site, env: jinja2.Environment, speech: Speech, version: Versi
     )
 
 
-BOOK_FAMILIES = ("Speechgen Serif", "Speechgen Symbols")
+BOOK_FAMILIES = ("Speechgen Serif", "Speechgen Arabic", "Speechgen Symbols")
 
 
 def project_font_stylesheet(site: Site) -> str:

@@ -111,7 +111,8 @@
     items.forEach(function (data) {
       var li = document.createElement("li");
       var lang = (data.meta && data.meta.lang) || "";
-      if (lang && lang !== pageLang) li.lang = lang;
+      // a result in another language keeps its own lang, and its own direction (dir=auto isolates it)
+      if (lang && lang !== pageLang) { li.lang = lang; li.dir = "auto"; }
       var a = document.createElement("a");
       a.className = "speech-link";
       a.href = root + relativeUrl(data.url);

@@ -14,6 +14,8 @@ Noto Sans Math 2.001, Noto Sans Symbols 2.001 and Noto Sans Symbols2 2.003.
   geometric symbols, check marks, stars and dingbats, from the three Noto symbol fonts merged
   into one face (the first font that has a character gives it), and the spaces: Pango draws a
   space between two symbols with the symbols' font, which must therefore have it.
+- NotoNaskhArabic-Regular.ttf, NotoNaskhArabic-Bold.ttf: copied as they are from the same
+  package (Noto Naskh Arabic 2.004); this script does not touch them.
 """
 
 from __future__ import annotations
