@@ -348,7 +348,7 @@ def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, 
                     "Jangan percayai isinya / do not rely on its content.", fg="red", err=True)
     elif match is not None:
         what = (f"the published PDF of {match.title!r} ({match.speech}, {match.lang}, {match.date})"
-                + (f" as signed, with validation data added since" if verdict.maintained else ""))
+                + (" as signed, with validation data added since" if verdict.maintained else ""))
         if proven:
             click.secho(f"Cocok / Match: {pdf.name} is {what}", fg="green")
         else:
