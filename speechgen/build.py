@@ -143,6 +143,9 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
         said.append(f"warning: {words}")
     if config.signing.certificate and media.signer is None:
         said.append(f"unsigned: {signing_env()} is not set, so the manifest carries no signature")
+    elif media.signer is not None and not config.signing.timestamp_url:
+        said.append("warning: [signing] timestamp_url is not set: signatures cannot prove their time (tanpa cap "
+                    "waktu, waktu tanda tangan tidak terbukti); the manifest's is judged at the present time")
     for message in said:
         notice(message)
     site = graph.make_site(config, sources, options, plan, _fingerprint(media.certificate))
@@ -178,7 +181,11 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
 
                 writer.write(site.certificate_dest, signing.pem(media.certificate))
             if media.signer is not None:
-                writer.write(site.manifest_signature_dest, signing.sign_manifest(listed, media.signer))
+                stamped = write and not preview and out is not None     # `check` and `serve` ask no TSA
+                writer.write(site.manifest_signature_dest, signing.sign_manifest(
+                    listed, media.signer, timestamp_url=config.signing.timestamp_url if stamped else "",
+                    previous=signing.read_previous(out / site.manifest_signature_dest) if stamped else None,
+                    renewals=signing.read_statements(config.root)))
             if site.outputs_of("checksums"):
                 from speechgen.render.pdf import sha256sums
 
@@ -233,6 +240,7 @@ def _inputs(config: Config, settings: tuple, since: int) -> str | None:
     named = (config.pdf.emblem, *config.pdf.fonts, config.qr.logo, config.signing.certificate)
     roots = [config.path, config.speeches_dir, config.templates_dir, config.static_dir,
              config.recipients_file, config.ledger_file, config.editions_dir,
+             config.root / signing.RENEWALS_DIR,     # the renewal statements `keys rollover` keeps
              *(config.root / name.lstrip("/") for name in named if name),
              *([Path(secret).expanduser()] if secret else [])]
     fresh = since - RACY_NS

@@ -314,6 +314,7 @@ def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, 
     --latest, a superseded edition is 1 too.
     """
     from speechgen.graph import MANIFEST, MANIFEST_SIGNATURE
+    from speechgen.signing import fingerprint_for_print
     from speechgen.verify import verify as run_verify
 
     pinned = certificate is not None or fingerprint is not None
@@ -373,6 +374,12 @@ def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, 
         if site is not None and verdict.manifest_signature is None:
             click.secho(f"{MANIFEST}: tidak ditandatangani / the site's manifest carries no signature "
                         f"({MANIFEST_SIGNATURE})", fg="red", err=True)
+        for step in verdict.renewals:
+            click.secho(f"Sertifikat diperbarui pada / certificate renewed on {step.date}, dijamin oleh / "
+                        f"vouched for by {fingerprint_for_print(step.old)} ({step.signer}) -> "
+                        f"{fingerprint_for_print(step.new)}", fg="green" if proven else None, err=not proven)
+        for problem in verdict.renewal_problems:
+            click.secho(f"  {problem}", fg="red", err=True)
         for what, report in signatures:
             _signature_lines(what, report)
         if verdict.signature is not None and not verdict.signature.signed and \
@@ -584,6 +591,46 @@ def keys_new(out: Path, name: str, days: int) -> None:
     click.echo(f"  {key_path}  kunci privat / private key: keep it here, outside the project")
     click.echo(f"Sidik / fingerprint (SHA-256): {fingerprint_for_print(certificate_fingerprint(cert_path.read_bytes()))}")
     click.echo(f"Lalu / next: set {KEY_ENV}={key_path} and {PASSPHRASE_ENV} when you build.")
+
+
+@keys.command("rollover", context_settings=CONTEXT)
+@PROJECT
+@click.option("--new-certificate", "new_certificate", required=True,
+              type=_Path(dir_okay=False, exists=True, path_type=Path), metavar="NEW.pem",
+              help="Sertifikat baru / the renewed publisher certificate (PEM).")
+def keys_rollover(project: Path, new_certificate: Path) -> None:
+    """Ganti sertifikat / renew the publisher's certificate, vouched for by the old one.
+
+    The key of the certificate in use (SPEECHGEN_SIGNING_KEY and SPEECHGEN_SIGNING_PASSPHRASE)
+    signs a statement naming NEW.pem, kept in certificates/ (commit it); the project's
+    [signing] certificate is replaced by NEW.pem. Every later build carries the statements in
+    the manifest's signature, so `speechgen verify --fingerprint OLD` follows them to the new
+    certificate. Then build with the new key. Do it before the old certificate expires.
+    """
+    from datetime import datetime, timezone
+
+    from speechgen.config import load_config
+    from speechgen.signing import fingerprint_for_print, rollover
+    from speechgen.writer import lock_project
+
+    try:
+        config = load_config(project)
+        if not config.signing.certificate:
+            raise SpeechgenError(f"{config.path}: [signing] certificate is not set; there is no certificate to renew")
+        lock = lock_project(config.root, exclusive=True, wait=lambda: click.echo(
+            "menunggu / waiting: another release or build holds the project", err=True))
+        try:
+            statement, new = rollover(config.root, Path(config.signing.certificate), new_certificate, os.environ,
+                                      config.signing.timestamp_url, datetime.now(timezone.utc))
+        finally:
+            os.close(lock)
+    except SpeechgenError as error:
+        _fail(error, published=False)
+        return
+    click.echo(f"Pernyataan / statement: {statement}")
+    click.echo(f"Sertifikat baru / new certificate: {fingerprint_for_print(new)}")
+    click.echo("Lalu / next: commit certificates/ and the certificate; build with the NEW key "
+               "(SPEECHGEN_SIGNING_KEY).")
 
 
 def _size(count: int) -> str:

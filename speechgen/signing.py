@@ -8,7 +8,7 @@ gets a detached CMS signature that `openssl cms -verify` checks. Both are reprod
 bytes, key and signing time give the same signed bytes.
 
 Only this module imports pyHanko and cryptography; values in, bytes out, nothing written except
-by `new_sample_keys`.
+by `new_sample_keys` and `rollover`.
 """
 
 from __future__ import annotations
@@ -626,7 +626,8 @@ async def _sign_at(pdf_signer, writer, when: datetime) -> bytes:
     return output.getvalue()
 
 
-def sign_manifest(data: bytes, signer: Signer) -> bytes:
+def sign_manifest(data: bytes, signer: Signer, *, timestamp_url: str = "", previous: bytes | None = None,
+                  renewals: tuple[bytes, ...] = ()) -> bytes:
     """A detached CMS signature (DER) over `data`, for `manifest.json.p7s`. Its signed attributes
     are the content type, the digest, the signer's certificate (ESS signing-certificate-v2) and
     the algorithms (RFC 6211); no signing time, so the same manifest gives the same bytes. Check
@@ -634,10 +635,100 @@ def sign_manifest(data: bytes, signer: Signer) -> bytes:
 
         openssl cms -verify -binary -inform DER -in manifest.json.p7s -content manifest.json \\
             -CAfile publisher.pem -purpose any -out /dev/null
-    """
-    pyhanko_signer = _pyhanko_signer(signer)
-    content = _run(pyhanko_signer.async_sign_general_data(data, DIGEST, detached=True))
-    return content.dump()
+
+    With `timestamp_url` (RFC 3161), the signature also carries the TSA's timestamp over its value
+    (an unsigned signature-time-stamp attribute), which proves when the manifest was signed. A
+    timestamp is new each time, so `previous` (the signature the last build wrote) is given back
+    as it is when it already signs these bytes, with this certificate, carries an intact
+    timestamp and the same renewals: a build whose manifest did not change contacts no TSA and
+    changes no byte. A TSA that does not answer is a SigningError.
+
+    `renewals` are the project's renewal statements (`keys rollover`), each signed by the
+    certificate it renews: they travel in an unsigned attribute (they prove themselves), and
+    every certificate they name joins the signature's certificates, so the signature lists the
+    publisher's certificates over time."""
+    renewals = tuple(renewals)
+    if timestamp_url and previous is not None and _reusable(previous, data, signer) \
+            and renewals_in(previous) == list(renewals):
+        return previous
+    signed = _sign_cms(data, signer, timestamp_url, detached=True, what="the manifest")
+    return _with_renewals(signed, renewals) if renewals else signed
+
+
+def _sign_cms(data: bytes, signer: Signer, timestamp_url: str, *, detached: bool, what: str) -> bytes:
+    """A CMS signature over `data` (detached, or carrying it), with the TSA's signature timestamp
+    when `timestamp_url` is given."""
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+    async def sign() -> bytes:
+        from pyhanko.sign.timestamps import HTTPTimeStamper
+        from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
+
+        if not timestamp_url:
+            return (await _pyhanko_signer(signer).async_sign_general_data(data, DIGEST, detached=detached)).dump()
+        session = LazySession()
+        try:
+            timestamper = HTTPTimeStamper(timestamp_url, timeout=NETWORK_TIMEOUT, session=session)
+            signed = await _pyhanko_signer(signer).async_sign_general_data(data, DIGEST, detached=detached,
+                                                                            timestamper=timestamper)
+            return signed.dump()
+        finally:
+            await session.close()
+
+    try:
+        return _run(sign())
+    except (TimestampRequestError, OSError, TimeoutError) as exc:
+        raise SigningError(f"{what} cannot be signed: the time-stamping authority {timestamp_url} did not "
+                           f"answer ({_reason(exc)}); check [signing] timestamp_url and the network, then "
+                           "try again; nothing was changed (otoritas cap waktu tidak menjawab)") from None
+    except Exception as exc:
+        if not _read_failure(exc) and not type(exc).__module__.startswith(("aiohttp", "pyhanko")):
+            raise
+        raise SigningError(f"{what} cannot be signed: {_reason(exc)}") from None
+
+
+def read_previous(path: Path) -> bytes | None:
+    """The manifest signature a previous build left at `path`, if there is one (any problem: None,
+    and the manifest is signed afresh)."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        data = path.read_bytes() if path.stat().st_size <= MAX_KEY_BYTES else None
+    except OSError:
+        return None
+    return data
+
+
+def _reusable(previous: bytes, data: bytes, signer: Signer) -> bool:
+    """Whether `previous` is this signer's intact detached signature over `data`, carrying an
+    intact signature timestamp (whoever judges it later judges the TSA)."""
+    from asn1crypto import cms
+    from pyhanko.sign.general import extract_signer_info
+    from pyhanko.sign.validation.generic_cms import (async_validate_detached_cms, extract_certificate_info,
+                                                     extract_tst_data_iter, message_imprint_checker,
+                                                     validate_tst_signed_data)
+    from pyhanko_certvalidator import ValidationContext
+
+    _quiet()
+    try:
+        signed_data = cms.ContentInfo.load(previous, strict=True)["content"]
+        info = extract_signer_info(signed_data)
+        if extract_certificate_info(signed_data).signer_cert.dump() != signer.certificate:
+            return False
+        digests = [a["values"][0].native for a in info["signed_attrs"] if a["type"].native == "message_digest"]
+        if digests != [hashlib.sha256(data).digest()]:
+            return False
+        tokens = list(extract_tst_data_iter(info, signed=False))
+        if len(tokens) != 1:
+            return False
+        nobody = ValidationContext(trust_roots=[], allow_fetching=False)
+        stamp = _run(validate_tst_signed_data(tokens[0], nobody, message_imprint_checker(info)))
+        status = _run(async_validate_detached_cms(data, signed_data, signer_validation_context=nobody))
+        return bool(stamp["intact"] and stamp["valid"] and status.intact and status.valid)
+    except Exception as exc:
+        if not _read_failure(exc):
+            raise
+        return False
 
 
 # --- checking ------------------------------------------------------------------------------------------
@@ -902,9 +993,10 @@ def _validate_at_proven_time(embedded, signer_der: bytes, pinned: bytes | None, 
 def check_manifest_signature(manifest: bytes, p7s: bytes, *, certificate: bytes | None = None,
                              fingerprint: str | None = None, now: datetime | None = None) -> SignatureReport:
     """The detached CMS signature `p7s` (DER, or PEM as openssl may write it) over `manifest`,
-    checked offline with pyHanko's CMS validator against the pin, at the present time."""
+    checked offline with pyHanko's CMS validator against the pin: at the time its signature
+    timestamp proves, when it carries one whose TSA the pinned certificate vouches for (at the
+    present), else at the present time."""
     from asn1crypto import cms
-    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 
     _quiet()
     now = now or datetime.now(timezone.utc)
@@ -932,20 +1024,321 @@ def check_manifest_signature(manifest: bytes, p7s: bytes, *, certificate: bytes 
             raise
         raise SigningError(f"not a detached CMS signature that can be read ({_reason(exc)}); expected "
                            "the manifest's signature file as the site published it") from None
+    return _check_detached(manifest, signed_data, signer_der, pinned, fingerprint, pins, now)
+
+
+def _check_detached(content: bytes, signed_data, signer_der: bytes, pinned: bytes | None, fingerprint: str | None,
+                    pins: tuple[str, ...], now: datetime) -> SignatureReport:
+    """A CMS signature over `content` (see `check_manifest_signature`)."""
+    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+    from pyhanko_certvalidator import ValidationContext
+
     try:
-        pin_problems = _pin_problems(signer_der, pinned, fingerprint, now, proven=False)
-        context = _context(signer_der, pinned, fingerprint, now, pin_problems)
-        status = _run(async_validate_detached_cms(manifest, signed_data, signer_validation_context=context,
-                                                  key_usage_settings=_usage()))
+        others = [c for c in signed_data["certificates"] if c.name == "certificate"]
+        proven, notes = _manifest_time(signed_data, pinned, others, now)
+        judged_at = proven or now
+        pin_problems = _pin_problems(signer_der, pinned, fingerprint, judged_at, proven=proven is not None)
+        context = _context(signer_der, pinned, fingerprint, judged_at, pin_problems)
+        stamps = _context(signer_der, pinned, None, now, [], other_certs=[c.chosen for c in others]) \
+            if pinned is not None else ValidationContext(trust_roots=[], allow_fetching=False)
+        status = _run(async_validate_detached_cms(content, signed_data, signer_validation_context=context,
+                                                  ts_validation_context=stamps, key_usage_settings=_usage()))
     except Exception as exc:
         if not _read_failure(exc):
             raise
         return SignatureReport(signed=True, pinned=pins, problems=(f"the signature cannot be read ({_reason(exc)})",))
     problems = _status_problems(status, pin_problems)
-    return SignatureReport(signed=True, judged_at=now, pinned=pins, intact=bool(status.intact and status.valid),
+    if problems and notes:
+        problems += notes
+    return SignatureReport(signed=True, judged_at=judged_at, timestamped=proven is not None, pinned=pins,
+                           intact=bool(status.intact and status.valid),
                            trusted=bool(status.trusted) and not pin_problems and status.intact,
                            covers_whole_file=True,
                            problems=tuple(problems), **_report_signer(signer_der))
+
+
+def _manifest_time(signed_data, pinned: bytes | None, others, now: datetime) -> tuple[datetime | None, list[str]]:
+    """The time the manifest signature's timestamp proves, or None (and why, in words): the token
+    must cover the signature value, be intact, and come from a TSA the pinned certificate (a
+    root) vouches for, judged now, nothing fetched. A fingerprint alone pins the publisher's
+    certificate, which vouches for no TSA."""
+    from pyhanko.sign.general import extract_signer_info
+    from pyhanko.sign.validation.generic_cms import (extract_tst_data_iter, message_imprint_checker,
+                                                     validate_tst_signed_data)
+    from pyhanko.sign.validation.status import TimestampSignatureStatus
+
+    info = extract_signer_info(signed_data)
+    tokens = list(extract_tst_data_iter(info, signed=False))
+    if not tokens:
+        return None, []
+    if pinned is None:
+        return None, ["its timestamp proves nothing here (a fingerprint pins no time-stamping authority; "
+                      "pin the root certificate): judged at the present time"]
+    context = _context(pinned, pinned, None, now, [], other_certs=[c.chosen for c in others])
+    for token in tokens:
+        stamp = TimestampSignatureStatus(**_run(validate_tst_signed_data(token, context,
+                                                                         message_imprint_checker(info))))
+        if stamp.trusted:
+            return stamp.timestamp, []
+    return None, ["its timestamp proves nothing here (not intact, or its time-stamping authority is not "
+                  "vouched for by the pinned certificate): judged at the present time"]
+
+
+# --- renewal statements (keys rollover) ------------------------------------------------------------
+
+RENEWALS_DIR = "certificates"            # the project's folder of renewal statements
+RENEWAL_KIND = "speechgen certificate renewal"
+# The unsigned attribute of manifest.json.p7s that carries the statements: an OID derived from a
+# UUID (ITU-T X.667, arc 2.25), which needs no registration.
+RENEWALS_OID = "2.25.151271226732618505226934768318100042512"
+MAX_STATEMENT_BYTES = 256 * 1024
+MAX_RENEWALS = 64
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """One renewal statement: the certificate `old` vouches, with its key, for `new` from `date`."""
+
+    date: str
+    old: str                            # SHA-256 of the certificate that signed the statement
+    new: str                            # SHA-256 of the certificate it names
+    signer: str = ""                    # the old certificate's subject, in words
+
+
+def renewal_statement(old: Signer, new_certificate: bytes, when: datetime, timestamp_url: str = "") -> bytes:
+    """The statement, signed with the OLD key (CMS carrying a small JSON text, DER), that the
+    publisher's certificate is renewed by `new_certificate` (PEM or DER) from `when`'s day on.
+    With `timestamp_url` the signature carries the TSA's timestamp, which lets the statement be
+    checked after the old certificate expired. `openssl cms -verify -inform DER -in FILE
+    -CAfile OLD.pem -purpose any` prints the text."""
+    import json
+
+    _check_time(when, "when")
+    found = _der_certificates(new_certificate)
+    if not found:
+        raise SigningError("the new certificate is not a certificate (PEM or DER); give the renewed "
+                           "publisher certificate")
+    new = found[0]
+    if new == old.certificate:
+        raise SigningError("the new certificate is the one in use now; give the renewed certificate")
+    certificate = _x509(new)
+    _check_usable(certificate, "the new certificate")
+    if when > certificate.not_valid_after_utc:
+        raise SigningError(f"the new certificate expired on {_when(certificate.not_valid_after_utc)}; give a "
+                           "certificate that is valid")
+    text = json.dumps({"kind": RENEWAL_KIND, "date": when.astimezone(timezone.utc).date().isoformat(),
+                       "old": old.fingerprint, "new": hashlib.sha256(new).hexdigest(),
+                       "subject": _subject_text(certificate), "certificate": pem(new).decode("ascii")},
+                      ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+    return _sign_cms(text, old, timestamp_url, detached=False, what="the renewal statement")
+
+
+def statement_name(statement: bytes) -> str:
+    """The file name a statement is kept under in `certificates/`: its date and the new
+    certificate's fingerprint (first 16 digits)."""
+    fields, _, _ = _statement(statement)
+    return f"{fields['date']}-{fields['new'][:16]}.p7m"
+
+
+def _statement(data: bytes):
+    """(its fields, its SignedData, its signed text) for a renewal statement; ValueError if it is not one."""
+    import json
+
+    from asn1crypto import cms
+    from pyhanko.sign.validation.generic_cms import extract_certificate_info
+
+    content = cms.ContentInfo.load(data, strict=True)
+    if content["content_type"].native != "signed_data":
+        raise ValueError("not CMS signed data")
+    signed_data = content["content"]
+    text = signed_data["encap_content_info"]["content"]
+    if text.native is None:
+        raise ValueError("carries no statement")
+    text = bytes(text.native) if not isinstance(text.native, bytes) else text.native
+    fields = json.loads(text.decode("utf-8"))
+    if not isinstance(fields, dict) or fields.get("kind") != RENEWAL_KIND:
+        raise ValueError("not a renewal statement")
+    for name in ("old", "new"):
+        if not isinstance(fields.get(name), str) or not re.fullmatch(r"[0-9a-f]{64}", fields[name]):
+            raise ValueError(f"no {name} certificate fingerprint")
+    if not isinstance(fields.get("date"), str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", fields["date"]):
+        raise ValueError("no date")
+    named = _der_certificates(str(fields.get("certificate", "")).encode("ascii", "replace"))
+    if len(named) != 1 or hashlib.sha256(named[0]).hexdigest() != fields["new"]:
+        raise ValueError("the certificate it names is not the one its fingerprint says")
+    signer = extract_certificate_info(signed_data).signer_cert.dump()
+    if hashlib.sha256(signer).hexdigest() != fields["old"]:
+        raise ValueError("not signed by the certificate it says it renews")
+    return fields, signed_data, text
+
+
+def read_statements(project_root: Path) -> tuple[bytes, ...]:
+    """The project's renewal statements (`certificates/*.p7m`), oldest first; one that cannot be
+    read as a statement is a SigningError naming it."""
+    folder = project_root / RENEWALS_DIR
+    if not folder.is_dir():
+        return ()
+    found = []
+    for path in sorted(folder.glob("*.p7m")):
+        data = _read(path, _shown(path, project_root), MAX_STATEMENT_BYTES, "")
+        try:
+            _statement(data)
+        except Exception as exc:
+            if not _read_failure(exc) and not isinstance(exc, UnicodeDecodeError):
+                raise
+            raise SigningError(f"{_shown(path, project_root)}: not a renewal statement ({_reason(exc)}); "
+                               "keep only what `speechgen keys rollover` wrote in "
+                               f"{RENEWALS_DIR}/") from None
+        found.append(data)
+    if len(found) > MAX_RENEWALS:
+        raise SigningError(f"{RENEWALS_DIR}/: {len(found)} renewal statements; at most {MAX_RENEWALS}")
+    return tuple(found)
+
+
+def _with_renewals(der: bytes, renewals: tuple[bytes, ...]) -> bytes:
+    """The signature `der` with the statements in its unsigned attributes, and the certificates
+    they name among its certificates."""
+    from asn1crypto import cms, core
+
+    content = cms.ContentInfo.load(der)
+    signed_data = content["content"]
+    info = signed_data["signer_infos"][0]
+    attributes = [] if isinstance(info["unsigned_attrs"], core.Void) else list(info["unsigned_attrs"])
+    attributes.append(cms.CMSAttribute({"type": RENEWALS_OID,
+                                        "values": [core.Any.load(r) for r in renewals]}))
+    info["unsigned_attrs"] = cms.CMSAttributes(attributes)
+    have = {c.chosen.dump() for c in signed_data["certificates"]}
+    extra = []
+    for statement in renewals:
+        _, inner, _ = _statement(statement)
+        for certificate in inner["certificates"]:
+            if certificate.name == "certificate" and certificate.chosen.dump() not in have:
+                have.add(certificate.chosen.dump())
+                extra.append(certificate)
+    if extra:
+        signed_data["certificates"] = cms.CertificateSet(list(signed_data["certificates"]) + extra)
+    return content.dump(force=True)
+
+
+def renewals_in(p7s: bytes) -> list[bytes]:
+    """The renewal statements a manifest signature carries (none when it cannot be read)."""
+    from asn1crypto import cms, core
+
+    try:
+        info = cms.ContentInfo.load(p7s)["content"]["signer_infos"][0]
+        if isinstance(info["unsigned_attrs"], core.Void):
+            return []
+        return [value.dump() for attribute in info["unsigned_attrs"]
+                if attribute["type"].dotted == RENEWALS_OID for value in attribute["values"]][:MAX_RENEWALS]
+    except Exception as exc:
+        if not _read_failure(exc):
+            raise
+        return []
+
+
+def follow_renewals(p7s: bytes, target: str, *, certificate: bytes | None = None, fingerprint: str | None = None,
+                    now: datetime | None = None) -> tuple[list[Renewal], list[str]]:
+    """The chain of renewal statements, carried by the manifest signature `p7s`, from the pinned
+    certificate (or fingerprint) to the certificate whose SHA-256 is `target`: each statement
+    signed by a certificate already vouched for (the pin, then each certificate a checked
+    statement named), checked as any signature is (at the time its timestamp proves, else now).
+    Returns (the chain, oldest first; [] when none reaches `target`) and what was refused."""
+    _quiet()
+    now = now or datetime.now(timezone.utc)
+    pinned, fingerprint = _pins(certificate, fingerprint)
+    trusted = {fp: [] for fp in _pinned_fingerprints(pinned, fingerprint)}
+    refused: list[str] = []
+    statements = []
+    for data in renewals_in(p7s):
+        try:
+            statements.append(_statement(data))
+        except Exception as exc:
+            if not _read_failure(exc) and not isinstance(exc, UnicodeDecodeError):
+                raise
+            refused.append(f"a renewal statement cannot be read ({_reason(exc)})")
+    statements.sort(key=lambda found: found[0]["date"])
+    progress = True
+    while progress and target not in trusted:
+        progress = False
+        for fields, signed_data, text in statements:
+            if fields["new"] in trusted:
+                continue
+            vouched = fields["old"] in trusted
+            if not vouched and pinned is None:
+                continue
+            signer_der = _signer_der(signed_data)
+            report = _check_detached(text, _detached(signed_data), signer_der, pinned,
+                                     fields["old"] if vouched else None, (), now)
+            step = Renewal(fields["date"], fields["old"], fields["new"], report.signer)
+            if report.intact and report.trusted:
+                trusted[fields["new"]] = trusted.get(fields["old"], []) + [step]
+                progress = True
+            else:
+                refused.append(f"the renewal statement of {fields['date']} naming "
+                               f"{fingerprint_for_print(fields['new'])} is refused: "
+                               + "; ".join(report.problems or ("not signed by the certificate it renews",)))
+    if target not in trusted and statements and not refused:
+        refused.append(f"no renewal statement signed by the pinned certificate leads to "
+                       f"{fingerprint_for_print(target)}")
+    return trusted.get(target, []), refused
+
+
+def _detached(signed_data):
+    """A copy of an encapsulating SignedData without its content: the signature is over the signed
+    attributes (the content's digest among them), so it checks the same, as a detached one."""
+    from asn1crypto import cms
+
+    copy = signed_data.copy()
+    copy["encap_content_info"] = cms.ContentInfo({"content_type": "data"})
+    return copy
+
+
+def rollover(project_root: Path, certificate: Path, new_certificate: Path, environ: Mapping[str, str],
+             timestamp_url: str, now: datetime) -> tuple[Path, str]:
+    """`speechgen keys rollover`: the key of the certificate in use (`certificate`, opened from
+    the environment as for signing) signs a statement naming `new_certificate`, kept as
+    `certificates/<date>-<new>.p7m`; then `certificate` is replaced by the new one. Returns the
+    statement's path and the new fingerprint. The caller holds the project's lock."""
+    from speechgen.config import Unreadable, read_capped
+
+    old = signer_from_env(project_root, certificate, environ, now)
+    if old is None:
+        raise SigningError(f"{KEY_ENV} is not set: give the PKCS#12 key file of the certificate in use "
+                           f"({_shown(project_root / certificate, project_root)}); it signs the statement")
+    try:
+        new = read_capped(new_certificate, MAX_CERTIFICATE_BYTES)
+    except (Unreadable, OSError) as exc:
+        raise SigningError(f"{new_certificate}: cannot read the new certificate: "
+                           f"{getattr(exc, 'strerror', None) or exc}") from None
+    if b"PRIVATE KEY-----" in new:
+        raise SigningError(f"{new_certificate}: holds a PRIVATE KEY; give the new public certificate only")
+    statement = renewal_statement(old, new, now, timestamp_url)
+    folder = project_root / RENEWALS_DIR
+    target = folder / statement_name(statement)
+    der = _der_certificates(new)[0]
+    written: list[Path] = []
+    try:
+        folder.mkdir(exist_ok=True)
+        _write_new(target, statement, 0o644, written)
+        path = certificate if certificate.is_absolute() else project_root / certificate
+        temporary = path.with_name(f".{path.name}.rollover-tmp")
+        temporary.unlink(missing_ok=True)
+        _write_new(temporary, pem(der), 0o644, written)
+        os.replace(temporary, path)
+    except FileExistsError:
+        raise SigningError(f"{_shown(target, project_root)}: exists already: this renewal was made "
+                           "before") from None
+    except OSError as exc:
+        for made in written:
+            made.unlink(missing_ok=True)
+        raise SigningError(f"{exc.filename or folder}: cannot write: {exc.strerror or exc}") from None
+    return target, hashlib.sha256(der).hexdigest()
+
+
+def _signer_der(signed_data) -> bytes:
+    from pyhanko.sign.validation.generic_cms import extract_certificate_info
+
+    return extract_certificate_info(signed_data).signer_cert.dump()
 
 
 # --- sample keys -------------------------------------------------------------------------------------

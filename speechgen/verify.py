@@ -69,6 +69,8 @@ class Verdict:
     manifest_signature: object | None = None   # of manifest.json.p7s, when a pin and a site were given
     manifest_signed: bool = False       # the site has a manifest signature at all
     maintained: bool = False            # the listed edition, with validation data (DSS, timestamps) added since
+    renewals: tuple = ()                # signing.Renewal chain from the pinned certificate to the signer's (keys rollover)
+    renewal_problems: tuple[str, ...] = ()   # why no such chain was accepted
 
     @property
     def fingerprint(self) -> str:
@@ -377,12 +379,28 @@ def verify(pdf: Path, site: str | None, *, certificate: Path | None = None,
     manifest_report = None
     if pinned and p7s is not None:
         manifest_report = signing.check_manifest_signature(raw, p7s, **pin)
+    renewals, renewal_problems = (), ()
+    if manifest_report is not None and not manifest_report.ok and manifest_report.intact \
+            and manifest_report.fingerprint not in manifest_report.pinned and signing.renewals_in(p7s):
+        # Signed with a renewed certificate: the statements the manifest's signature carries, each
+        # signed by the certificate it renews, lead from the pinned certificate to the signer's.
+        chain, refused = signing.follow_renewals(p7s, manifest_report.fingerprint, **pin)
+        renewal_problems = tuple(refused)
+        if chain:
+            renewals = tuple(chain)
+            manifest_report = signing.check_manifest_signature(
+                raw, p7s, certificate=pin["certificate"], fingerprint=manifest_report.fingerprint)
+            if report is not None and report.signed and not report.ok and \
+                    report.fingerprint in {step.new for step in chain}:
+                report = signing.check_pdf_signature(data, certificate=pin["certificate"],
+                                                     fingerprint=report.fingerprint)
     match, maintained = find(manifest, sha256), False
     if match is None:
         match = _maintained_edition(data if data is not None else _read_pdf(pdf), manifest, report)
         maintained = match is not None
     return Verdict(sha256, where, match, signature=report, manifest_signature=manifest_report,
-                   manifest_signed=p7s is not None, maintained=maintained)
+                   manifest_signed=p7s is not None, maintained=maintained, renewals=renewals,
+                   renewal_problems=renewal_problems)
 
 
 MAX_REVISIONS = 64                      # revision boundaries of one PDF tried against the manifest

@@ -246,11 +246,12 @@ def test_verify_with_the_root_pinned_says_authentic(lta_project: Path, pki: Pki)
     site = lta_project / "site"
     pdf = site / "2025/kenegaraan/kenegaraan.id.pdf"
     result = CliRunner().invoke(main, ["verify", str(pdf), "--site", str(site), "--certificate", str(pki.root)])
-    # the manifest is signed at build without a timestamp (build.py passes no timestamp_url yet)
     assert "Cocok / Match: kenegaraan.id.pdf is the published PDF" in result.stdout, result.output
     assert "PDF: ditandatangani oleh / signed by Sekretariat Uji" in result.stdout
     assert "intact, by the pinned certificate" in result.stdout
     assert "time proven by a timestamp" in result.stdout
+    assert "manifest.json: ditandatangani oleh / signed by Sekretariat Uji" in result.stdout
+    assert result.stdout.count("time proven by a timestamp") == 2          # the manifest's and the PDF's
     assert result.exit_code == 0, result.output
 
 
@@ -338,3 +339,109 @@ def _sign_again(writer, pki: Pki) -> bytes:
 
     signer = signers.SimpleSigner.load_pkcs12(str(pki.publisher_key), passphrase=PASSPHRASE.encode())
     return signers.PdfSigner(signers.PdfSignatureMetadata(field_name="Lain"), signer).sign_pdf(writer).getvalue()
+
+
+# --- the manifest's signature carries a timestamp -------------------------------------------------
+
+def test_the_manifest_signature_carries_a_timestamp_and_outlives_the_certificate(lta_project: Path, pki: Pki,
+                                                                                 tmp_path: Path) -> None:
+    from asn1crypto import cms
+
+    site = lta_project / "site"
+    manifest, p7s = (site / "manifest.json").read_bytes(), (site / "manifest.json.p7s").read_bytes()
+    signer_info = cms.ContentInfo.load(p7s)["content"]["signer_infos"][0]
+    assert [a["type"].native for a in signer_info["unsigned_attrs"]] == ["signature_time_stamp_token"]
+    later = pki.expires + timedelta(days=365)
+    report = signing.check_manifest_signature(manifest, p7s, certificate=pki.root.read_bytes(), now=later)
+    assert report.ok and report.timestamped, report.problems
+    assert report.judged_at < pki.expires < later
+    # the timestamp covers this signature value, not any other: moved onto another signature, it proves nothing
+    assert not signing.check_manifest_signature(manifest + b" ", p7s, certificate=pki.root.read_bytes()).ok
+    # a fingerprint pins no TSA: judged at the present, which is after the certificate expired
+    pinned = signing.check_manifest_signature(manifest, p7s, fingerprint=signing.certificate_fingerprint(
+        pki.publisher.read_bytes()), now=later)
+    assert not pinned.ok and not pinned.timestamped
+    assert any("pin the root certificate" in p for p in pinned.problems), pinned.problems
+    # openssl still reads it (unsigned attributes are for whoever knows them)
+    (tmp_path / "m.json").write_bytes(manifest)
+    (tmp_path / "m.p7s").write_bytes(p7s)
+    checked = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp_path / "m.p7s"),
+                              "-content", str(tmp_path / "m.json"), "-CAfile", str(pki.root), "-purpose", "any",
+                              "-out", "/dev/null"], capture_output=True, text=True)
+    assert checked.returncode == 0 and "Verification successful" in checked.stderr, checked.stderr
+
+
+def test_an_untimestamped_manifest_signature_dies_with_the_certificate(pki: Pki, tmp_path: Path) -> None:
+    signer = publisher_signer(pki, tmp_path)
+    p7s = signing.sign_manifest(b"{}", signer)
+    root = pki.root.read_bytes()
+    assert signing.check_manifest_signature(b"{}", p7s, certificate=root).ok
+    later = signing.check_manifest_signature(b"{}", p7s, certificate=root, now=pki.expires + timedelta(days=1))
+    assert not later.ok and not later.timestamped
+    assert "no timestamp proves when it signed" in later.problems[0]
+
+
+def _build(project: Path):
+    from click.testing import CliRunner
+
+    from speechgen.cli import main
+
+    return CliRunner().invoke(main, ["build", str(project), "--no-search"])
+
+
+def test_an_unchanged_manifest_keeps_its_signature_and_asks_no_tsa(lta_project: Path, pki: Pki, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A timestamp is new each time: a build whose manifest did not change gives back the previous
+    signature, byte for byte, without contacting the TSA (here: an address where nothing listens)."""
+    project = tmp_path / "project"
+    shutil.copytree(lta_project, project, symlinks=True)
+    monkeypatch.setenv(signing.KEY_ENV, str(pki.publisher_key))
+    monkeypatch.setenv(signing.PASSPHRASE_ENV, PASSPHRASE)
+    before = (project / "site/manifest.json.p7s").read_bytes()
+    config = project / "speechgen.toml"
+    dead = f"http://127.0.0.1:{_free_port()}/tsa"
+    config.write_text(config.read_text().replace(pki.tsa, dead))
+    result = _build(project)
+    assert result.exit_code == 0, result.output
+    assert (project / "site/manifest.json.p7s").read_bytes() == before
+    # a changed manifest needs a new timestamp: the TSA's silence is a clear error, the site stays
+    site_before = (project / "site/manifest.json").read_bytes()
+    recipients = project / "recipients.yaml"
+    recipients.write_text(recipients.read_text().replace("Arsip Nasional", "Arsip Nasional RI"))
+    result = _build(project)
+    assert result.exit_code == 1, result.output
+    assert f"the time-stamping authority {dead} did not answer" in result.output
+    assert "Traceback" not in result.output
+    assert (project / "site/manifest.json").read_bytes() == site_before
+    assert (project / "site/manifest.json.p7s").read_bytes() == before
+    # with the TSA back, the changed manifest gets a fresh timestamp
+    config.write_text(config.read_text().replace(dead, pki.tsa))
+    result = _build(project)
+    assert result.exit_code == 0, result.output
+    after = (project / "site/manifest.json.p7s").read_bytes()
+    assert after != before
+    report = signing.check_manifest_signature((project / "site/manifest.json").read_bytes(), after,
+                                              certificate=pki.root.read_bytes())
+    assert report.ok and report.timestamped, report.problems
+
+
+def test_without_a_tsa_the_build_warns_once_and_stays_reproducible(pki: Pki, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import copy_project
+
+    project = copy_project(tmp_path / "project")
+    shutil.copy(pki.publisher, project / "publisher.pem")
+    with (project / "speechgen.toml").open("a") as f:
+        f.write('\n[signing]\ncertificate = "publisher.pem"\n')
+    monkeypatch.setenv(signing.KEY_ENV, str(pki.publisher_key))
+    monkeypatch.setenv(signing.PASSPHRASE_ENV, PASSPHRASE)
+    from click.testing import CliRunner
+
+    from speechgen.cli import main
+
+    first = CliRunner().invoke(main, ["build", str(project), "--no-search", "--no-pdf"])
+    assert first.exit_code == 0, first.output
+    assert first.output.count("signatures cannot prove their time") == 1, first.output
+    other = CliRunner().invoke(main, ["build", str(project), "--no-search", "--no-pdf", "--out", str(tmp_path / "b")])
+    assert other.exit_code == 0, other.output
+    assert (project / "site/manifest.json.p7s").read_bytes() == (tmp_path / "b/manifest.json.p7s").read_bytes()
