@@ -28,7 +28,7 @@ THEME_DIR = Path(__file__).parent / "theme"
 # language's words; a language without its own set here gets the English ones.
 LABELS: dict[str, dict[str, str]] = {
     "id": {
-        "edition_word": "Edisi", "editions": "Edisi", "corrected": "Dikoreksi",
+        "edition_word": "Edisi", "editions": "Edisi", "corrected": "Dikoreksi", "corrected_on": "Dikoreksi pada", "recipient": "Penerima",
         "certificate": "Sertifikat penerbit (SHA-256)",
         "unreleased": "belum dirilis", "latest_edition": "edisi terbaru",
         "pdf_not_made": "PDF belum dibuat pada build ini",
@@ -62,6 +62,10 @@ LABELS: dict[str, dict[str, str]] = {
         "table": "Tabel", "search_words": "Kata dalam pidato", "searching": "Mencari…",
         "search_none": "Tidak ada pidato yang cocok.", "search_found": "{n} pidato ditemukan",
         "search_found_one": "1 pidato ditemukan", "search_more": "Tampilkan lebih banyak",
+        "search_partial": "{n} pidato lain hanya memuat kata yang berawalan sama.",
+        "search_partial_one": "1 pidato lain hanya memuat kata yang berawalan sama.",
+        "search_none_whole": "Tidak ada pidato yang memuat kata itu secara utuh.",
+        "search_partial_title": "Kata yang berawalan sama",
         "search_unavailable": "Pencarian tidak tersedia di sini (misalnya saat dibuka langsung dari disk). Gunakan daftar arsip di bawah.",
         "search_needs_js": "Pencarian memerlukan JavaScript. Semua pidato tetap dapat dibuka melalui daftar arsip di bawah.",
         "search_description": "Cari pidato menurut kata di dalam naskahnya.",
@@ -69,7 +73,7 @@ LABELS: dict[str, dict[str, str]] = {
         "withdrawn_on": "Ditarik pada", "moved": "Halaman ini telah pindah ke",
     },
     "en": {
-        "edition_word": "Edition", "editions": "Editions", "corrected": "Corrected",
+        "edition_word": "Edition", "editions": "Editions", "corrected": "Corrected", "corrected_on": "Corrected on", "recipient": "Recipient",
         "certificate": "Publisher's certificate (SHA-256)",
         "unreleased": "not yet released", "latest_edition": "latest edition",
         "pdf_not_made": "PDF not made in this build",
@@ -103,6 +107,10 @@ LABELS: dict[str, dict[str, str]] = {
         "table": "Table", "search_words": "Words in a speech", "searching": "Searching…",
         "search_none": "No speech matches.", "search_found": "{n} speeches found",
         "search_found_one": "1 speech found", "search_more": "Show more",
+        "search_partial": "{n} more speeches only contain words that begin the same way.",
+        "search_partial_one": "1 more speech only contains a word that begins the same way.",
+        "search_none_whole": "No speech contains the whole word.",
+        "search_partial_title": "Words that begin the same way",
         "search_unavailable": "Search is not available here (for example when opened straight from disk). Use the archive listings below.",
         "search_needs_js": "Search needs JavaScript. Every speech can still be reached from the archive listings below.",
         "search_description": "Find a speech by any word in its text.",

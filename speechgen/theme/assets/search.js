@@ -3,7 +3,12 @@
    recent bundle that data-recent's list names: the pages changed since their shard was indexed,
    whose old entries ("hidden") are left out of the results. No request leaves the site; paths stay
    relative. Results come while typing (after a pause of DELAY ms), SHOWN at a time, each with its
-   date and, on a site with several languages, its language. */
+   date and, on a site with several languages, its language.
+   Counted honestly: Pagefind finds a word also as the start of a longer one ("gettysburg" would
+   bring "getting", both "get" to its English stemmer). The pages that hold every word of the query
+   whole (Pagefind's exact search, one word at a time, since a quoted query is a phrase) come
+   first and are counted; the others follow under their own heading, counted apart. Each result
+   links to its page with the words it was found by (?highlight=), which highlight.js marks there. */
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
@@ -11,6 +16,8 @@
   var input = form.querySelector("input[type=search]");
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
+  var partialList = document.getElementById("search-partial");
+  var partialTitle = document.getElementById("search-partial-title");
   var more = document.getElementById("search-more");
   var root = form.getAttribute("data-root");
   var pageLang = document.documentElement.lang;
@@ -39,26 +46,58 @@
     });
   }
 
+  function engine_(bundle) {
+    // A Pagefind of its own for one language, on that language's first bundle (whose script is
+    // a module of its own): a merged index is searched with its engine's stemmer, so English
+    // merged into an Indonesian engine would not find "getting" as a whole word. The engine takes
+    // the bundle's language when the bundle has only one, as every shard has.
+    return import(bundle.url + "pagefind.js").then(function (pagefind) {
+      return pagefind.options({ baseUrl: "/", noWorker: true }).then(function () { return pagefind; });
+    });
+  }
+
   function load() {
-    // The first shard's engine, in the page's language where that shard has it; every other
-    // (shard, language) index merged in. On the main thread: no worker script to fetch.
+    // One engine per language (the page's first), each on the first shard that has it, every
+    // other (shard, language) index merged into its language's engine. On the main thread: no
+    // worker script to fetch. `search(query)` asks every engine; results come by Pagefind's score.
     if (!bundles.length) return Promise.reject(new Error("no search index"));
-    var first = bundles[0];
-    var firstLang = first.langs.indexOf(pageLang) >= 0 ? pageLang : first.langs[0];
-    engine = engine || Promise.all([import(first.url + "pagefind.js"), recent()]).then(function (loaded) {
-      var pagefind = loaded[0];
-      var all = loaded[1] ? bundles.concat([loaded[1]]) : bundles;
-      return pagefind.options({ baseUrl: "/", noWorker: true }).then(function () {
+    engine = engine || recent().then(function (latestBundle) {
+      var all = latestBundle ? bundles.concat([latestBundle]) : bundles;
+      var langs = [];
+      all.forEach(function (b) { b.langs.forEach(function (l) { if (langs.indexOf(l) < 0) langs.push(l); }); });
+      langs.sort(function (a, b) { return (b === pageLang) - (a === pageLang); });
+      var homes = {};       // language -> the bundle its engine starts from (a bundle's script serves one engine)
+      var used = [];
+      langs.forEach(function (lang) {
+        var home = all.filter(function (b) { return b !== latestBundle && b.langs.indexOf(lang) >= 0 && used.indexOf(b) < 0; })[0];
+        if (home) { homes[lang] = home; used.push(home); }
+      });
+      var engines = {};
+      return Promise.all(langs.filter(function (l) { return homes[l]; }).map(function (lang) {
+        return engine_(homes[lang]).then(function (pagefind) { engines[lang] = pagefind; });
+      })).then(function () {
         var merges = [];
         all.forEach(function (bundle) {
           bundle.langs.forEach(function (lang) {
-            if (bundle !== first || lang !== firstLang) {
-              merges.push(pagefind.mergeIndex(bundle.url, { language: lang, baseUrl: "/" }));
+            if (homes[lang] !== bundle) {
+              merges.push((engines[lang] || engines[langs[0]]).mergeIndex(bundle.url, { language: lang, baseUrl: "/" }));
             }
           });
         });
         return Promise.all(merges);
-      }).then(function () { return pagefind; });
+      }).then(function () {
+        var list = Object.keys(engines).map(function (lang) { return engines[lang]; });
+        return {
+          search: function (query) {
+            return Promise.all(list.map(function (pagefind) { return pagefind.search(query); })).then(function (answers) {
+              var results = [];
+              answers.forEach(function (answer) { results = results.concat(answer.results); });
+              results.sort(function (a, b) { return b.score - a.score; });
+              return { results: results };
+            });
+          }
+        };
+      });
     });
     return engine;
   }
@@ -69,20 +108,22 @@
     return url.indexOf(siteRoot) === 0 ? url.slice(siteRoot.length) : url.replace(/^\//, "");
   }
 
-  function say(key, n) {
+  function say(key, n, more) {
     // The page's words, then the site's other languages' (each already marked with its lang),
-    // copied from the page's <template id="search-words">.
+    // copied from the page's <template id="search-words">; `more` (a key and its count) is said after.
     status.textContent = "";
-    var source = key && words && words.content.querySelector('[data-say="' + key + '"]');
-    if (!source) return;
-    source.childNodes.forEach(function (node) {
-      var copy = document.importNode(node, true);
-      status.appendChild(copy);
+    [[key, n], more || []].forEach(function (said) {
+      var source = said[0] && words && words.content.querySelector('[data-say="' + said[0] + '"]');
+      if (!source) return;
+      var sentence = document.createElement("span");
+      source.childNodes.forEach(function (node) { sentence.appendChild(document.importNode(node, true)); });
+      if (said[1] !== undefined) {
+        var walker = document.createTreeWalker(sentence, NodeFilter.SHOW_TEXT);
+        while (walker.nextNode()) walker.currentNode.nodeValue = walker.currentNode.nodeValue.replace("{n}", said[1]);
+      }
+      if (status.childNodes.length) status.appendChild(document.createTextNode(" "));
+      status.appendChild(sentence);
     });
-    if (n !== undefined) {
-      var walker = document.createTreeWalker(status, NodeFilter.SHOW_TEXT);
-      while (walker.nextNode()) walker.currentNode.nodeValue = walker.currentNode.nodeValue.replace("{n}", n);
-    }
   }
 
   function languageName(code) {
@@ -107,7 +148,29 @@
     return p;
   }
 
-  function show(items) {
+  function foundBy(data, query) {
+    // The words of the page this result was found by (Pagefind's locations in its text), as the
+    // parts of them that begin like a word of the query: "Gettysburg," gives "gettysburg".
+    var terms = query.toLowerCase().replace(/"/g, " ").split(/\s+/).filter(Boolean);
+    var text = (data.content || "").split(/\s+/);
+    var out = [];
+    (data.locations || []).forEach(function (at) {
+      (text[at] || "").toLowerCase().split(/[^\p{L}\p{N}\p{M}]+/u).forEach(function (part) {
+        var like = terms.some(function (term) {
+          var stem = term.slice(0, Math.min(4, term.length));
+          return part.indexOf(term) === 0 || term.indexOf(part) === 0 || (part.length >= stem.length && part.indexOf(stem) === 0);
+        });
+        if (part && like && out.indexOf(part) < 0) out.push(part);
+      });
+    });
+    // where a word of the query is there whole, the longer words it begins are not what was meant
+    out = out.filter(function (part) {
+      return !terms.some(function (term) { return part !== term && part.indexOf(term) === 0 && out.indexOf(term) >= 0; });
+    });
+    return out.slice(0, 12);
+  }
+
+  function show(items, query) {
     items.forEach(function (data) {
       var li = document.createElement("li");
       var lang = (data.meta && data.meta.lang) || "";
@@ -115,7 +178,8 @@
       if (lang && lang !== pageLang) { li.lang = lang; li.dir = "auto"; }
       var a = document.createElement("a");
       a.className = "speech-link";
-      a.href = root + relativeUrl(data.url);
+      var highlight = foundBy(data, query).map(function (w) { return "highlight=" + encodeURIComponent(w); }).join("&");
+      a.href = root + relativeUrl(data.url) + (highlight ? "?" + highlight : "");
       a.textContent = (data.meta && data.meta.title) || data.url;
       li.appendChild(a);
       var meta = data.meta || {};
@@ -137,7 +201,12 @@
         li.appendChild(line);
       }
       li.appendChild(excerpt(data.excerpt || ""));
-      list.appendChild(li);
+      if (data.partial) {
+        partialTitle.hidden = partialList.hidden = false;
+        partialList.appendChild(li);
+      } else {
+        list.appendChild(li);
+      }
     });
   }
 
@@ -148,11 +217,35 @@
     // The next SHOWN results: their fragments fetched, then added to the list.
     var next = found.splice(0, SHOWN);
     more.hidden = true;
-    return Promise.all(next.map(function (r) { return r.data(); })).then(function (items) {
+    return Promise.all(next.map(function (r) {
+      return r.data().then(function (data) { data.partial = r.partial; return data; });
+    })).then(function (items) {
       if (asked !== latest) return;
-      show(items);
+      show(items, shown);
       more.hidden = !found.length;
     });
+  }
+
+  function wholeWords(pagefind, query) {
+    // Which pages hold every word of the query whole (or in a form of it its language's stemmer
+    // gives the same stem: "villages" for "village"): Pagefind's exact search, one word at a
+    // time. A query the reader quoted is Pagefind's own phrase search: every result is whole.
+    var terms = query.split(/\s+/).filter(Boolean);
+    if (query.indexOf('"') >= 0 || !terms.length) return Promise.resolve(null);
+    return Promise.all(terms.map(function (term) { return pagefind.search('"' + term + '"'); })).then(function (searches) {
+      var sets = searches.map(function (search) {
+        var ids = {};
+        search.results.forEach(function (r) { ids[r.id] = true; });
+        return ids;
+      });
+      return function (id) { return sets.every(function (ids) { return ids[id]; }); };
+    });
+  }
+
+  function clear() {
+    list.textContent = "";
+    partialList.textContent = "";
+    partialList.hidden = partialTitle.hidden = true;
   }
 
   function run(query) {
@@ -162,24 +255,31 @@
     shown = query;
     found = [];
     more.hidden = true;
-    if (!query) { list.textContent = ""; say(""); return; }
+    if (!query) { clear(); say(""); return; }
     say("searching");
     load().then(function (pagefind) {
-      return pagefind.search(query);
-    }).then(function (search) {
+      return Promise.all([pagefind.search(query), wholeWords(pagefind, query)]);
+    }).then(function (answers) {
       if (asked !== latest) return;
+      var whole = answers[1];
       var seen = {};
-      found = search.results.filter(function (r) {
+      var kept = answers[0].results.filter(function (r) {
         var keep = !hidden[r.id] && !seen[r.id];
         seen[r.id] = true;
+        r.partial = whole ? !whole(r.id) : false;
         return keep;
       });
-      var count = found.length;
-      list.textContent = "";
+      // whole words first, each group in Pagefind's order
+      found = kept.filter(function (r) { return !r.partial; }).concat(kept.filter(function (r) { return r.partial; }));
+      var count = found.length - kept.filter(function (r) { return r.partial; }).length;
+      var partial = found.length - count;
+      var after = partial === 1 ? ["search_partial_one"] : partial ? ["search_partial", partial] : null;
+      clear();
       return showMore(asked).then(function () {
         if (asked !== latest) return;
-        if (count === 1) say("search_found_one");
-        else if (count) say("search_found", count);
+        if (count === 1) say("search_found_one", undefined, after);
+        else if (count) say("search_found", count, after);
+        else if (partial) say("search_none_whole", undefined, after);
         else say("search_none");
       });
     }).catch(function () {
@@ -193,10 +293,11 @@
   }
 
   more.addEventListener("click", function () {
-    var first = list.children.length;
+    var first = list.children.length + partialList.children.length;
     showMore(latest).then(function () {
       // the first new result takes the focus, so a keyboard or screen reader goes on from there
-      var link = list.children[first] && list.children[first].querySelector("a");
+      var all = [].slice.call(list.children).concat([].slice.call(partialList.children));
+      var link = all[first] && all[first].querySelector("a");
       if (link) link.focus();
     });
   });

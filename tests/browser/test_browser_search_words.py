@@ -1,0 +1,131 @@
+"""Search that counts honestly, in chromium against a built site whose words begin one another
+("getting" and "gettysburg", "gettysburg" and "gettysburgian"): pages with the whole word come
+first and are counted; pages with a longer word it begins are counted apart, under their own
+heading; the matched words are marked in each result and on the page a result opens."""
+
+from __future__ import annotations
+
+import pytest
+
+from .browsing import PHONE
+from .conftest import _serve, _visiting
+from .test_browser_pages import STRUCTURE_RULES, WCAG_TAGS, _axe
+
+SPEECHES = {
+    "gettysburg-1.en": "Four score at Gettysburg, the field where they fell.",
+    "gettysburg-2.en": "We remember Gettysburg and its dead; a Gettysburgian remembers too.",
+    "getting-1.en": "We are getting better at getting things done.",
+    "getting-2.en": "Getting water to the villages is our work.",
+    "getting-3.en": "The getter of the harvest is the farmer.",
+    "gettysburgian.en": "A Gettysburgian came to the capital.",
+    "tani.id": "Petani menanam padi di sawah; hasil panen desa tumbuh.",
+}
+# a long speech: the hit is far down, and the page opens on it
+FILLER = "\n\n".join(f"Paragraph {n} speaks of roads, ports and schools." for n in range(80))
+
+
+@pytest.fixture(scope="module")
+def words_site(tmp_path_factory):
+    from speechgen.build import build
+    from speechgen.config import load_config
+
+    root = tmp_path_factory.mktemp("search-words") / "project"
+    (root / "speeches").mkdir(parents=True)
+    (root / "speechgen.toml").write_text('[site]\ntitle = "Arsip Kata"\nbase_url = "https://arsip.example.go.id/"\n'
+                                         'publisher = "Sekretariat Uji"\nlanguages = ["id", "en"]\n'
+                                         '[pdf]\nenabled = false\n')
+    for n, (name, body) in enumerate(SPEECHES.items()):
+        slug, lang = name.split(".")
+        folder = root / "speeches" / str(2000 + n)
+        folder.mkdir()
+        text = f"{FILLER}\n\n{body}" if slug == "gettysburg-1" else body
+        (folder / f"{slug}.{lang}.md").write_text(
+            f"---\ntitle: Address {n}\nspeaker: Test Speaker\ndate: {2000 + n}-08-17\noccasion: Test\n---\n\n{text}\n")
+    build(load_config(root), card_pdfs=False)
+    return root / "site"
+
+
+@pytest.fixture(scope="module")
+def words_server(words_site):
+    yield from _serve(words_site, "/")
+
+
+@pytest.fixture
+def visit_words(browser, words_server):
+    yield from _visiting(browser, words_server)
+
+
+def _ask(visit, query: str):
+    page, _ = visit.open(f"cari/?q={query}", PHONE)
+    page.wait_for_function("(s => s.textContent.trim() && !s.textContent.includes('…'))"
+                           "(document.getElementById('search-status'))")
+    return page
+
+
+def _slugs(page, selector: str) -> list[str]:
+    return sorted(href.split("?")[0].split("/")[1] for href in page.locator(f"{selector} a.speech-link").evaluate_all(
+        "as => as.map(a => a.getAttribute('href'))"))
+
+
+def test_a_word_never_counts_the_pages_that_only_have_a_longer_word_it_begins(visit_words) -> None:
+    page = _ask(visit_words, "gettysburg")
+    # 2 pages with the whole word; 1 with "Gettysburgian" only, counted apart
+    assert _slugs(page, "#search-results") == ["2000", "2001"]
+    assert _slugs(page, "#search-partial") == ["2005"]
+    status = page.locator("#search-status").inner_text()
+    assert status.startswith("2 pidato ditemukan") and "1 pidato lain hanya memuat kata yang berawalan sama" in status
+    assert page.locator("#search-partial-title").is_visible()
+    # never a page that has only "getting"
+    assert not {"2002", "2003", "2004"} & set(_slugs(page, "#search-results") + _slugs(page, "#search-partial"))
+
+
+def test_the_shorter_word_puts_whole_words_first_and_the_longer_ones_apart(visit_words) -> None:
+    page = _ask(visit_words, "getting")
+    # "getting" whole (or "Getting"); its stem also begins "Gettysburg": those come after, apart
+    assert _slugs(page, "#search-results") == ["2002", "2003"]
+    # Gettysburg (twice), Gettysburgian, getter: four, five results shown at a time
+    assert set(_slugs(page, "#search-partial")) < {"2000", "2001", "2004", "2005"}
+    assert page.locator("#search-partial li").count() == 3
+    status = page.locator("#search-status").inner_text()
+    assert status.startswith("2 pidato ditemukan") and "4 pidato lain" in status
+    page.locator("#search-more").click()
+    page.wait_for_function("document.querySelectorAll('#search-partial li').length === 4")
+    assert _slugs(page, "#search-partial") == ["2000", "2001", "2004", "2005"]
+    # the whole-word results come before the others on the page too
+    first_apart = page.locator("#search-partial li").first.bounding_box()["y"]
+    assert page.locator("#search-results li").last.bounding_box()["y"] < first_apart
+
+
+def test_only_longer_words_says_no_page_has_the_whole_word(visit_words) -> None:
+    page = _ask(visit_words, "gettysbu")
+    assert page.locator("#search-results li").count() == 0
+    assert page.locator("#search-status").inner_text().startswith("Tidak ada pidato yang memuat kata itu secara utuh.")
+    assert page.locator("#search-partial li").count() == 3
+
+
+def test_matched_words_are_marked_in_the_result_and_on_the_page_it_opens(visit_words, axe_source, artifacts) -> None:
+    page = _ask(visit_words, "gettysburg")
+    marks = page.locator("#search-results li mark").evaluate_all("ms => ms.map(m => m.textContent.toLowerCase())")
+    assert marks and all("gettysburg" in m for m in marks)
+    found = _axe(page, axe_source, {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]})
+    found += _axe(page, axe_source, {"runOnly": {"type": "rule", "values": STRUCTURE_RULES}, "resultTypes": ["violations"]})
+    assert found == []
+    page.screenshot(path=str(artifacts / "screenshot-search-words.png"), full_page=True)
+    long_one = page.locator("#search-results a.speech-link[href*='/2000/']")
+    assert long_one.get_attribute("href").endswith("?highlight=gettysburg")
+    with page.expect_navigation():
+        long_one.click()
+    page.wait_for_selector("mark.search-hit")
+    hits = page.locator(".speech-body mark.search-hit")
+    assert hits.evaluate_all("ms => ms.map(m => m.textContent)") == ["Gettysburg"]
+    # the page opens on the hit, far down the text
+    box = hits.first.bounding_box()
+    assert page.evaluate("scrollY") > 1000 and 0 <= box["y"] <= PHONE["height"] - box["height"]
+    # the whole word only: "Gettysburgian" on the other page stays unmarked
+    other, _ = visit_words.open("2001/gettysburg-2/en/index.html?highlight=gettysburg", PHONE)
+    other.wait_for_selector("mark.search-hit")
+    assert other.locator("mark.search-hit").evaluate_all("ms => ms.map(m => m.textContent)") == ["Gettysburg"]
+    # without the parameter, nothing is fetched or marked
+    plain, _ = visit_words.open("2001/gettysburg-2/en/index.html", PHONE)
+    assert plain.locator("mark").count() == 0
+    assert not plain.evaluate("performance.getEntriesByType('resource').some(e => e.name.includes('highlight.js'))")
