@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
 
-from speechgen import deps, editions, graph, markdown, preflight, printed, reader
+from speechgen import deps, editions, graph, markdown, preflight, printed, reader, signing
 from speechgen.cache import Cache, key
 from speechgen.config import CONFIG_NAME, Config
 from speechgen.errors import ConfigError, OutputError, Problem, Problems, SourceError
@@ -143,7 +143,8 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
         said.append(f"warning: {words}")
     if config.signing.certificate and media.signer is None:
         said.append(f"unsigned: {signing_env()} is not set, so the manifest carries no signature")
-    elif media.signer is not None and not config.signing.timestamp_url:
+    elif media.signer is not None and not config.signing.timestamp_url and not signing.is_sample(media.certificate):
+        # (a SAMPLE certificate proves nothing to anyone: no word about its time)
         said.append("warning: [signing] timestamp_url is not set: signatures cannot prove their time (tanpa cap "
                     "waktu, waktu tanda tangan tidak terbukti); the manifest's is judged at the present time")
     for message in said:
@@ -177,8 +178,6 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
             listed = manifest.render_manifest(site, pdfs)
             writer.write(site.manifest_dest, listed)
             if media.certificate:
-                from speechgen import signing
-
                 writer.write(site.certificate_dest, signing.pem(media.certificate))
             if media.signer is not None:
                 stamped = write and not preview and out is not None     # `check` and `serve` ask no TSA
@@ -225,8 +224,6 @@ def _inputs(config: Config, settings: tuple, since: int) -> str | None:
     build that is or was recorded) by its bytes instead, since its stamps cannot tell a change
     made in the same tick. None, so that the build reads everything, when a folder among them is
     a link, a file is not a regular file, or a recent file is too large to hash here."""
-    from speechgen import signing
-
     digest = hashlib.sha256(key("inputs", *map(str, settings), repr(config)).encode())
     try:
         from importlib import metadata
@@ -336,8 +333,6 @@ def _unchanged_output(store: Cache, out: Path, inputs: Callable[[int], str | Non
 
 
 def signing_env() -> str:
-    from speechgen import signing
-
     return f"{signing.KEY_ENV} (and {signing.PASSPHRASE_ENV})"
 
 
@@ -360,8 +355,6 @@ def _released_books(site: Site) -> PdfMap:
 def _fingerprint(certificate: bytes) -> str:
     if not certificate:
         return ""
-    from speechgen import signing
-
     return signing.certificate_fingerprint(certificate)
 
 

@@ -841,6 +841,16 @@ def _indication_words(indication: str) -> str:
     return words.get(indication, indication.replace("_", " ").lower())
 
 
+def is_sample(der: bytes) -> bool:
+    """A certificate `speechgen keys new` made for trying signing (its organisation says SAMPLE)."""
+    from cryptography.x509.oid import NameOID
+
+    try:
+        return _name_part(_x509(der), NameOID.ORGANIZATION_NAME) == SAMPLE_ORGANIZATION
+    except ValueError:
+        return False
+
+
 def _report_signer(der: bytes) -> dict:
     from cryptography.x509.oid import NameOID
 

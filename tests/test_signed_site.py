@@ -65,6 +65,16 @@ def _validate(data: bytes, trust: Path):
     return asyncio.run(async_validate_pdf_signature(reader.embedded_signatures[0], context))
 
 
+def test_a_sample_certificate_builds_without_the_timestamp_warning(project: Path, keys, monkeypatch) -> None:
+    """The README's quick start signs the sample with a SAMPLE certificate, which proves nothing to
+    anyone: its build says nothing of timestamps (a real certificate's does, tests/test_ltv.py)."""
+    _with_key(monkeypatch, keys["key"])
+    result = _run("build", str(project), "--no-search", "--no-pdf")
+    assert result.exit_code == 0, result.output
+    assert (project / "site/manifest.json.p7s").exists()
+    assert "warning" not in result.output and "timestamp" not in result.output, result.output
+
+
 def test_without_the_key_the_build_is_unsigned_and_says_so(project: Path, keys) -> None:
     result = _run("build", str(project), "--no-search")
     assert result.exit_code == 0, result.output
