@@ -26,7 +26,7 @@ PARAGRAPH_ID = re.compile(r"p-\d+")
 # or a footnote link always lands where it should.
 BUILT_IN_IDS = frozenset({"isi", "judul", "toc-title", "pembukaan", "edisi-judul", "naskah", "q",
                           "search-form", "search-results", "search-status", "search-words", "search-more",
-                          "a11y-id", "a11y-en"})
+                          "search-partial", "search-partial-title", "a11y-id", "a11y-en"})
 _BUILT_IN_ID = re.compile(r"p-\d+|fn\d+|fnref\d+(?::\d+)?")
 _PARAGRAPH_START = re.compile(r'<[a-z][a-z0-9]*(?: class="[^"]*")? id="p-(\d+)"')
 # These blocks are wrapped in a <div id="p-N">: a heading keeps its own readable id and a code

@@ -19,23 +19,24 @@ SOURCE = "speeches/2025/kenegaraan.id.md"
 
 @pytest.mark.pdf
 def test_a_font_replaced_under_its_name_leaves_nothing_stale(project: Path, tmp_path: Path) -> None:
-    if not (NOTO / "NotoNaskhArabic-Regular.ttf").is_file():
+    if not (NOTO / "NotoSansGeorgian-Regular.ttf").is_file():
         pytest.skip("Debian's fonts-noto-core is not installed")
     fonts = project / "static/fonts"
     fonts.mkdir(parents=True, exist_ok=True)
     font = fonts / "Tambahan.ttf"
-    shutil.copyfile(NOTO / "NotoNaskhArabic-Regular.ttf", font)
+    shutil.copyfile(NOTO / "NotoSansGeorgian-Regular.ttf", font)
     with (project / "speechgen.toml").open("a", encoding="utf-8") as handle:
         handle.write('\n[pdf]\nfonts = ["static/fonts/Tambahan.ttf"]\n')
     source = project / SOURCE
     text = source.read_text("utf-8")
     title = next(line for line in text.splitlines() if line.startswith("title:"))
-    # a title only the project's font can draw: the preview takes the first font that has it all
-    source.write_text(text.replace(title, "title: جدة", 1).replace("Isi bagian ekonomi.",
-                                                                        "Isi bagian ekonomi (جدة).", 1), "utf-8")
+    # a title only the project's font can draw (no bundled font has Georgian): the preview takes
+    # the first font that has it all
+    source.write_text(text.replace(title, "title: საქართველო", 1).replace("Isi bagian ekonomi.",
+                                                                           "Isi bagian ekonomi (საქართველო).", 1), "utf-8")
     build(load_config(project), pdf=True, search=False, jobs=1)
     before = tree_bytes(project / "site")
-    shutil.copyfile(NOTO / "NotoSansArabic-Regular.ttf", font)        # other glyphs, the same name
+    shutil.copyfile(NOTO / "NotoSerifGeorgian-Regular.ttf", font)     # other glyphs, the same name
     build(load_config(project), pdf=True, search=False, jobs=1)
     after = tree_bytes(project / "site")
     clean = tmp_path / "clean"
