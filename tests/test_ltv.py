@@ -266,11 +266,9 @@ def test_an_unreachable_tsa_is_a_clear_error_and_nothing_is_frozen(pki: Pki, tmp
     assert _kept(project) == []
 
 
-def test_without_a_tsa_release_warns_once(pki: Pki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from click.testing import CliRunner
-
+def _signed_without_tsa(pki: Pki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The fixture project signed by the PKI's publisher, with no [signing] timestamp_url."""
     from conftest import copy_project
-    from speechgen.cli import main
 
     project = copy_project(tmp_path / "project")
     shutil.copy(pki.publisher, project / "publisher.pem")
@@ -278,6 +276,15 @@ def test_without_a_tsa_release_warns_once(pki: Pki, tmp_path: Path, monkeypatch:
         f.write('\n[signing]\ncertificate = "publisher.pem"\n')
     monkeypatch.setenv(signing.KEY_ENV, str(pki.publisher_key))
     monkeypatch.setenv(signing.PASSPHRASE_ENV, PASSPHRASE)
+    return project
+
+
+def test_without_a_tsa_release_warns_once(pki: Pki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from speechgen.cli import main
+
+    project = _signed_without_tsa(pki, tmp_path, monkeypatch)
     result = CliRunner().invoke(main, ["release", str(project), "-j", "1"])
     assert result.exit_code == 0, result.output
     assert result.output.count("timestamp_url is not set: the signatures (PAdES B-B) cannot prove their time") == 1
@@ -427,14 +434,7 @@ def test_an_unchanged_manifest_keeps_its_signature_and_asks_no_tsa(lta_project: 
 
 def test_without_a_tsa_the_build_warns_once_and_stays_reproducible(pki: Pki, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from conftest import copy_project
-
-    project = copy_project(tmp_path / "project")
-    shutil.copy(pki.publisher, project / "publisher.pem")
-    with (project / "speechgen.toml").open("a") as f:
-        f.write('\n[signing]\ncertificate = "publisher.pem"\n')
-    monkeypatch.setenv(signing.KEY_ENV, str(pki.publisher_key))
-    monkeypatch.setenv(signing.PASSPHRASE_ENV, PASSPHRASE)
+    project = _signed_without_tsa(pki, tmp_path, monkeypatch)
     from click.testing import CliRunner
 
     from speechgen.cli import main
