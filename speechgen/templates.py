@@ -126,7 +126,7 @@ LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 
 def words_language(lang: str) -> str:
     """The language of the words a page in `lang` shows: its own set, its base language's
-    ('id' for 'id-ID'), else English (documented in the README; the build warns)."""
+    ('id' for 'id-ID'), else English (documented in docs/readers.md; the build warns)."""
     if lang in LABELS:
         return lang
     base = lang.split("-")[0]

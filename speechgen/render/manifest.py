@@ -1,4 +1,4 @@
-"""`manifest.json`: the public, documented list of what a build published (see README)."""
+"""`manifest.json`: the public, documented list of what a build published (see docs/builds.md)."""
 
 from __future__ import annotations
 
