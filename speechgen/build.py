@@ -153,7 +153,8 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     preflight.check_site(site, media, problems, preview=preview)
     for message in printed.check(site, problems):      # a printed card's URL never goes away
         notice(message)
-    _check_glyphs(site, media, problems, store)
+    fonts = _font_digests(media.fonts)         # read once a build, by every stage that draws with them
+    _check_glyphs(site, media, fonts, problems, store)
     _raise(problems)
     log(f"read {len(site.speeches)} speeches; {len(site.outputs)} outputs to make")
 
@@ -163,7 +164,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
         stamps_key = key("stamps", str(target))
         with SiteWriter(target, config.root if write else private, wait=notice,
                         stamps=_load_stamps(store.get("stamps", stamps_key))) as writer:
-            run = _Run(site, templates, media, store, writer, log, jobs)
+            run = _Run(site, templates, media, fonts, store, writer, log, jobs)
             run.defer = defer_pdfs
             run.cancel = cancel
             pdfs = run.books(jobs, progress) if options.pdf else _released_books(site)
@@ -387,9 +388,11 @@ def _font_digests(paths) -> tuple[str, ...]:
     return tuple(deps.digest(path.read_bytes()) for path in paths)
 
 
-def _check_glyphs(site: Site, media: preflight.Media, problems: Problems, store: Cache) -> None:
-    """The glyph check of what PDFs and cards will print, remembered per text and fonts."""
-    fonts_key = "\0".join(_font_digests(media.fonts))
+def _check_glyphs(site: Site, media: preflight.Media, fonts: tuple[str, ...], problems: Problems,
+                  store: Cache) -> None:
+    """The glyph check of what PDFs and cards will print, remembered per text and fonts (`fonts`:
+    the project's fonts by their bytes)."""
+    fonts_key = "\0".join(fonts)
     versions = [v for s in site.speeches for v in s.versions.values()] if site.options.pdf else []
     chosen = list(site.recipients) if site.config.qr.enabled and site.options.cards and site.copies else []
     entries = {id(v): key("glyphs", v.source_sha, fonts_key) for v in versions}
@@ -532,12 +535,13 @@ def _render_markdown(item: tuple[str, int]) -> tuple[str, bytes]:
 class _Run:
     """One build's rendering: each stage makes its outputs, reusing what it can prove unchanged."""
 
-    def __init__(self, site: Site, templates: Templates, media: preflight.Media, store: Cache,
+    def __init__(self, site: Site, templates: Templates, media: preflight.Media, fonts: tuple[str, ...], store: Cache,
                  writer: SiteWriter, log: Log, jobs: int | None = None) -> None:
         self.site = site
         self.jobs = jobs
         self.templates = templates
         self.media = media
+        self.fonts = fonts               # the project's fonts by their bytes (`_font_digests`)
         self.store = store
         self.writer = writer
         self.log = log
@@ -547,7 +551,7 @@ class _Run:
         self.cancel: Callable[[], bool] | None = None
         self.resolver = deps.Resolver(site, {})
         # The config names the project's fonts; their bytes are what a book is drawn with.
-        self.globals = key("globals", templates.digest, repr(site.config), *_font_digests(media.fonts))
+        self.globals = key("globals", templates.digest, repr(site.config), *fonts)
 
     # --- records: an output with what it read --------------------------------------------------
 
@@ -704,7 +708,7 @@ class _Run:
         image = media.logo or media.emblem_image
         emblem = image.png if image is not None else b""
         extra = tuple(media.fonts)
-        fonts_key = "\0".join(_font_digests(extra))
+        fonts_key = "\0".join(self.fonts)
         jobs_todo = []
         for speech in site.speeches:
             for lang, version in speech.versions.items():
@@ -780,7 +784,7 @@ class _Run:
             sheets.append((speech, chosen, proof, fingerprint, edition))
         problems.raise_if_any(SourceError)
         # the project's fonts draw the cards: kept by their bytes, not their paths
-        fonts = _font_digests(self.media.fonts)
+        fonts = self.fonts
         for speech, chosen, proof, fingerprint, edition in sheets:
             self.writer.write(site.cards_dest(speech, "csv"), cards.mailroom_csv(site, chosen, fingerprint, proof=proof))
             if not site.options.cards:

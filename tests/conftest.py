@@ -103,15 +103,24 @@ def search_view(files: dict[str, bytes]) -> dict[str, bytes]:
     return view
 
 
-def build_fails(project: Path, *expected: str) -> str:
-    """`speechgen build` of the project refused: exit 1, no traceback, each expected line said."""
+def refused(project: Path, *expected: str, command: str = "build", options: tuple[str, ...] = ("--no-search",)) -> str:
+    """A command on the project refused: exit 1, no traceback, each expected line said, and the
+    site exactly as it was (or still absent)."""
     from click.testing import CliRunner
 
     from speechgen.cli import main
 
-    result = CliRunner().invoke(main, ["build", str(project), "--no-search", "--no-pdf"])
+    site = project / "site"
+    before = tree_bytes(site) if site.exists() else None
+    result = CliRunner().invoke(main, [command, str(project), *options])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     for text in expected:
         assert text in result.output, result.output
+    assert (tree_bytes(site) if site.exists() else None) == before
     return result.output
+
+
+def build_fails(project: Path, *expected: str) -> str:
+    """`speechgen build --no-pdf` refused (see `refused`)."""
+    return refused(project, *expected, options=("--no-search", "--no-pdf"))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import copy_project, tree_bytes
+from conftest import copy_project, refused, tree_bytes
 from speechgen.build import build
 from speechgen.cli import main
 from speechgen.config import load_config
@@ -232,15 +232,7 @@ def test_require_released(project: Path) -> None:
 # --- bad input: each names the file and line, and publishes nothing ------------------------------
 
 def _fails(project: Path, *expected: str) -> str:
-    site = project / "site"
-    before = tree_bytes(site) if site.exists() else None
-    result = CliRunner().invoke(main, ["build", str(project), "--no-search"])
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    for text in expected:
-        assert text in result.output, result.output
-    assert (tree_bytes(site) if site.exists() else None) == before
-    return result.output
+    return refused(project, *expected)
 
 
 def test_a_ledger_line_that_no_longer_matches_its_bytes(project: Path) -> None:

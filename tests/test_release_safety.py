@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import copy_project, tree_bytes
+from conftest import copy_project, refused, tree_bytes
 from speechgen import editions, writer
 from speechgen.cli import main
 from speechgen.config import load_config
@@ -178,16 +178,8 @@ def project(released: Path, tmp_path: Path) -> Path:
 
 
 def _refused(project: Path, *expected: str, command: str = "build") -> str:
-    site = project / "site"
-    before = tree_bytes(site) if site.exists() else None
-    args = [command, str(project)] + (["--no-search"] if command == "build" else ["-j", "1"])
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    for text in expected:
-        assert text in result.output, result.output
-    assert (tree_bytes(site) if site.exists() else None) == before
-    return result.output
+    return refused(project, *expected, command=command,
+                   options=("--no-search",) if command == "build" else ("-j", "1"))
 
 
 def test_a_linked_editions_folder_is_refused(project: Path, tmp_path: Path) -> None:
