@@ -22,7 +22,7 @@ from speechgen.templates import direction, label, lang_attrs, other_words, templ
 
 PAGE_TEMPLATES = ["base.html", "home.html", "archive.html", "archive-index.html", "speech.html", "404.html", "copy.html",
                   "changes.html", "feed.xml", "sitemap.xml", "robots.txt",
-                  "search.html", "accessibility.html", "side-by-side.html", "redirect.html"]
+                  "search.html", "accessibility.html", "side-by-side.html", "redirect.html", "embargo.html"]
 PdfMap = Mapping[tuple[str, str], PdfInfo]     # (speech id, lang) -> PdfInfo
 # Root-relative links in a speech body ("/static/x.png") become page-relative on output.
 _ROOT_LINK = re.compile(r'(\s(?:href|src))="/(?!/)')
@@ -107,8 +107,10 @@ def side_by_side_recipe(site: Site, page: Page) -> dict:
 def side_by_side(site: Site, page: Page) -> dict:
     """Every language of a speech, paragraph by paragraph: row N holds each language's p-N.
 
-    Inside a row the blocks lose their own ids (the row carries p-N, once per page), and a
-    footnote reference points at the footnote on that language's own page.
+    Inside a row the blocks lose their own ids (the row carries p-N, once per page); a footnote
+    reference and its footnote stay on this page, each language's footnotes under the rows with
+    ids of their own (`en-fn1`, `en-fnref1`); any other link within a text goes to that
+    language's own page.
     """
     speech = page.speech
     assert speech is not None
@@ -117,18 +119,28 @@ def side_by_side(site: Site, page: Page) -> dict:
     prefix = root_prefix(page.dest)
     own_pages = {lang: relative(page.dest, site.speech_dest(speech, lang)) for lang in speech.versions}
 
+    def local(lang: str, html_text: str) -> str:
+        html_text = _ID_ATTR.sub(lambda m: f' id="{lang}-{m[1]}"' if _FOOTNOTE_ID.fullmatch(m[1]) else "",
+                                 html_text)
+        html_text = _HASH_LINK.sub(lambda m: f'href="#{lang}-{m[1]}"' if _FOOTNOTE_ID.fullmatch(m[1])
+                                   else f'href="{own_pages[lang]}#{m[1]}"', html_text)
+        return _ROOT_LINK.sub(lambda m: f'{m[1]}="{prefix}', _localize(html_text, lang))
+
     def cell(lang: str, html_text: str) -> Markup:
-        html_text = _localize(_ID_ATTR.sub("", html_text), lang)
-        html_text = html_text.replace('href="#', f'href="{own_pages[lang]}#')
-        return Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{prefix}', html_text))
+        return Markup(local(lang, html_text))
 
     rows = [(n, [(lang, cell(lang, blocks[lang][n]) if n in blocks[lang] else None)
                  for lang in speech.versions]) for n in numbers]
+    notes = [(lang, Markup(local(lang, v.body_html[v.body_html.index(_FOOTNOTES):])))
+             for lang, v in speech.versions.items() if _FOOTNOTES in v.body_html]
     counts = {lang: len(b) for lang, b in blocks.items()}
-    return dict(rows=rows, paragraph_counts=counts, counts_differ=len(set(counts.values())) > 1)
+    return dict(rows=rows, footnotes=notes, paragraph_counts=counts, counts_differ=len(set(counts.values())) > 1)
 
 
-_ID_ATTR = re.compile(r'\sid="[^"]*"')
+_ID_ATTR = re.compile(r'\sid="([^"]*)"')
+_HASH_LINK = re.compile(r'href="#([^"]*)"')
+_FOOTNOTE_ID = re.compile(r"fn\d+|fnref\d+(?::\d+)?")      # a footnote (fn1) and its reference (fnref1)
+_FOOTNOTES = '<section class="footnotes">'
 
 
 def _localize(body_html: str, lang: str) -> str:
@@ -149,12 +161,33 @@ def _render(site: Site, env: jinja2.Environment, page: Page, **extra) -> str:
         # interface words: `t` for text (marked lang="en" where the page's language has none),
         # `tp` plain, for attributes and <title>
         t=lambda key: words(page.lang, key), tp=lambda key: label(page.lang, key),
-        dir=direction(page.lang), attrs=lambda code: lang_attrs(code, page.lang),
+        dir=direction(page.lang), attrs=lambda code: lang_attrs(code, page.lang), og_locale=og_locale,
         # the site's other interface languages: what a two-language label adds after the page's own
         alt_langs=other_words(page.lang, site.config.site.languages),
     )
     context.update(extra)
     return env.get_template(page.template).render(context)
+
+
+@functools.lru_cache(maxsize=64)
+def og_locale(lang: str) -> str:
+    """Open Graph's locale for a language, language_TERRITORY: the territory it names, else the
+    one CLDR finds likeliest for it ('en' -> 'en_US', 'id' -> 'id_ID', 'ar' -> 'ar_EG',
+    'en-GB' -> 'en_GB'); the language alone when CLDR knows no territory for it."""
+    from babel import Locale, UnknownLocaleError
+    from babel.core import get_global, parse_locale
+
+    try:
+        locale = Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return lang.replace("-", "_")
+    territory = locale.territory
+    if not territory:
+        likely = get_global("likely_subtags")
+        guess = likely.get(f"{locale.language}_{locale.script}") if locale.script else None
+        guess = guess or likely.get(locale.language)
+        territory = parse_locale(guess)[1] if guess else None
+    return f"{locale.language}_{territory}" if territory else locale.language
 
 
 def jsonld(site: Site, page: Page, canonical: str) -> str:
