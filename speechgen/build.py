@@ -176,7 +176,8 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
                 run.files()
                 indexing.finish()
             run.copies(pdfs)
-            listed = manifest.render_manifest(site, pdfs)
+            listed = manifest.render_manifest(site, pdfs, signing.certificate_history(
+                signing.read_statements(config.root)) if site.certificate else ())
             writer.write(site.manifest_dest, listed)
             if media.certificate:
                 writer.write(site.certificate_dest, signing.pem(media.certificate))
@@ -775,7 +776,7 @@ class _Run:
                 continue
             first = cards.first_edition(site, speech)
             proof = first is None
-            fingerprint = first.fingerprint if first is not None else ""
+            fingerprint = first.released_fingerprint if first is not None else ""
             edition = first.number if first is not None else None
             if site.options.cards:      # every card's words fit their places, or the build names the line
                 problems.extend(cards.layout_problems(site, speech, chosen, layout, self.media.fonts,

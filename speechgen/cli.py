@@ -216,6 +216,56 @@ def release(project: Path, dry_run: bool, jobs: int | None, unsigned: bool) -> N
 
 @main.command(context_settings=CONTEXT)
 @PROJECT
+@click.option("--within", "within", type=click.IntRange(0, 36500), default=365, show_default=True, metavar="DAYS",
+              help="Batas hari / renew when the last timestamp's TSA certificate ends within DAYS.")
+@click.option("--dry-run", "-n", is_flag=True, help="Tampilkan saja / list what would be renewed, change nothing.")
+def renew(project: Path, within: int, dry_run: bool) -> None:
+    """Perbarui cap waktu / add a fresh document timestamp to editions whose evidence ages.
+
+    Every released edition whose last timestamp was made by a time-stamping authority whose
+    certificate ends within DAYS gets one incremental update: the validation data of that TSA's
+    chain and a new document timestamp from [signing] timestamp_url. The kept file is replaced
+    (its old bytes stay its first bytes) and editions.txt records the new revision's SHA-256
+    beside the old; both revisions verify as that edition. Commit both; the next build serves
+    the renewed file. Run it yearly.
+    """
+    from speechgen.config import load_config
+    from speechgen.editions import renew as run_renew
+    from speechgen.model import fingerprint
+
+    try:
+        config = load_config(project)
+        looked = run_renew(config, within_days=within, dry_run=dry_run, notice=lambda m: click.echo(m, err=True))
+    except SpeechgenError as error:
+        _fail(error, published=False)
+        return
+    except OSError as error:
+        _fail(_system_error(error, project), published=False)
+        return
+    due = [item for item in looked if item.due]
+    for item in looked:
+        e = item.entry
+        said = (f"{e.speech} ({e.lang}) edisi/edition {e.number}: sertifikat TSA berakhir / TSA certificate ends "
+                f"{item.tsa_until:%Y-%m-%d} ({item.tsa})")
+        if not item.due:
+            click.echo(f"{said}; belum perlu / not due")
+        elif dry_run:
+            click.echo(f"{said}; akan diperbarui / would be renewed")
+        else:
+            click.echo(f"{said}; diperbarui / renewed: {fingerprint(e.current_sha256)} -> "
+                       f"{fingerprint(item.sha256)}, sertifikat TSA baru berakhir / new TSA certificate ends "
+                       f"{item.until:%Y-%m-%d}")
+    if not due:
+        click.echo(f"Tidak ada yang diperbarui / nothing to renew: no timestamp's TSA certificate ends within "
+                   f"{within} days.")
+        return
+    verb = "akan diperbarui / would be renewed" if dry_run else "diperbarui / renewed"
+    click.echo(f"{len(due)} edisi {verb}" + ("" if dry_run else
+               f"; commit {config.ledger_file.name} and {config.editions_dir.name}/, then build"))
+
+
+@main.command(context_settings=CONTEXT)
+@PROJECT
 @click.option("--drafts", is_flag=True, help="Periksa draf juga / check drafts too.")
 def check(project: Path, drafts: bool) -> None:
     """Periksa proyek / check PROJECT without writing anything.

@@ -7,6 +7,13 @@ bytes: no template, stylesheet, font or speechgen change alters them.
 
     # speech  lang  edition  date  sha256  bytes  pages  text-sha256  source-sha256
     2025/pidato-kenegaraan id 1 2025-08-15 9f86...  183211 9 1c4e... 77ab...
+    renewal 2025/pidato-kenegaraan id 1 2026-12-06 4b2a... 191870 9f86...
+
+A `renewal` line (written by `speechgen renew`) records a new revision of a kept edition: the
+same bytes with a fresh document timestamp appended, its SHA-256 and size, and the SHA-256 of
+the revision it follows (the edition's line, or the renewal before). The edition's own line
+never changes; the kept file is its latest revision. A ledger without renewal lines reads as
+before.
 
 `plan` reads the ledger, checks it against the kept files and the sources, and says for each
 speech and language which editions are released and which one (if any) this build makes:
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import datetime as dt
 import errno
 import hashlib
@@ -45,7 +53,9 @@ LEDGER_HEADER = (
     "# speechgen editions: every released PDF, oldest first. Written by `speechgen release`;\n"
     "# each line must match the file it names under editions/ (its SHA-256 is checked on every build).\n"
     "# speech lang edition date sha256 bytes pages text-sha256 source-sha256\n"
+    "# renewal speech lang edition date sha256 bytes previous-sha256   (speechgen renew)\n"
 )
+RENEWAL = "renewal"              # the first word of a ledger line recording a renewed revision
 MAX_LEDGER_BYTES = 64 * 1024 * 1024
 MAX_PROBLEMS = 50                # a malformed ledger lists this many problems, then how many more
 TEXT_HEAD = 8192                 # the bytes of a kept source looked at on every build (all of it when read)
@@ -69,10 +79,38 @@ class Entry:
     text_sha: str
     source_sha: str
     line: int
+    revisions: tuple[Revision, ...] = ()     # renewals since, oldest first
 
     def text(self) -> str:
         return (f"{self.speech} {self.lang} {self.number} {self.date.isoformat()} {self.sha256} "
                 f"{self.bytes} {self.pages} {self.text_sha} {self.source_sha}\n")
+
+    @property
+    def current_sha256(self) -> str:
+        """The SHA-256 of the kept file: the latest revision's."""
+        return self.revisions[-1].sha256 if self.revisions else self.sha256
+
+    @property
+    def current_bytes(self) -> int:
+        return self.revisions[-1].bytes if self.revisions else self.bytes
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A `renewal` line: a kept edition's new revision (`speechgen renew`)."""
+
+    speech: str
+    lang: str
+    number: int
+    date: dt.date
+    sha256: str
+    bytes: int
+    previous: str                # the SHA-256 of the revision it follows
+    line: int
+
+    def text(self) -> str:
+        return (f"{RENEWAL} {self.speech} {self.lang} {self.number} {self.date.isoformat()} {self.sha256} "
+                f"{self.bytes} {self.previous}\n")
 
 
 @dataclass(frozen=True)
@@ -192,17 +230,62 @@ def _ledger_text(config: Config, problems: Problems | _Capped) -> str | None:
 
 
 def _parse_ledger(text: str, path: Path, problems: _Capped) -> list[Entry]:
-    entries = []
+    entries: list[Entry] = []
+    where: dict[tuple[str, str, int], int] = {}          # (speech, lang, edition) -> index in entries
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line.split(None, 1)[0] == RENEWAL:
+            revision = _parse_renewal(line, number)
+            if isinstance(revision, str):
+                problems.add(path, number, f"{revision}; expected: renewal speech lang edition date sha256 "
+                             "bytes previous-sha256 (this line is written by `speechgen renew`)")
+                continue
+            index = where.get((revision.speech, revision.lang, revision.number))
+            if index is None:
+                problems.add(path, number, f"renews {revision.speech} ({revision.lang}) edition "
+                             f"{revision.number}, which no line above records")
+                continue
+            entry = entries[index]
+            if revision.previous != entry.current_sha256:
+                problems.add(path, number, f"renews {revision.speech} ({revision.lang}) edition "
+                             f"{revision.number} from SHA-256 {revision.previous[:16]}..., but its latest "
+                             f"revision is {entry.current_sha256[:16]}...; a renewal follows the one before it")
+                continue
+            if revision.date < entry.date:
+                problems.add(path, number, f"renews {revision.speech} ({revision.lang}) edition "
+                             f"{revision.number} on {revision.date}, before it was released ({entry.date})")
+                continue
+            entries[index] = dataclasses.replace(entry, revisions=entry.revisions + (revision,))
             continue
         entry = _parse(line, number)
         if isinstance(entry, str):
             problems.add(path, number, f"{entry}; expected: speech lang edition date sha256 bytes "
                          "pages text-sha256 source-sha256 (this file is written by `speechgen release`)")
         else:
+            where.setdefault((entry.speech, entry.lang, entry.number), len(entries))
             entries.append(entry)
     return entries
+
+
+def _parse_renewal(line: str, number: int) -> Revision | str:
+    parts = line.split()
+    if len(parts) != 8:
+        return f"{len(parts)} fields where a renewal line has 8"
+    _, speech, lang, edition, date, sha, size, previous = parts
+    if not re.match(r"^\d{4}/[a-z0-9-]+\Z", speech):
+        return f"speech {speech!r} is not a speech id such as 2025/pidato-kenegaraan"
+    if not re.match(r"^[A-Za-z0-9-]+\Z", lang):
+        return f"language {lang!r} is not a language code"
+    if not all(x.isdigit() and x[0] != "0" for x in (edition, size)):
+        return "edition and bytes must be whole numbers from 1"
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError:
+        return f"date {date!r} is not a day written YYYY-MM-DD"
+    if not all(_HEX.match(x) for x in (sha, previous)):
+        return "a SHA-256 must be 64 lowercase hexadecimal digits"
+    return Revision(speech, lang, int(edition), day, sha, int(size), previous, number)
 
 
 def _parse(line: str, number: int) -> Entry | str:
@@ -304,9 +387,11 @@ def plan(config: Config, sources: Sources, problems: Problems, sha_of: ShaOf) ->
             correction = corrections[-1]
             pending[key] = Pending(len(made) + 1, correction.date, correction.notes)
         released_map[key] = tuple(
-            Edition(e.number, e.date, e.sha256, e.bytes, e.pages, edition_dest(e.speech, e.lang, e.number),
+            Edition(e.number, e.date, e.current_sha256, e.current_bytes, e.pages,
+                    edition_dest(e.speech, e.lang, e.number),
                     notes=corrections[e.number - 2].notes if e.number > 1 and e.number - 2 < count else (),
-                    text_sha=e.text_sha, source_sha=e.source_sha)
+                    text_sha=e.text_sha, source_sha=e.source_sha,
+                    revisions=(e.sha256, *(r.sha256 for r in e.revisions[:-1])) if e.revisions else ())
             for e in made)
     capped.finish()
     return Editions(released_map, pending, tuple(entries))
@@ -357,7 +442,7 @@ def folder_problem(folder: Path) -> str | None:
 
 
 def _check_kept(config: Config, entry: Entry, problems: _Capped, sha_of: ShaOf, folders: _Folders) -> None:
-    for path, want, what in ((kept_pdf(config, entry.speech, entry.lang, entry.number), entry.sha256, "PDF"),
+    for path, want, what in ((kept_pdf(config, entry.speech, entry.lang, entry.number), entry.current_sha256, "PDF"),
                              (kept_source(config, entry.speech, entry.lang, entry.number), entry.source_sha,
                               "source")):
         if folders.refused(path.parent):
@@ -619,6 +704,164 @@ def record(config: Config, made: Iterable[Made]) -> list[Entry]:
                               f"{config.editions_dir.name}/ are as they were") from None
         raise
     return added
+
+
+RENEW_WITHIN_DAYS = 365          # renew when the last timestamp's TSA certificate ends within this
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """An edition `renew` looked at: its last timestamp, and what was done (or would be)."""
+
+    entry: Entry
+    tsa: str = ""                # the subject of the TSA certificate that made the last timestamp
+    tsa_until: dt.datetime | None = None   # when that certificate ends (None: no timestamp at all)
+    due: bool = False            # it ends within the horizon: renewed (or, on a dry run, would be)
+    sha256: str = ""             # the new revision's (after a renewal)
+    bytes: int = 0
+    until: dt.datetime | None = None       # when the new timestamp's TSA certificate ends
+
+
+def renew(config: Config, *, within_days: int = RENEW_WITHIN_DAYS, dry_run: bool = False,
+          now: dt.datetime | None = None, trust: tuple[bytes, ...] = (),
+          notice: Callable[[str], None] = lambda message: None) -> list[Renewal]:
+    """`speechgen renew`: every released edition whose last timestamp's TSA certificate ends
+    within `within_days` gets one more incremental update (the validation data of that TSA's
+    chain and a fresh document timestamp, `signing.renew_pdf`); its kept file becomes the new
+    revision, whose first bytes are the old revision, and a `renewal` line records its SHA-256
+    after the edition's own line. Returns every timestamped or due edition looked at.
+
+    Under the project's lock, like `release`. Every new revision is made first, into temporary
+    files beside the kept ones, and checked (its prefix is the old revision; its new timestamp's
+    TSA certificate ends beyond the horizon, else renewing again would be due at once); only
+    then are they renamed into place and the ledger replaced, atomically. A TSA, OCSP responder
+    or CRL that does not answer changes nothing."""
+    from speechgen import signing
+    from speechgen.errors import ConfigError
+    from speechgen.writer import lock_project
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    horizon = now + dt.timedelta(days=within_days)
+    url = config.signing.timestamp_url
+    if not url and not dry_run:
+        raise ConfigError([Problem(str(config.path), None, "[signing] timestamp_url is not set: `speechgen "
+                                   "renew` asks a time-stamping authority for the new timestamps; set it "
+                                   "(tanpa otoritas cap waktu tidak ada yang diperbarui)")])
+    try:
+        lock = lock_project(config.root, exclusive=not dry_run, wait=lambda: notice(
+            f"{config.root}: another release or build is running in this project; waiting for it to "
+            "finish (rilis atau build lain sedang berjalan; menunggu)"))
+    except OSError as exc:
+        raise OutputError(f"{config.root}: speechgen renew cannot lock the project: {_reason(exc)}") from None
+    made: list[tuple[Path, str, Renewal]] = []            # (kept file, its temporary new revision, what)
+    try:
+        if not dry_run:
+            _clean_leftovers(config)
+        problems = Problems(config.root)
+        capped = _Capped(problems, config.ledger_file)
+        text = _ledger_text(config, capped)
+        entries = _parse_ledger(text or "", config.ledger_file, capped)
+        capped.finish()
+        problems.raise_if_any()
+        looked: list[Renewal] = []
+        for entry in entries:
+            path = kept_pdf(config, entry.speech, entry.lang, entry.number)
+            shown = display_path(path, config.root)
+            data = _kept_revision(config, entry, path, shown)
+            try:
+                last = signing.last_timestamp(data)
+            except signing.SigningError as exc:
+                raise signing.SigningError(f"{shown}: {exc}") from None
+            if last is None:
+                continue                # PAdES B-B or unsigned: no timestamp to renew
+            item = Renewal(entry, last.tsa, last.tsa_until, due=last.tsa_until <= horizon)
+            if item.due and not dry_run:
+                new = signing.renew_pdf(data, url, name=shown, trust=trust)
+                renewed = signing.last_timestamp(new)
+                if not new.startswith(data) or renewed is None:
+                    raise OutputError(f"{shown}: the renewed file does not begin with the kept bytes; "
+                                      "nothing was changed")
+                if renewed.tsa_until <= horizon:
+                    raise signing.SigningError(
+                        f"{shown}: the time-stamping authority {url} signs with a certificate that ends on "
+                        f"{renewed.tsa_until:%Y-%m-%d}, within {within_days} days too: its timestamp would "
+                        "need renewing at once. Use a TSA whose certificate ends later, or a shorter "
+                        "--within; nothing was changed (sertifikat otoritas cap waktu juga segera berakhir)")
+                item = dataclasses.replace(item, sha256=hashlib.sha256(new).hexdigest(), bytes=len(new),
+                                           until=renewed.tsa_until)
+                made.append((path, _write_beside(path, new), item))
+            looked.append(item)
+        if dry_run or not made:
+            return looked
+        _commit_renewals(config, text or "", made, now.date())
+        made = []
+        return looked
+    finally:
+        for _, temporary, _ in made:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        os.close(lock)
+
+
+def _kept_revision(config: Config, entry: Entry, path: Path, shown: str) -> bytes:
+    """The kept file of `entry`, which must be the ledger's latest revision of it."""
+    said = f"{entry.speech} ({entry.lang}) edition {entry.number}: "
+    wrong = kept_problem(path, "PDF")
+    if wrong is not None:
+        raise SourceError(Problem(config.ledger_file.name, entry.line, f"{said}its kept PDF {shown} "
+                                  + ("is missing; restore it from the repository" if wrong == "missing" else wrong)))
+    try:
+        data = read_capped(path, 1 << 30)
+    except (Unreadable, OSError) as exc:
+        raise SourceError(Problem(config.ledger_file.name, entry.line, f"{said}its kept PDF {shown} cannot be "
+                                  f"read: {getattr(exc, 'strerror', None) or exc}")) from None
+    if hashlib.sha256(data).hexdigest() != entry.current_sha256:
+        raise SourceError(Problem(config.ledger_file.name, entry.line, f"{said}{shown} is not the revision the "
+                                  f"ledger records (SHA-256 {entry.current_sha256[:16]}...); a released edition "
+                                  "never changes: restore the file, then renew. Nothing was changed"))
+    return data
+
+
+def _write_beside(path: Path, data: bytes) -> str:
+    """`data` in a new temporary file beside `path` (removed by the next release or renew if
+    left behind); its name."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(f"{path}: speechgen renew cannot write beside this file: {_reason(exc)}. Nothing "
+                          "was changed") from None
+    return tmp
+
+
+def _commit_renewals(config: Config, text: str, made: list[tuple[Path, str, Renewal]], day: dt.date) -> None:
+    """Rename every new revision into place, then write the ledger with a renewal line for each.
+    If that fails, each kept file is put back to its old revision (its own first bytes)."""
+    ledger = config.ledger_file
+    lines = "".join(Revision(item.entry.speech, item.entry.lang, item.entry.number, day, item.sha256, item.bytes,
+                             item.entry.current_sha256, 0).text() for _, _, item in made)
+    before = text or LEDGER_HEADER
+    if not before.endswith("\n"):
+        before += "\n"
+    moved: list[tuple[Path, Renewal]] = []
+    try:
+        for path, temporary, item in made:
+            os.replace(temporary, path)
+            moved.append((path, item))
+        _write_atomic(ledger, (before + lines).encode("utf-8"))
+    except OSError as exc:
+        for path, item in moved:            # the old revision is the new one's first bytes
+            with contextlib.suppress(OSError):
+                with path.open("rb") as handle:
+                    _write_atomic(path, handle.read(item.entry.current_bytes))
+        raise OutputError(f"{exc.filename or ledger}: speechgen renew cannot write: {_reason(exc)}. Nothing "
+                          f"was changed: {ledger.name} and the kept files are as they were") from None
 
 
 def _holds(path: Path, data: bytes) -> bool:

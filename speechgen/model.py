@@ -203,6 +203,7 @@ class Edition:
     notes: tuple[tuple[str, str], ...] = ()   # the correction that made it (none for edition 1)
     text_sha: str = ""           # what the text digested to (reader.text_digest)
     source_sha: str = ""         # key in `texts.STORE` of its source as released (for the diff)
+    revisions: tuple[str, ...] = ()   # SHA-256 of its earlier revisions, the one released first (`renew`)
 
     def note(self, lang: str) -> str:
         return Correction(self.date, self.notes).note(lang)
@@ -210,6 +211,12 @@ class Edition:
     @property
     def fingerprint(self) -> str:
         return fingerprint(self.sha256)
+
+    @property
+    def released_fingerprint(self) -> str:
+        """The fingerprint of the bytes as released (what a printed card shows for good); the
+        served file, renewed since, begins with those bytes."""
+        return fingerprint(self.revisions[0] if self.revisions else self.sha256)
 
     @property
     def size_label(self) -> str:

@@ -609,6 +609,146 @@ def _invisible_field(writer) -> None:
         {generic.NameObject("/N"): writer.add_object(appearance)})
 
 
+@dataclass(frozen=True)
+class LastTimestamp:
+    """The most recent timestamp in a signed PDF: its time, and the certificate of the TSA that
+    made it (which must outlive the evidence, or be covered by a later timestamp)."""
+
+    at: datetime
+    tsa: str                            # the TSA certificate's subject, in words
+    tsa_until: datetime                 # when that certificate expires
+    document: bool                      # a document timestamp (else the signature's own timestamp)
+
+
+def last_timestamp(data: bytes) -> LastTimestamp | None:
+    """The PDF's last timestamp: its last document timestamp, else its signature's timestamp;
+    None for a PDF with neither (unsigned, or PAdES B-B). SigningError for bytes that are not a
+    PDF pyHanko can read."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.generic_cms import extract_certificate_info, extract_tst_data_iter
+
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        stamps = list(reader.embedded_timestamp_signatures)
+        token, document = (stamps[-1].signed_data, True) if stamps else (None, False)
+        if token is None:
+            regular = list(reader.embedded_regular_signatures)
+            tokens = list(extract_tst_data_iter(regular[0].signer_info, signed=False)) if regular else []
+            if not tokens:
+                return None
+            token = tokens[-1]
+        from asn1crypto import tsp
+
+        tst = token["encap_content_info"]["content"].parsed
+        if not isinstance(tst, tsp.TSTInfo):
+            tst = tsp.TSTInfo.load(bytes(token["encap_content_info"]["content"]))
+        certificate = _x509(extract_certificate_info(token).signer_cert.dump())
+    except Exception as exc:
+        if not _read_failure(exc):
+            raise
+        raise SigningError(f"not a PDF whose timestamps can be read ({_reason(exc)})") from None
+    return LastTimestamp(tst["gen_time"].native, _subject_text(certificate), certificate.not_valid_after_utc,
+                         document)
+
+
+def renewal_field(data: bytes) -> str:
+    """The name of the next document timestamp's field: CapWaktu, CapWaktu-2, CapWaktu-3, ..."""
+    count = len(re.findall(rb"/T\s*\(" + TIMESTAMP_FIELD.encode() + rb"(-\d+)?\)", data))
+    return TIMESTAMP_FIELD if count == 0 else f"{TIMESTAMP_FIELD}-{count + 1}"
+
+
+def renew_pdf(data: bytes, timestamp_url: str, *, name: str = "PDF", trust: tuple[bytes, ...] = ()) -> bytes:
+    """`data` (a released edition, signed with a timestamp) with one incremental update: a /DSS
+    holding the certificates and the OCSP responses or CRLs, fetched now, of the chain of the TSA
+    that made its last timestamp and of the TSA at `timestamp_url`, then a fresh document
+    timestamp over all of it (PAdES archival timestamp renewal, ETSI EN 319 142-1 B-LTA). Every
+    byte of `data` stays: it is the new bytes' prefix; the metadata is left as it was.
+
+    The TSAs' chains must end at a root the file's /DSS or the timestamps carry, or one of
+    `trust` (DER or PEM certificates). A TSA, OCSP responder or CRL that does not answer is a
+    SigningError, and nothing is returned."""
+    from pyhanko.sign.general import SigningError as PyhankoSigningError
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+    from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
+
+    if last_timestamp(data) is None:
+        raise SigningError(f"{name}: carries no timestamp to renew (PAdES B-B or unsigned)")
+    try:
+        return _run(_renew_async(data, timestamp_url, trust))
+    except (TimestampRequestError, OSError, TimeoutError) as exc:
+        raise SigningError(f"{name}: cannot be renewed: the time-stamping authority {timestamp_url} did not "
+                           f"answer ({_reason(exc)}); check [signing] timestamp_url and the network, then "
+                           "run `speechgen renew` again; nothing was changed (otoritas cap waktu tidak "
+                           "menjawab)") from None
+    except (PathBuildingError, PathValidationError, ValidationError, PyhankoSigningError) as exc:
+        raise SigningError(f"{name}: cannot be renewed with validation data: {_reason(exc)}. The chains of "
+                           "the TSA that made the last timestamp and of the TSA at [signing] timestamp_url "
+                           "need an OCSP responder or CRL that answers now, and a root the file or "
+                           "--tsa-certificate gives; nothing was changed (data validasi tidak dapat "
+                           "diambil)") from None
+    except SigningError:
+        raise
+    except Exception as exc:
+        if not _read_failure(exc) and not type(exc).__module__.startswith(("aiohttp", "pyhanko")):
+            raise
+        raise SigningError(f"{name}: cannot be renewed: {_reason(exc)}; nothing was changed") from None
+
+
+async def _renew_async(data: bytes, timestamp_url: str, trust: tuple[bytes, ...]) -> bytes:
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign import signers
+    from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+    from pyhanko.sign.validation import DocumentSecurityStore
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+    from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
+
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    stamps = list(reader.embedded_timestamp_signatures)
+    if stamps:
+        token = stamps[-1].signed_data
+    else:
+        token = list(extract_tst_data_iter(reader.embedded_regular_signatures[0].signer_info, signed=False))[-1]
+    # Certificates the file already carries (the /DSS, the last token) to build the TSAs' paths
+    # with; the self-signed ones among them, and those given, are the roots.
+    known = [c.chosen for c in token["certificates"] if c.name == "certificate"]
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+        known += list(dss.load_certs())
+    except Exception as exc:            # no /DSS yet: only the token's certificates
+        if not _read_failure(exc) and type(exc).__name__ != "NoDSSFoundError":
+            raise
+    known += [asn1_x509.Certificate.load(der) for given in trust for der in _der_certificates(given)]
+    roots = [c for c in known if c.self_signed in ("maybe", "yes")]
+    tsa_cert = _tst_signer(token)
+    session = LazySession()
+    try:
+        backend = AIOHttpFetcherBackend(session, per_request_timeout=NETWORK_TIMEOUT)
+        context = ValidationContext(trust_roots=roots, other_certs=known, allow_fetching=True,
+                                    revocation_mode="require", fetcher_backend=backend)
+        path = await CertificateValidator(tsa_cert, validation_context=context).async_validate_usage(
+            set(), {"time_stamping"})
+        timestamper = HTTPTimeStamper(timestamp_url, timeout=NETWORK_TIMEOUT, session=session)
+        update = _incremental_writer(data, hashlib.sha256(b"renew" + data).digest()[:16])
+        DocumentSecurityStore.supply_dss_in_writer(update, None, paths=(path,), validation_context=context,
+                                                   embed_roots=True)
+        stamped = await signers.PdfTimeStamper(timestamper, field_name=renewal_field(data)).async_timestamp_pdf(
+            update, DIGEST, validation_context=context,
+            dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False))
+        return stamped.getvalue()
+    finally:
+        await session.close()
+
+
+def _tst_signer(token):
+    from pyhanko.sign.validation.generic_cms import extract_certificate_info
+
+    return extract_certificate_info(token).signer_cert
+
+
 async def _sign_at(pdf_signer, writer, when: datetime) -> bytes:
     """pyHanko's PdfSigner.async_sign_pdf, with the signing time set to `when` instead of the
     clock (the session takes it from datetime.now())."""
@@ -1203,6 +1343,22 @@ def read_statements(project_root: Path) -> tuple[bytes, ...]:
     if len(found) > MAX_RENEWALS:
         raise SigningError(f"{RENEWALS_DIR}/: {len(found)} renewal statements; at most {MAX_RENEWALS}")
     return tuple(found)
+
+
+def certificate_history(statements: tuple[bytes, ...]) -> list[dict[str, str]]:
+    """The publisher's certificates over time, oldest first, as the renewal statements name them
+    (for the manifest's `certificates`): each certificate's SHA-256, the day it took over
+    (`from`) and the certificate whose key vouched for it (`vouched_for_by`), the day it was
+    renewed (`until`). Each statement's signature travels in `manifest.json.p7s`, where `verify`
+    checks it; [] without statements."""
+    found = sorted((_statement(data)[0] for data in statements), key=lambda fields: fields["date"])
+    history: list[dict[str, str]] = []
+    for fields in found:
+        if not history or history[-1]["sha256"] != fields["old"]:
+            history.append({"sha256": fields["old"]})
+        history[-1]["until"] = fields["date"]
+        history.append({"sha256": fields["new"], "from": fields["date"], "vouched_for_by": fields["old"]})
+    return history
 
 
 def _with_renewals(der: bytes, renewals: tuple[bytes, ...]) -> bytes:

@@ -331,7 +331,9 @@ def find(manifest: dict, sha256: str) -> Match | None:
                           str(speech.get("date", "")), "", withdrawn=str(withdrawn.get("date", "") or ""),
                           withdrawn_note=str(notes.get(lang) or withdrawn.get("note", "") or ""))
             for n, edition in enumerate(editions):
-                if str(edition.get("sha256", "")).lower() == sha256:
+                # a renewed edition (`speechgen renew`) lists its earlier revisions: each is that edition
+                revisions = edition.get("revisions") if isinstance(edition.get("revisions"), list) else []
+                if sha256 in {str(edition.get("sha256", "")).lower(), *(str(r).lower() for r in revisions)}:
                     following = editions[n + 1] if n + 1 < len(editions) else None
                     if following is None and pdf.get("released") is False:
                         following = {"date": "", "note": ""}     # an unreleased edition follows

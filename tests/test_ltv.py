@@ -29,7 +29,7 @@ pytestmark = pytest.mark.pdf
 UTC = timezone.utc
 PKI_CONFIG = Path(__file__).parent / "pki" / "certomancer.yml"
 PASSPHRASE = "kata sandi uji"
-KEYS = ("root", "interm", "interm-ocsp", "tsa", "publisher", "publisher-old")
+KEYS = ("root", "interm", "interm-ocsp", "tsa", "tsa-short", "other-root", "other-tsa", "publisher", "publisher-old")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,10 @@ class Pki:
     old: Path                           # old.pem: expired 2020-12-31
     old_key: Path
     expires: datetime                   # when publisher.pem expires
+    tsa_short: str = ""                 # a TSA whose certificate ends in 200 days
+    tsa_short_until: datetime | None = None
+    other_tsa: str = ""                 # a TSA under another root (other-root.pem)
+    other_root: Path | None = None
 
 
 def _free_port() -> int:
@@ -88,7 +92,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory):
     config = folder / "certomancer.yml"
     config.write_text(PKI_CONFIG.read_text().replace("{ca_from}", (now - timedelta(days=2)).strftime(stamp))
                       .replace("{publisher_from}", start.strftime(stamp))
-                      .replace("{publisher_to}", expires.strftime(stamp)))
+                      .replace("{publisher_to}", expires.strftime(stamp))
+                      .replace("{tsa_short_to}", (now + timedelta(days=200)).strftime(stamp)))
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen([sys.executable, "-m", "certomancer", "--config", str(config),
@@ -103,8 +108,11 @@ def pki(tmp_path_factory: pytest.TempPathFactory):
         (folder / "old.pem").write_bytes(pem("publisher-old"))
         (folder / "publisher.p12").write_bytes(arch.package_pkcs12("publisher", password=PASSPHRASE.encode()))
         (folder / "old.p12").write_bytes(arch.package_pkcs12("publisher-old", password=PASSPHRASE.encode()))
+        (folder / "other-root.pem").write_bytes(pem("other-root"))
         yield Pki(folder, url, f"{url}/speechgen/tsa/tsa", folder / "root.pem", folder / "publisher.pem",
-                  folder / "publisher.p12", folder / "old.pem", folder / "old.p12", expires)
+                  folder / "publisher.p12", folder / "old.pem", folder / "old.p12", expires,
+                  f"{url}/speechgen/tsa/tsa-short", now + timedelta(days=200),
+                  f"{url}/speechgen/tsa/other-tsa", folder / "other-root.pem")
     finally:
         process.terminate()
         try:

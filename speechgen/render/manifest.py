@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from speechgen import __version__
 from speechgen.editions import every_edition
@@ -11,7 +11,11 @@ from speechgen.graph import Site
 from speechgen.model import PdfInfo
 
 
-def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo]) -> bytes:
+def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo],
+                    certificates: Sequence[Mapping[str, str]] = ()) -> bytes:
+    """The manifest. `certificates` lists the publisher's certificates over time, oldest first
+    (`signing.certificate_history`: each renewed one with the day it was renewed and the
+    certificate that vouched for it); listed only when a certificate was ever renewed."""
     with_copies, with_cards = site.config.qr.enabled, site.options.cards
     speeches = []
     for speech in site.speeches:
@@ -30,7 +34,8 @@ def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo]) -> byte
                 entry["editions"] = [
                     {"edition": e.number, "date": e.date.isoformat(), "note": e.note(lang),
                      "sha256": e.sha256, "path": e.dest, "url": site.url(e.dest), "pages": e.pages,
-                     "bytes": e.bytes} for e in every if e.released]
+                     "bytes": e.bytes} | ({"revisions": list(e.revisions)} if e.revisions else {})
+                    for e in every if e.released]
             languages[lang] = entry
         item: dict = {"id": speech.id, "date": speech.date.isoformat(), "speaker": speech.speaker,
                       "languages": languages}
@@ -54,5 +59,7 @@ def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo]) -> byte
     if site.certificate:
         data["certificate"] = {"path": site.certificate_dest, "url": site.url(site.certificate_dest),
                                "sha256": site.certificate}
+        if len(certificates) > 1:
+            data["certificates"] = [dict(c) for c in certificates]
     data["speeches"] = speeches
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

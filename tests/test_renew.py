@@ -1,0 +1,212 @@
+"""`speechgen renew` end to end, against the test PKI `certomancer animate` serves (tests/pki):
+editions released with a TSA whose certificate ends within the year get a fresh document
+timestamp from a TSA whose certificate lasts; the ledger records each new revision beside the
+old; both revisions verify as the edition; the next build serves the renewed file."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from speechgen import signing
+from speechgen.cli import main
+from test_ltv import PASSPHRASE, Pki, _free_port, _kept, ades_lta, pki  # noqa: F401  (pki: the fixture)
+
+pytestmark = pytest.mark.pdf
+
+
+def _set_tsa(project: Path, url: str) -> None:
+    config = project / "speechgen.toml"
+    text = config.read_text()
+    start = text.index('timestamp_url = "') + len('timestamp_url = "')
+    config.write_text(text[:start] + url + text[text.index('"', start):])
+
+
+def _state(project: Path) -> dict[str, bytes]:
+    """Every file of the ledger and editions/, by path."""
+    files = {p: p.read_bytes() for p in (project / "editions").rglob("*") if p.is_file()}
+    return {**{str(p.relative_to(project)): data for p, data in files.items()},
+            "editions.txt": (project / "editions.txt").read_bytes()}
+
+
+@pytest.fixture(scope="module")
+def short_released(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture project released (B-LTA) with the TSA whose certificate ends in 200 days."""
+    from conftest import copy_project
+
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        project = copy_project(tmp_path_factory.mktemp("renew") / "project")
+        shutil.copy(pki.publisher, project / "publisher.pem")
+        with (project / "speechgen.toml").open("a") as f:
+            f.write(f'\n[signing]\ncertificate = "publisher.pem"\ntimestamp_url = "{pki.tsa_short}"\n')
+        monkeypatch.setenv(signing.KEY_ENV, str(pki.publisher_key))
+        monkeypatch.setenv(signing.PASSPHRASE_ENV, PASSPHRASE)
+        result = CliRunner().invoke(main, ["release", str(project), "-j", "1"])
+        assert result.exit_code == 0, result.output
+    finally:
+        monkeypatch.undo()
+    return project
+
+
+@pytest.fixture
+def project(short_released: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "project"
+    shutil.copytree(short_released, copy, symlinks=True)
+    return copy
+
+
+def test_renew_end_to_end(project: Path, pki: Pki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyhanko.sign.ades.report import AdESPassed
+
+    before = _state(project)
+    old_ledger = before["editions.txt"].decode()
+    kept = _kept(project)
+    assert len(kept) == 3
+    last = signing.last_timestamp(kept[0].read_bytes())
+    assert last is not None and last.document and last.tsa_until == pki.tsa_short_until
+
+    # a dry run lists what it would do and changes nothing
+    result = CliRunner().invoke(main, ["renew", str(project), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("akan diperbarui / would be renewed") == 4, result.stdout      # 3 lines + total
+    assert "3 edisi akan diperbarui / would be renewed" in result.stdout
+    assert _state(project) == before
+    # a horizon shorter than the TSA certificate's remaining 200 days: nothing is due
+    result = CliRunner().invoke(main, ["renew", str(project), "--within", "100"])
+    assert result.exit_code == 0 and "nothing to renew" in result.stdout, result.output
+    assert _state(project) == before
+
+    _set_tsa(project, pki.tsa)              # a TSA whose certificate lasts
+    result = CliRunner().invoke(main, ["renew", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "3 edisi diperbarui / renewed" in result.stdout
+    after = _state(project)
+    ledger = after["editions.txt"].decode()
+    assert ledger.startswith(old_ledger)    # every line kept as it was, the renewals appended
+    renewals = [line.split() for line in ledger[len(old_ledger):].splitlines()]
+    assert len(renewals) == 3 and all(r[0] == "renewal" for r in renewals)
+    for path in kept:
+        old, new = before[str(path.relative_to(project))], path.read_bytes()
+        assert new.startswith(old) and len(new) > len(old)           # the old revision is a prefix
+        line = next(r for r in renewals if r[6] == str(len(new)))
+        assert line[5] == hashlib.sha256(new).hexdigest() and line[7] == hashlib.sha256(old).hexdigest()
+        assert old.hex() in ledger or hashlib.sha256(old).hexdigest() in old_ledger
+        renewed = signing.last_timestamp(new)
+        assert renewed is not None and renewed.tsa_until.year == 2100
+        # PDF/A stays: the metadata is the renderer's
+        import io
+
+        import pikepdf
+
+        assert bytes(pikepdf.open(io.BytesIO(new)).Root.Metadata.read_bytes()) == \
+            bytes(pikepdf.open(io.BytesIO(old)).Root.Metadata.read_bytes())
+
+    # renewing twice in a row: the second time nothing is due, nothing changes
+    result = CliRunner().invoke(main, ["renew", str(project)])
+    assert result.exit_code == 0 and "nothing to renew" in result.stdout, result.output
+    assert _state(project) == after
+
+    # the next build serves the renewed file; the manifest lists both revisions
+    monkeypatch.setenv(signing.KEY_ENV, str(pki.publisher_key))
+    monkeypatch.setenv(signing.PASSPHRASE_ENV, PASSPHRASE)
+    result = CliRunner().invoke(main, ["build", str(project), "--no-search"])
+    assert result.exit_code == 0, result.output
+    site = project / "site"
+    served = site / "2025/kenegaraan/kenegaraan.id.pdf"
+    edition = project / "editions/2025/kenegaraan/kenegaraan.id.edisi-1.pdf"
+    assert served.read_bytes() == edition.read_bytes()
+    import json
+
+    listed = json.loads((site / "manifest.json").read_text())
+    entry = next(s for s in listed["speeches"] if s["id"] == "2025/kenegaraan")["languages"]["id"]
+    old_sha = hashlib.sha256(before[str(edition.relative_to(project))]).hexdigest()
+    assert entry["editions"][0]["sha256"] == hashlib.sha256(edition.read_bytes()).hexdigest()
+    assert entry["editions"][0]["revisions"] == [old_sha]
+    assert entry["pdf"]["sha256"] == entry["editions"][0]["sha256"]
+    # a printed card shows the fingerprint of the bytes as released, for good: its copy page too
+    from speechgen.model import fingerprint
+
+    copy_pages = [p.read_text() for p in site.rglob("*.html") if 'class="card-edition"' in p.read_text()]
+    assert copy_pages and all(fingerprint(old_sha) in page for page in copy_pages)
+
+    # both revisions verify as that edition, with the root pinned
+    old_file = tmp_path / "old" / "kenegaraan.id.pdf"
+    old_file.parent.mkdir()
+    old_file.write_bytes(before[str(edition.relative_to(project))])
+    for pdf in (served, old_file):
+        result = CliRunner().invoke(main, ["verify", str(pdf), "--site", str(site), "--certificate", str(pki.root)])
+        assert result.exit_code == 0, result.output
+        assert "Cocok / Match" in result.stdout and "edisi/edition 1 of 1" in result.stdout, result.stdout
+        assert "intact, by the pinned certificate" in result.stdout
+
+    # after the short-lived TSA certificate and the publisher's have expired, only the renewed
+    # revision still proves its signature (pyHanko's own LTA validation, nothing fetched)
+    later = max(pki.expires, pki.tsa_short_until) + timedelta(days=30)
+    assert ades_lta(served.read_bytes(), pki.root, later).ades_subindic == AdESPassed.OK
+    assert ades_lta(old_file.read_bytes(), pki.root, later).ades_subindic != AdESPassed.OK
+    report = signing.check_pdf_signature(served.read_bytes(), certificate=pki.root.read_bytes(), now=later)
+    assert report.ok and report.maintained and report.timestamped, report.problems
+
+
+def test_a_tsa_whose_certificate_also_ends_soon_changes_nothing(project: Path, pki: Pki) -> None:
+    before = _state(project)
+    result = CliRunner().invoke(main, ["renew", str(project)])          # the same short-lived TSA
+    assert result.exit_code == 1, result.output
+    assert "within 365 days too" in result.output and "Traceback" not in result.output
+    assert _state(project) == before
+
+
+def test_an_unreachable_tsa_is_a_clear_error_and_nothing_changes(project: Path) -> None:
+    before = _state(project)
+    dead = f"http://127.0.0.1:{_free_port()}/tsa"
+    _set_tsa(project, dead)
+    result = CliRunner().invoke(main, ["renew", str(project)])
+    assert result.exit_code == 1, result.output
+    assert f"the time-stamping authority {dead} did not answer" in result.output
+    assert "nothing was changed" in result.output and "Traceback" not in result.output
+    assert _state(project) == before          # no temporary file left either
+
+
+def test_renew_needs_a_tsa(project: Path) -> None:
+    config = project / "speechgen.toml"
+    config.write_text("\n".join(line for line in config.read_text().splitlines() if "timestamp_url" not in line))
+    before = _state(project)
+    result = CliRunner().invoke(main, ["renew", str(project)])
+    assert result.exit_code == 1 and "[signing] timestamp_url is not set" in result.output, result.output
+    assert _state(project) == before
+
+
+def test_the_ledger_checks_its_renewal_lines(project: Path) -> None:
+    """An old ledger reads as before; a renewal line must follow its edition's line and the
+    revision before it, and the kept file must be the latest revision."""
+    from speechgen.build import build
+    from speechgen.config import load_config
+    from speechgen.errors import SourceError
+
+    ledger = project / "editions.txt"
+    text = ledger.read_text()
+    first = next(line for line in text.splitlines() if line and not line.startswith("#"))
+    speech, lang, number, _, sha = first.split()[:5]
+    other = "ab" * 32
+    bad = (f"renewal {speech} {lang} 7 2026-01-01 {other} 100 {sha}\n"
+           f"renewal {speech} {lang} {number} 2026-01-01 {other} 100 {'cd' * 32}\n"
+           f"renewal {speech} {lang} {number} 2026-01-01 {other}\n")
+    ledger.write_text(text + bad)
+    with pytest.raises(SourceError) as caught:
+        build(load_config(project), write=False, search=False, card_pdfs=False)
+    said = "\n".join(caught.value.lines())
+    count = len(text.splitlines())
+    assert f"editions.txt:{count + 1}: renews {speech} ({lang}) edition 7, which no line above records" in said
+    assert f"editions.txt:{count + 2}: renews {speech} ({lang}) edition {number} from SHA-256 cdcdcdcd" in said
+    assert f"editions.txt:{count + 3}: 6 fields where a renewal line has 8" in said
+    # a well-formed renewal whose kept file is still the old revision: the file is named
+    ledger.write_text(text + f"renewal {speech} {lang} {number} 2026-01-01 {other} 100 {sha}\n")
+    with pytest.raises(SourceError) as caught:
+        build(load_config(project), write=False, search=False, card_pdfs=False)
+    assert "the ledger says abababababababab" in "\n".join(caught.value.lines())
