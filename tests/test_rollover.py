@@ -79,6 +79,15 @@ def test_the_statement_is_kept_in_the_project_and_signed_by_the_old_key(rolled: 
 
     listed = {signing.certificate_fingerprint(c.chosen.dump()) for c in cms.ContentInfo.load(p7s)["content"]["certificates"]}
     assert {_fp(keys["old"]), _fp(keys["new"])} <= listed
+    # and so does the manifest itself: each certificate, when it took over, who vouched for it
+    import json
+
+    date = statements[0].name[:10]
+    manifest = json.loads((rolled / "site/manifest.json").read_text())
+    assert manifest["certificate"]["sha256"] == _fp(keys["new"])
+    assert manifest["certificates"] == [
+        {"sha256": _fp(keys["old"]), "until": date},
+        {"sha256": _fp(keys["new"]), "from": date, "vouched_for_by": _fp(keys["old"])}]
 
 
 @pytest.mark.parametrize("pdf", ["kenegaraan/kenegaraan.id.pdf", "sesudah/sesudah.id.pdf"])
