@@ -218,6 +218,12 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
                   rendered=run.rendered, unchanged=bool(written and written.unchanged), deferred=run.deferred)
 
 
+def project_settings(config: Config) -> str:
+    """The config as cache keys take it: wherever the project is (a CI checkout with a restored
+    cache may be anywhere), never its absolute path; what the outputs are made from is the same."""
+    return repr(dataclasses.replace(config, root=Path(".")))
+
+
 def _inputs(config: Config, settings: tuple, since: int) -> str | None:
     """One SHA-256 over everything a build reads: its settings, the config, speechgen's code, and
     every file of the project a build may open (speeches, templates, static files, recipients, the
@@ -442,41 +448,48 @@ def _remembered_markdown(store: Cache) -> reader.Render:
 
 
 def _remembered_sources(store: Cache, config: Config) -> reader.Read:
-    """A source read before, at the same size, stamps and inode and the same config, with nothing
-    wrong in it, is not parsed again: what reading found is remembered (`reader.parsed_record`).
-    Its bytes are still read and must have the remembered SHA-256; its body is rendered (from the
-    Markdown cache) only if a stage asks for it. A file stamped within RACY_NS of now is read."""
-    settings = repr(config)
+    """A source read before, holding the same bytes at the same place in the project and read
+    with the same config, with nothing wrong in it, is not parsed again: what reading found is
+    remembered (`reader.parsed_record`), keyed by the file's SHA-256, never its stamps or absolute
+    path (a fresh checkout, a CI runner's with the cache restored, finds every entry). Its body is
+    rendered (from the Markdown cache) only if a stage asks for it."""
+    settings = project_settings(config)
 
     def read(path: Path, config: Config, problems: Problems, render: reader.Render):
-        stamps = _settled(path)
-        entry = key("parsed", settings, os.fsencode(path), stamps) if stamps is not None else ""
-        raw = store.get("parsed", entry) if entry else None
-        if raw is not None:
-            parsed = _recalled_source(raw, path, config, render)
-            if parsed is not None:
-                return parsed
+        data = reader.read_project_file(path, config, Problems(config.root), reader.MAX_SOURCE_BYTES)
+        entry = ""
+        if data is not None:             # else read_source says why it cannot be read
+            try:
+                place = path.relative_to(config.root).as_posix()
+            except ValueError:
+                place = str(path)
+            sha = hashlib.sha256(data).hexdigest()
+            entry = key("parsed", settings, place, sha)
+            raw = store.get("parsed", entry)
+            if raw is not None:
+                parsed = _recalled_source(raw, data, sha, path, config, render)
+                if parsed is not None:
+                    return parsed
         count = len(problems.items)
         parsed = reader.read_source(path, config, problems, render)
-        if entry and parsed is not None and len(problems.items) == count:
+        if entry and parsed is not None and len(problems.items) == count \
+                and parsed.version.source_sha == sha:          # not changed between the two reads
             store.put("parsed", entry, reader.parsed_record(parsed))
         return parsed
     return read
 
 
-def _recalled_source(raw: bytes, path: Path, config: Config, render: reader.Render) -> "reader._Parsed | None":
-    """A remembered reading, if the file still holds the bytes it was made from; None to read it."""
+def _recalled_source(raw: bytes, data: bytes, sha: str, path: Path, config: Config,
+                     render: reader.Render) -> "reader._Parsed | None":
+    """A remembered reading of `data` (the file's bytes, of SHA-256 `sha`); None to read it."""
     from speechgen import texts
 
-    data = reader.read_project_file(path, config, Problems(config.root), reader.MAX_SOURCE_BYTES)
-    if data is None:
-        return None
     try:
         parsed = reader.parsed_from_record(raw, path)
         text = data.decode("utf-8")
     except (ValueError, KeyError, TypeError):
         return None
-    if hashlib.sha256(data).hexdigest() != parsed.version.source_sha:
+    if sha != parsed.version.source_sha:
         return None
 
     def body() -> str:           # reads the file again: a build holds no text it was not asked for
@@ -552,7 +565,7 @@ class _Run:
         self.cancel: Callable[[], bool] | None = None
         self.resolver = deps.Resolver(site, {})
         # The config names the project's fonts; their bytes are what a book is drawn with.
-        self.globals = key("globals", templates.digest, repr(site.config), *fonts)
+        self.globals = key("globals", templates.digest, project_settings(site.config), *fonts)
 
     # --- records: an output with what it read --------------------------------------------------
 
@@ -568,7 +581,8 @@ class _Run:
             if record.get("inline"):
                 record["data"] = inline
             unchanged = all(self.resolver.token_digest(t) == d for t, d in record["deps"].items()) \
-                and all(_file_sha(Path(p)) == s for p, s in record.get("files", {}).items())
+                and all(_file_sha(_located(p, self.site.config.root)) == s
+                        for p, s in record.get("files", {}).items())
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
         return record if unchanged else None
@@ -638,7 +652,7 @@ class _Run:
                     released += 1
                     continue
                 context = pdf.book_context(site, speech, version, self.media.emblem, pending)
-                static = key("book", self.globals, dest, deps.shallow(context))
+                static = key("book", self.globals, dest, deps.shallow(dict(context, config=None)))   # in globals
                 record = self._recall(static)
                 if record is not None and self._put_back(dest, record):
                     done[(speech.id, lang)] = PdfInfo(dest, record["sha256"], record["pages"], record["bytes"])
@@ -674,7 +688,8 @@ class _Run:
                     problems.add(source, None, f"cannot make the PDF: {outcome}")
                     continue
                 data, pages, read = outcome
-                record = self._keep(static, dest, data, tokens, pages=pages, files=dict(read))
+                record = self._keep(static, dest, data, tokens, pages=pages,
+                                    files={_portable(p, site.config.root): sha for p, sha in read})
                 done[ident] = PdfInfo(dest, record["sha256"], pages, len(data))
             self.checkpoint()            # render_books ends early when cancelled: stop here
         problems.raise_if_any(SourceError)
@@ -988,7 +1003,10 @@ class _Indexing:
             for (bundle, pages), (scratch, made, ids, languages) in zip(self.jobs, self.made):
                 kept = []
                 for dest, path in made:        # moved in; kept in the output only (a bundle whose
-                    kept.append((dest, writer.adopt(dest, path)))   # files are lost is indexed again)
+                    if run.store.shared:       # files are lost is indexed again), and in a CI's shared
+                        data = path.read_bytes()   # cache too: restored without the output
+                        run.store.put("blob", hashlib.sha256(data).hexdigest(), data)
+                    kept.append((dest, writer.adopt(dest, path)))
                 shutil.rmtree(scratch, ignore_errors=True)
                 if bundle == graph.SEARCH_RECENT:
                     recent = dict(files=kept, ids=sorted(set(ids.values())), languages=languages)
@@ -1099,6 +1117,27 @@ def _full(folder: Path) -> bool:
     except OSError:
         return False
     return stat.f_bavail * stat.f_frsize < 256 * 1024
+
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _portable(path: str, root: Path) -> str:
+    """A file a book read, as its record names it: within the project or speechgen's own theme,
+    by its place there, so that a checkout elsewhere (a CI runner) finds it again."""
+    for base, prefix in ((root, ""), (_PACKAGE, "<speechgen>/")):
+        try:
+            return prefix + Path(path).relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return path
+
+
+def _located(name: str, root: Path) -> Path:
+    """Where a file named by `_portable` is now (a name from an older record is absolute)."""
+    if name.startswith("<speechgen>/"):
+        return _PACKAGE / name[len("<speechgen>/"):]
+    return root / name
 
 
 def _file_sha(path: Path) -> str:

@@ -1,7 +1,7 @@
 """The build's cache: authenticated entries in the user's cache folder, never in the project.
 
 Only `build.py` uses it. An entry is accepted only if it carries an HMAC made with this machine's
-cache key, which lives outside the cache (in the user's state folder, mode 0600): an entry
+cache key (or the CI's, below), which lives outside the cache (in the user's state folder, mode 0600): an entry
 committed with the sources, restored from a shared CI cache or edited by hand is a miss, never
 input. Entries are written atomically; a torn or foreign entry is a miss, never an error. A cache
 opened read-only (`speechgen check`) writes nothing anywhere.
@@ -9,6 +9,13 @@ opened read-only (`speechgen check`) writes nothing anywhere.
 Where: `$SPEECHGEN_CACHE_DIR` if set, else `$XDG_CACHE_HOME/speechgen` (`~/.cache/speechgen`), one
 folder per project (by the project's real path). The key: `$XDG_STATE_HOME/speechgen/cache.key`
 (`~/.local/state/speechgen/cache.key`).
+
+A CI (or any set of machines that share a cache folder) sets `SPEECHGEN_CACHE_KEY` instead: a
+secret of at least 32 characters, which authenticates the entries in place of the machine's key.
+The folder is then named by the key, not by the project's path (`key-<16 hex>`), since every
+checkout may be at another path: a cache saved by one runner is valid on the next with the same
+key, and all misses without it or with another. Entries are keyed by what they are made from,
+relative to the project (never its absolute path), so a fresh checkout finds them.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import tempfile
 from pathlib import Path
 
 from speechgen import __version__
+from speechgen.errors import SpeechgenError
 
 _MAGIC = b"speechgen-cache 2\n"
 _MAC_BYTES = 32
@@ -81,10 +89,37 @@ def key(kind: str, *parts: bytes | str) -> str:
     return digest.hexdigest()
 
 
+KEY_ENV = "SPEECHGEN_CACHE_KEY"
+KEY_MIN_CHARS = 32
+
+
+class CacheKeyError(SpeechgenError):
+    """SPEECHGEN_CACHE_KEY is set but is no usable key."""
+
+
+def shared_key() -> bytes | None:
+    """The key `SPEECHGEN_CACHE_KEY` gives (a CI's secret), or None when it is not set. Its value,
+    without the blanks around it (a secret pasted with its newline), must be at least
+    `KEY_MIN_CHARS` characters: a short one is guessable, and an error, never a weaker cache."""
+    value = os.environ.get(KEY_ENV)
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) < KEY_MIN_CHARS or not value.isprintable():
+        raise CacheKeyError(
+            f"{KEY_ENV}: kunci cache harus berupa minimal {KEY_MIN_CHARS} karakter yang dapat dicetak / "
+            f"the cache key must be at least {KEY_MIN_CHARS} printable characters (it has {len(value)}); "
+            "make one with `openssl rand -hex 32` and keep it as a secret")
+    return hashlib.sha256(b"speechgen-cache-key\0" + value.encode("utf-8", "surrogatepass")).digest()
+
+
 def default_folder(project: Path) -> Path:
     base = os.environ.get("SPEECHGEN_CACHE_DIR")
     if not base:
         base = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "speechgen")
+    shared = shared_key()
+    if shared is not None:              # one folder per key: a CI checkout may be anywhere
+        return Path(base) / f"key-{hashlib.sha256(b'folder' + shared).hexdigest()[:16]}"
     name = hashlib.sha256(os.fsencode(project.resolve())).hexdigest()[:16]     # any file name
     return Path(base) / f"{project.resolve().name[:40]}-{name}"
 
@@ -141,7 +176,8 @@ _ENTRY = re.compile(r"[0-9a-f]{64}")
 
 
 class Cache:
-    """Bytes by (kind, key), one file each: `<folder>/<kind>/<key[:2]>/<key>`.
+    """Bytes by (kind, key), one file each: `<folder>/<kind>/<key[:2]>/<key>`, each authenticated
+    with `SPEECHGEN_CACHE_KEY`'s key when it is set, else this machine's.
 
     `Cache.disabled()` hits nothing and keeps nothing; `writable=False` reads only.
     """
@@ -149,7 +185,11 @@ class Cache:
     def __init__(self, folder: Path | None, *, writable: bool = True) -> None:
         self.folder = folder
         self.writable = writable and folder is not None
-        self._key = machine_key(create=self.writable) if folder is not None else None
+        shared = shared_key() if folder is not None else None
+        self._key = shared or (machine_key(create=self.writable) if folder is not None else None)
+        # a key several machines share (a CI's): the cache may be restored without the output, so
+        # what a build otherwise keeps only in the output (the search index) is kept here too
+        self.shared = shared is not None and self._key is not None
         self.warning = ""
         if self._key is None:
             self.warning = _key_warning(folder)

@@ -68,7 +68,7 @@ def token(obj: object) -> str | None:
 # model class. `_NAMING` learns every other type's answer the first time it is asked.
 _NAMES = {
     Speech: lambda obj: f"speech:{obj.id}",
-    Version: lambda obj: f"version:{obj.source}",
+    Version: lambda obj: f"version:{source_name(obj.source)}",
     Page: lambda obj: f"page:{obj.dest}",
     Archive: lambda obj: f"archive:{obj.dest}",
     Copy: lambda obj: f"copy:{obj.speech.id}/{obj.recipient.id}",
@@ -76,6 +76,17 @@ _NAMES = {
     PdfInfo: lambda obj: f"pdf:{obj.dest}",
     Site: lambda obj: "site",
 }
+
+
+def source_name(source: object) -> str:
+    """A speech source by its place in the project (`<year>/<name>.<lang>.md` under speeches/),
+    never its absolute path: a checkout elsewhere (a CI runner with a restored cache) names it
+    the same."""
+    text = str(source)
+    cut = text.rfind("/", 0, text.rfind("/"))
+    return text[cut + 1:]
+
+
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _NAMING: dict[type, Callable[[object], str] | None] = {**_NAMES, **dict.fromkeys(_PLAIN)}
 _UNSEEN = object()

@@ -25,6 +25,7 @@ def _private_cache_and_key(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["XDG_CACHE_HOME"] = str(base / "cache")
     os.environ["XDG_STATE_HOME"] = str(base / "state")
     os.environ.pop("SPEECHGEN_CACHE_DIR", None)
+    os.environ.pop("SPEECHGEN_CACHE_KEY", None)      # a CI's shared cache key: each test sets its own
     # A signing key in the caller's environment (the README's sample build exports one) is not
     # the tests' key: a test that signs sets its own.
     os.environ.pop("SPEECHGEN_SIGNING_KEY", None)
