@@ -5,7 +5,7 @@ A PDF is drawn with these fonts and nothing else (speechgen/render/pdf.py gives 
 fontconfig with no font folders), so a character none of them has would print as an empty box
 pointing past the end of the embedded font. The build refuses it instead, naming the file and
 line: `missing_glyphs` finds those characters in a source's lines, `glyph_problem` says it.
-Pure apart from reading font files, which are cached by path, size and modification time.
+Pure apart from reading font files, which are cached by path and stamps (`stamps`).
 """
 
 from __future__ import annotations
@@ -60,21 +60,29 @@ class FontError(ValueError):
 
 def read_face(path: Path) -> FontFace:
     """The family, weight, style and characters of a TrueType/OpenType (or WOFF, WOFF2) font.
-    Raises FontError for anything else. Cached by path, size and modification time."""
+    Raises FontError for anything else. Cached by path and stamps."""
     return _by_stat(path, _read_face)
 
 
+def stamps(path: Path) -> tuple[int, int, int, int]:
+    """What tells a font file's versions apart without reading it, for the caches of a long-lived
+    process (`serve`): size, both times and inode. A font replaced under the same name, even in
+    the same tick of the clock, has another change time or inode. Raises OSError."""
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
+
+
 def _by_stat(path: Path, read):
-    """`read(path, size, mtime_ns)`: a cached reading, asked again when the file changes."""
+    """`read(path, size, stamps)`: a cached reading, asked again when the file changes."""
     try:
-        stat = os.stat(path)
+        found = stamps(path)
     except OSError as exc:
         raise FontError(f"cannot be read: {exc.strerror or exc}") from None
-    return read(str(path), stat.st_size, stat.st_mtime_ns)
+    return read(str(path), found[0], found)
 
 
 @functools.lru_cache(maxsize=64)
-def _read_face(path: str, size: int, mtime_ns: int) -> FontFace:
+def _read_face(path: str, size: int, _stamps: tuple) -> FontFace:
     from fontTools.ttLib import TTFont, TTLibError
 
     if not path.lower().endswith(FONT_SUFFIXES):
@@ -113,15 +121,15 @@ class Metrics:
 
 def metrics(path: Path) -> Metrics:
     """A font's advances and vertical metrics (the card sheet lays its lines out with them).
-    Raises FontError as `read_face` does. Cached by path, size and modification time."""
+    Raises FontError as `read_face` does. Cached by path and stamps."""
     return _by_stat(path, _metrics)
 
 
 @functools.lru_cache(maxsize=32)
-def _metrics(path: str, size: int, mtime_ns: int) -> Metrics:
+def _metrics(path: str, size: int, _stamps: tuple) -> Metrics:
     from fontTools.ttLib import TTFont, TTLibError
 
-    _read_face(path, size, mtime_ns)              # the same checks first: a font, not too large
+    _read_face(path, size, _stamps)              # the same checks first: a font, not too large
     try:
         with TTFont(path, lazy=True, fontNumber=0) as font:
             em = font["head"].unitsPerEm
@@ -147,13 +155,24 @@ def font_problem(path: Path) -> str | None:
 def coverage(fonts: Iterable[Path] = ()) -> frozenset[int]:
     """Every character the bundled fonts and `fonts` (a project's `[pdf] fonts`) have a glyph
     for: what books, card sheets and link previews can draw (one rule for all three)."""
-    return _coverage(tuple(str(Path(f)) for f in fonts))
+    return _coverage(versions(fonts))
+
+
+def versions(fonts: Iterable[Path]) -> tuple[tuple[str, tuple | None], ...]:
+    """Font files as a cache key: each path with its stamps (None when it cannot be read, which
+    `read_face` then reports)."""
+    def stamped(path: Path) -> tuple | None:
+        try:
+            return stamps(path)
+        except OSError:
+            return None
+    return tuple((str(Path(f)), stamped(Path(f))) for f in fonts)
 
 
 @functools.lru_cache(maxsize=16)
-def _coverage(fonts: tuple[str, ...]) -> frozenset[int]:
+def _coverage(fonts: tuple[tuple[str, tuple | None], ...]) -> frozenset[int]:
     chars: set[int] = set()
-    for path in (*BUNDLED, *map(Path, fonts)):
+    for path in (*BUNDLED, *(Path(f) for f, _ in fonts)):
         chars |= read_face(path).chars
     return frozenset(chars)
 
@@ -167,7 +186,7 @@ def missing_glyphs(text_by_line: Lines, fonts: Iterable[Path] = ()) -> list[tupl
 
     `text_by_line` is a whole text (lines counted from 1), a mapping line -> text, or pairs
     (line, text), e.g. a source file's lines, front matter included."""
-    have = _coverage_chars(tuple(str(Path(f)) for f in fonts))
+    have = _coverage_chars(versions(fonts))
     if isinstance(text_by_line, str):
         whole = text_by_line
         pairs: list[tuple[int, str]] = []          # split only when something is missing
@@ -189,7 +208,7 @@ def missing_glyphs(text_by_line: Lines, fonts: Iterable[Path] = ()) -> list[tupl
 
 
 @functools.lru_cache(maxsize=16)
-def _coverage_chars(fonts: tuple[str, ...]) -> frozenset[str]:
+def _coverage_chars(fonts: tuple[tuple[str, tuple | None], ...]) -> frozenset[str]:
     return frozenset(map(chr, _coverage(fonts)))
 
 

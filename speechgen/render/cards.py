@@ -89,7 +89,7 @@ def proofs(site: Site) -> tuple[str, ...]:
     """The speeches whose card sheet is a proof: sent to recipients, no released edition yet."""
     if not site.config.qr.enabled:
         return ()
-    return tuple(s.id for s in site.speeches if site.copies_of(s) and first_edition(site, s) is None)
+    return tuple(s.id for s in (*site.speeches, *site.sealed) if site.copies_of(s) and first_edition(site, s) is None)
 
 
 def sheet_count(total: int, layout: CardLayout) -> int:
@@ -221,8 +221,14 @@ def _css_string(text: str) -> str:
     return '"' + "".join(c if c not in '"\\\n' else f"\\{ord(c):x} " for c in text) + '"'
 
 
-@functools.lru_cache(maxsize=8)
 def card_fonts(project: tuple[Path, ...] = ()) -> CardFonts:
+    """The card's fonts with the project's, measured once per version of their files (a long-lived
+    `serve` sees a font replaced under the same name)."""
+    return _card_fonts(project, font_files.versions(project))
+
+
+@functools.lru_cache(maxsize=8)
+def _card_fonts(project: tuple[Path, ...], _versions: tuple) -> CardFonts:
     return CardFonts(project)
 
 

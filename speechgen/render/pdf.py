@@ -661,8 +661,16 @@ def render_card_sheet(html: str, allowed: Iterable[str], base_url: str, timeout:
         symbols = CSS(string=SYMBOLS_FACE, base_url=THEME_URL, url_fetcher=fetcher, font_config=fonts)
         data = HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
             stylesheets=[symbols], font_config=fonts,
-            pdf_identifier=hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii"))
+            pdf_identifier=_sheet_identifier(html, base_url))
     return data
+
+
+def _sheet_identifier(html: str, base_url: str) -> bytes:
+    """A card sheet's document identifier, from its HTML less where the project and the theme
+    are on this machine (a project font's `file:` URL): the same sheet built in another folder
+    is the same file."""
+    placeless = html.replace(base_url, "project:/").replace(THEME_DIR.resolve().as_uri(), "theme:")
+    return hashlib.sha256(placeless.encode("utf-8")).hexdigest()[:32].encode("ascii")
 
 
 def render_sheets(htmls: list[str], allowed: tuple[str, ...], base_url: str, timeouts: list[float],
