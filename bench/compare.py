@@ -1,5 +1,5 @@
-"""The same national archive built by speechgen, Pelican, MkDocs and Hugo (HTML only), side by side:
-issue #11's speed targets, several paired rounds, medians and ratios.
+"""The same national archive built by speechgen, Pelican, Pelican followed by Pagefind, MkDocs and
+Hugo (HTML only), side by side: the speed targets, several paired rounds, medians and ratios.
 
     python -m venv /tmp/peers && /tmp/peers/bin/pip install "pelican[markdown]" mkdocs hugo
     rm -rf /tmp/sgbench && mkdir /tmp/sgbench && git archive HEAD | tar -x -C /tmp/sgbench
@@ -18,9 +18,13 @@ off, no recipients, search index included. The peers get the same Markdown bodie
 Pelican (author = speaker, category = occasion, a translation = same slug and `Lang: en`, year
 archives, no pagination, no feeds), Hugo (id and en as languages, the year folders as sections,
 `speakers` and `occasions` taxonomies, minimal layouts: title, date, speaker, table of contents,
-body, links to translations; lists of their pages), MkDocs 1.6 with its default theme (only up to
-`--mkdocs-max` speeches: it writes the whole navigation into every page, so its output grows with
-the square of the archive).
+body, links to translations; lists of their pages), MkDocs 1.6 with its default theme and its
+search index (on by default; only up to `--mkdocs-max` speeches: it writes the whole navigation
+into every page, so its output grows with the square of the archive). **Pelican+Pagefind** is
+Pelican's cold build followed by `python -m pagefind --site output` (Pagefind's defaults, one
+process over every page Pelican wrote, this Python's pagefind, the one speechgen runs): the same
+work as speechgen's cold build, whose search index is made by Pagefind too. Its Pelican part is
+also the Pelican column; its seconds are the sum of the two processes', its peak the larger.
 
 Each round, every tool builds in its own process, peers and speechgen alternating (the order flips
 every round), `cat /proc/loadavg` recorded before each run:
@@ -28,12 +32,18 @@ every round), `cat /proc/loadavg` recorded before each run:
 - speechgen no-op: again, nothing changed, the cache kept;
 - speechgen one body edit: a paragraph appended to one speech's body (a different speech each
   round), the cache kept; the search index is made again;
-- Pelican, Hugo, MkDocs cold: their output (and Hugo's resources and cache folder) removed first.
+- speechgen CI (`--ci`, on by default): what a CI runner does. `ci-cold`: a cold build with
+  `SPEECHGEN_CACHE_KEY` set (a new, empty cache folder, no site/), its cache folder then saved;
+  `ci`: the project copied to a new folder (new path, stamps and inodes, as a fresh checkout; no
+  site/), the saved cache folder copied in as a CI restores it (not timed), and built with the
+  same key;
+- Pelican(+Pagefind), Hugo, MkDocs cold: their output (and Hugo's resources and cache folder)
+  removed first.
 Peak memory is `ru_maxrss` that `wait4` reports for the child: the largest resident set of any
 process of that build's tree (the build, its workers, the Pagefind binary), in MiB.
 
-The tables: one per target of issue #11, with the median over rounds and the median of the
-per-round ratios (each ratio between two runs of the same round, made seconds apart).
+The tables: one per target, with the median over rounds and the median of the per-round ratios
+(each ratio between two runs of the same round, made seconds apart).
 """
 
 from __future__ import annotations
@@ -210,6 +220,9 @@ class Peers:
             shutil.rmtree(self.pelican / "output", ignore_errors=True)
             return (*timed([self.python, "-m", "pelican", "content", "-o", "output", "-s", "pelicanconf.py",
                             "-q"], self.pelican), self.pelican / "output")
+        if tool == "Pagefind":          # over Pelican's output, just built
+            return (*timed([sys.executable, "-m", "pagefind", "--site", "output", "--silent"], self.pelican),
+                    self.pelican / "output")
         if tool == "Hugo":
             for name in ("public", "resources", ".hugo-cache"):
                 shutil.rmtree(self.hugo_dir / name, ignore_errors=True)
@@ -250,12 +263,18 @@ def html_stats(out: Path) -> tuple[int, float, tuple[int, str], int]:
     return count, total / 1e6, largest, home.stat().st_size if home.is_file() else 0
 
 
+CI_KEY = "bench-" + "5eed" * 12          # SPEECHGEN_CACHE_KEY of the CI scenario (a CI's secret)
+
+
 class Speechgen:
     def __init__(self, project: Path, tmp: Path, code: Path | None):
         self.project, self.tmp, self.cache = project, tmp, tmp / "cache"
+        self.ci_cache, self.saved = tmp / "ci-cache", tmp / "ci-saved"
         self.env = code_env(code)
 
     def run(self, case: str, round_: int) -> tuple[float, int, str]:
+        project, env = self.project, {**self.env, "SPEECHGEN_CACHE_DIR": str(self.cache)}
+        env.pop("SPEECHGEN_CACHE_KEY", None)
         if case == "cold":
             shutil.rmtree(self.cache, ignore_errors=True)
             shutil.rmtree(self.project / "site", ignore_errors=True)
@@ -265,8 +284,25 @@ class Speechgen:
             source = sources[(len(sources) // 2 + 7 * round_) % len(sources)]
             with source.open("a", encoding="utf-8") as f:
                 f.write(EDIT.format(round=round_))
-        return timed([sys.executable, "-m", "speechgen", "build", str(self.project), "-q"], self.tmp,
-                     {**self.env, "SPEECHGEN_CACHE_DIR": str(self.cache)})
+        elif case in ("ci-cold", "ci"):
+            env.update(SPEECHGEN_CACHE_DIR=str(self.ci_cache), SPEECHGEN_CACHE_KEY=CI_KEY)
+            project = self.tmp / f"checkout-{round_}-{case}"      # a fresh checkout: another path
+            shutil.rmtree(project, ignore_errors=True)
+            shutil.copytree(self.project, project, ignore=shutil.ignore_patterns("site"),
+                            copy_function=shutil.copyfile)       # new stamps and inodes
+            shutil.rmtree(self.ci_cache, ignore_errors=True)
+            if case == "ci":                 # the cache step of the CI: the saved folder restored
+                shutil.copytree(self.saved, self.ci_cache, copy_function=shutil.copyfile)
+            else:
+                self.ci_cache.mkdir()
+        try:
+            return timed([sys.executable, "-m", "speechgen", "build", str(project), "-q"], self.tmp, env)
+        finally:
+            if case == "ci-cold":            # saved as a CI saves it, for the next run
+                shutil.rmtree(self.saved, ignore_errors=True)
+                shutil.move(self.ci_cache, self.saved)
+            if case in ("ci-cold", "ci"):
+                shutil.rmtree(project, ignore_errors=True)
 
     def where(self) -> str:
         return subprocess.run([sys.executable, "-c", "import speechgen; print(speechgen.__file__)"],
@@ -287,6 +323,7 @@ def measure(size: int, years: int, rounds: int, args: argparse.Namespace, hugo: 
         if size == args.sizes[0] and years == args.years_list[0]:
             print(f"speechgen: {ours.where()}", flush=True)
         tools = [t for t in args.peers if t != "MkDocs" or with_mkdocs]
+        ci = [("speechgen", "ci-cold"), ("speechgen", "ci")] if args.ci else []
         print("\n| round | tool | case | seconds | peak MiB (largest process) | load avg before |\n"
               "|---:|---|---|---:|---:|---|", flush=True)
 
@@ -297,12 +334,15 @@ def measure(size: int, years: int, rounds: int, args: argparse.Namespace, hugo: 
         for r in range(1, rounds + 1):
             # speechgen's cold build paired with Pelican's, its no-op and edit with Hugo's cold
             # build; which of a pair runs first flips every round (speechgen's cases stay in order)
+            # speechgen's cold build between Pelican+Pagefind's and MkDocs', its no-op and edit
+            # beside Hugo's cold build; which of a pair runs first flips every round (speechgen's
+            # cases stay in order: cold, no-op, edit, then the CI's cold build and restored one)
             if r % 2:
-                steps = [("Pelican", "cold"), ("speechgen", "cold"), ("Hugo", "cold"), ("speechgen", "noop"),
-                         ("speechgen", "edit"), ("MkDocs", "cold")]
+                steps = [("Pelican", "cold"), ("speechgen", "cold"), ("MkDocs", "cold"), ("Hugo", "cold"),
+                         ("speechgen", "noop"), ("speechgen", "edit"), *ci]
             else:
-                steps = [("speechgen", "cold"), ("Pelican", "cold"), ("MkDocs", "cold"), ("speechgen", "noop"),
-                         ("speechgen", "edit"), ("Hugo", "cold")]
+                steps = [("MkDocs", "cold"), ("speechgen", "cold"), ("Pelican", "cold"), ("speechgen", "noop"),
+                         ("speechgen", "edit"), ("Hugo", "cold"), *ci]
             steps = [(t, c) for t, c in steps if t == "speechgen" or t in tools]
             for tool, case in steps:
                 if tool == "speechgen":
@@ -315,6 +355,14 @@ def measure(size: int, years: int, rounds: int, args: argparse.Namespace, hugo: 
                     pages, mb, largest, home = html_stats(out)
                     result.pages[tool], result.out_mb[tool] = pages, mb
                     result.largest_page[tool], result.home_bytes[tool] = largest, home
+                if tool == "Pelican" and "Pagefind" in args.peers:     # Pagefind over its output
+                    more, more_rss, _, out = peers.build("Pagefind")
+                    record("Pelican+Pagefind", case, r, seconds + more, max(rss, more_rss), load)
+                    if r == 1:
+                        pages, mb, largest, home = html_stats(out)
+                        result.pages["Pelican+Pagefind"], result.out_mb["Pelican+Pagefind"] = pages, mb
+                        result.largest_page["Pelican+Pagefind"] = largest
+                        result.home_bytes["Pelican+Pagefind"] = home
         return result
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -344,15 +392,31 @@ def report(results: list[SizeResult], rounds_of: dict[tuple[int, int], int]) -> 
             print(f"| {label(res)} | {tool} | {res.pages[tool]:,} | {res.out_mb[tool]:.1f} | "
                   f"{size:,} B `{path}` | {res.home_bytes[tool]:,} |")
 
-    print("\n## Cold build, search index included: at most 0.5x Pelican (aim 0.25x)\n")
-    print("| speeches | rounds | speechgen s (median) | Pelican s | Hugo s | MkDocs s | "
-          "speechgen / Pelican | target 0.5x |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print("\n## Cold build, search index included: at most 0.75x MkDocs and 1.0x Pelican+Pagefind\n")
+    print("| speeches | rounds | speechgen s (median) | MkDocs s | Pelican+Pagefind s | Pelican s | Hugo s | "
+          "speechgen / MkDocs | target 0.75x | speechgen / Pelican+Pagefind | target 1.0x | speechgen / Pelican |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|")
     for res in results:
-        ratio = res.ratio("speechgen", "cold", "Pelican")
+        mkdocs = res.ratio("speechgen", "cold", "MkDocs")
+        both = res.ratio("speechgen", "cold", "Pelican+Pagefind")
+        pelican = res.ratio("speechgen", "cold", "Pelican")
         print(f"| {label(res)} | {rounds_of[(res.size, res.years)]} | {fmt(res.median('speechgen', 'cold'))} | "
+              f"{fmt(res.median('MkDocs', 'cold'))} | {fmt(res.median('Pelican+Pagefind', 'cold'))} | "
               f"{fmt(res.median('Pelican', 'cold'))} | {fmt(res.median('Hugo', 'cold'))} | "
-              f"{fmt(res.median('MkDocs', 'cold'))} | {fmt(ratio, 'x')} | {verdict(ratio, 0.5)} |")
+              f"{fmt(mkdocs, 'x')} | {verdict(mkdocs, 0.75)} | {fmt(both, 'x')} | {verdict(both, 1.0)} | "
+              f"{fmt(pelican, 'x')} |")
+
+    if any(res.times("speechgen", "ci") for res in results):
+        print("\n## CI: a fresh checkout with the cache restored and SPEECHGEN_CACHE_KEY set, against a cold build\n")
+        print("| speeches | CI cold s (median) | CI restored s | restored / CI cold | restored / cold (no key) | "
+              "restored / Hugo cold |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for res in results:
+            print(f"| {label(res)} | {fmt(res.median('speechgen', 'ci-cold'))} | "
+                  f"{fmt(res.median('speechgen', 'ci'))} | "
+                  f"{fmt(res.ratio('speechgen', 'ci', 'speechgen', 'ci-cold'), 'x')} | "
+                  f"{fmt(res.ratio('speechgen', 'ci', 'speechgen', 'cold'), 'x')} | "
+                  f"{fmt(res.ratio('speechgen', 'ci', 'Hugo'), 'x')} |")
 
     print("\n## No-op rebuild: at most 0.25x Hugo's cold build\n")
     print("| speeches | speechgen no-op s (median) | Hugo cold s | speechgen / Hugo | target 0.25x |")
@@ -371,12 +435,13 @@ def report(results: list[SizeResult], rounds_of: dict[tuple[int, int], int]) -> 
               f"{fmt(ratio, 'x')} | {verdict(ratio, 1.0)} |")
 
     print("\n## Peak memory, largest process of the build's tree (wait4 ru_maxrss): at most 300 MiB\n")
-    print("| speeches | speechgen cold MiB | no-op MiB | edit MiB | Pelican MiB | Hugo MiB | MkDocs MiB | target |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print("| speeches | speechgen cold MiB | no-op MiB | edit MiB | Pelican MiB | Pelican+Pagefind MiB | Hugo MiB | "
+          "MkDocs MiB | target |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for res in results:
         cold = res.peak("speechgen", "cold") / MIB
         worst = res.peak("speechgen") / MIB
-        peers = [res.peak(t) / MIB for t in ("Pelican", "Hugo", "MkDocs")]
+        peers = [res.peak(t) / MIB for t in ("Pelican", "Pelican+Pagefind", "Hugo", "MkDocs")]
         print(f"| {label(res)} | {cold:.0f} | {res.peak('speechgen', 'noop') / MIB:.0f} | "
               f"{res.peak('speechgen', 'edit') / MIB:.0f} | "
               + " | ".join(f"{p:.0f}" if p else "" for p in peers) + f" | {verdict(worst, 300)} |")
@@ -388,7 +453,8 @@ def report(results: list[SizeResult], rounds_of: dict[tuple[int, int], int]) -> 
         print("| tool | case | " + " | ".join(f"{r.size:,} s" for r in archives) + " | ratio | target 4.5x |")
         print("|---|---|" + "---:|" * len(archives) + "---:|---|")
         for tool, case in (("speechgen", "cold"), ("speechgen", "noop"), ("speechgen", "edit"),
-                           ("Pelican", "cold"), ("Hugo", "cold")):
+                           ("speechgen", "ci"), ("Pelican", "cold"), ("Pelican+Pagefind", "cold"),
+                           ("MkDocs", "cold"), ("Hugo", "cold")):
             values = [r.median(tool, case) for r in archives]
             if None in values:
                 continue
@@ -414,8 +480,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, nargs="+", default=[3],
                         help="rounds per size, in the order of --sizes (the last value repeats): "
                              "e.g. --rounds 3 2")
-    parser.add_argument("--peers", nargs="+", default=["Pelican", "Hugo", "MkDocs"],
-                        choices=["Pelican", "Hugo", "MkDocs"])
+    parser.add_argument("--peers", nargs="+", default=["Pelican", "Pagefind", "Hugo", "MkDocs"],
+                        choices=["Pelican", "Pagefind", "Hugo", "MkDocs"],
+                        help="Pagefind: Pagefind over Pelican's output after each Pelican build "
+                             "(the Pelican+Pagefind column)")
+    parser.add_argument("--ci", action=argparse.BooleanOptionalAction, default=True,
+                        help="the CI scenario: a cold build with SPEECHGEN_CACHE_KEY, then a fresh "
+                             "checkout elsewhere with that cache restored (default: on)")
     parser.add_argument("--mkdocs-max", type=int, default=1000,
                         help="MkDocs only up to this many speeches (default 1000; its output is quadratic)")
     parser.add_argument("--peers-python", default=sys.executable,
