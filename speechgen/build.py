@@ -15,6 +15,7 @@ only when the build can prove it unchanged:
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import os
@@ -63,6 +64,8 @@ class Report:
     drafts: tuple[str, ...] = ()                   # sources left out as drafts
     deferred: int = 0            # books left out this time (`defer_pdfs`): not in the cache, not released
     proofs: tuple[str, ...] = ()                   # speech ids whose card sheet is a proof (no released edition)
+    embargoed: tuple[tuple[str, str, str], ...] = ()   # (speech id, lang, moment) held back by `embargo:`
+    embargo_passed: tuple[tuple[str, int, str], ...] = ()   # (file, line, moment) of an embargo passed, still set
 
 
 def build(config: Config, *, out: Path | None = None, drafts: bool = False, write: bool = True,
@@ -72,7 +75,8 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
           inspect: Callable[[Path, Site], None] | None = None, notice: Log = lambda message: None,
           search: bool | None = None, require_released: bool = False,
           require_signed: bool = False, defer_pdfs: bool = False,
-          cancel: Callable[[], bool] | None = None) -> Report:
+          cancel: Callable[[], bool] | None = None, at: dt.datetime | None = None,
+          unseal: bool = False) -> Report:
     """`card_pdfs=False` skips the card sheets (slow) but still makes the QR codes; `preview=True`
     (the local preview) allows an http base_url for the QR codes. `pdf` overrides [pdf] enabled;
     `jobs` is the number of PDF worker processes (default: every core); `progress(done, total)`
@@ -85,8 +89,11 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     `defer_pdfs=True` (the preview's first pass) renders no book: a PDF not released and not in
     the cache is left out, and counted in `Report.deferred`, for a second, full build to make.
     `cancel()` is asked between stages (and batches of books); True raises `Cancelled` and the
-    output stays as it was."""
+    output stays as it was. `at` builds the site as of that moment (default: the clock): a speech
+    under an `embargo:` later than it is in no public output; `unseal=True` (the preview, `release`)
+    keeps every speech, its held pages marked."""
     started = time.perf_counter()
+    moment = at if at is not None else dt.datetime.now(dt.timezone.utc)
     if write:
         out = (out or config.root / "site").absolute()
         check_output_dir(out, config.root)     # fail before any work, not after it
@@ -103,11 +110,13 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
 
     # A project that is exactly as the last build into `out` found it, with the output as that
     # build left it, needs nothing more: stop before reading a source.
-    settings = (str(out), drafts, card_pdfs, preview, repr(options), require_released, require_signed)
+    settings = (str(out), drafts, card_pdfs, preview, repr(options), require_released, require_signed, unseal)
     shortcut = write and inspect is None and not defer_pdfs and out is not None
     now = time.time_ns()
     if shortcut and out is not None:
         done = _unchanged_output(store, out, lambda since: _inputs(config, settings, since), notice)
+        if done is not None and not _same_moment(done.pop("moments", None), moment):
+            done = None                    # an embargo's moment lies between: the site is another
         if done is not None:
             for message in done.pop("notices"):
                 notice(message)
@@ -129,7 +138,10 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     plan = editions.plan(config, sources, problems, _sha_memo(store))
     if require_released:             # with or without PDFs: what is published must be released
         for speech_id, lang in plan.unreleased:
-            version = next(s for s in sources.speeches if s.id == speech_id).versions[lang]
+            speech = next(s for s in sources.speeches if s.id == speech_id)
+            if not unseal and (opens := speech.opens(lang)) is not None and opens > moment:
+                continue                   # not published before its embargo's moment
+            version = speech.versions[lang]
             pending = plan.pending[(speech_id, lang)]
             problems.add(version.source, 1, f"edition {pending.number} is not released (--require-released): "
                          "run `speechgen release` and commit editions.txt and editions/")
@@ -149,7 +161,12 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
                     "waktu, waktu tanda tangan tidak terbukti); the manifest's is judged at the present time")
     for message in said:
         notice(message)
-    site = graph.make_site(config, sources, options, plan, _fingerprint(media.certificate))
+    kept_embargo = _kept_embargo(config)
+    site = graph.make_site(config, sources, options, plan, _fingerprint(media.certificate), at=moment,
+                           unseal=unseal, kept_embargo=kept_embargo)
+    known_moments = graph.moments(sources.speeches) + [   # and those its released editions were under
+        m for s in sources.speeches for lang in s.versions if s.opens(lang) is not None
+        for e in plan.of(s, lang) if (m := kept_embargo(e)) is not None]
     preflight.check_site(site, media, problems, preview=preview)
     for message in printed.check(site, problems):      # a printed card's URL never goes away
         notice(message)
@@ -190,12 +207,15 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
             if site.outputs_of("checksums"):
                 from speechgen.render.pdf import sha256sums
 
+                public = {(s.id, lang) for s in site.speeches for lang in s.versions}
                 kept = [PdfInfo(e.dest, e.sha256, e.pages, e.bytes)
-                        for every in plan.released.values() for e in every]
+                        for ident, every in plan.released.items() if ident in public for e in every]
                 writer.write(site.checksums_dest, sha256sums([*pdfs.values(), *kept]))
             if inspect is not None:
                 inspect(writer.tmp, site)
             written = writer.commit() if write else None
+            if write and out is not None:
+                run.private.commit(graph.private_folder(out))
             if written is not None and not written.unchanged:
                 store.put("stamps", stamps_key, json.dumps(writer.stamps).encode())
             files = len(writer.files)
@@ -208,12 +228,14 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
             else f"wrote {files} files ({size:,} bytes) to {out}")
     summary = dict(speeches=len(site.speeches), pages=len(site.pages), files=files, bytes=size,
                    copies=len(site.copies) if config.qr.enabled else 0,
-                   unreleased=tuple(plan.unreleased), drafts=tuple(sources.drafts), proofs=cards.proofs(site))
+                   unreleased=tuple(plan.unreleased), drafts=tuple(sources.drafts), proofs=cards.proofs(site),
+                   embargoed=tuple((e.speech, e.lang, e.opens.isoformat()) for e in site.embargoes),
+                   embargo_passed=_embargo_passed(sources.speeches, moment, config))
     if inputs is not None and written is not None and out is not None and not run.deferred:
         valid_until = media.signer.valid_until.timestamp() if media.signer is not None else None
         store.put("unchanged", key("unchanged", str(out)), json.dumps(dict(
             inputs=inputs, since=now, site=site_digest(writer.files), valid_until=valid_until, notices=said,
-            summary=summary)).encode())
+            summary=summary, moments=_moments(known_moments, moment))).encode())
     return Report(**summary, seconds=time.perf_counter() - started, out=out if write else None,
                   rendered=run.rendered, unchanged=bool(written and written.unchanged), deferred=run.deferred)
 
@@ -319,6 +341,8 @@ def _unchanged_output(store: Cache, out: Path, inputs: Callable[[int], str | Non
         summary["unreleased"] = tuple(tuple(pair) for pair in summary["unreleased"])
         summary["drafts"] = tuple(summary["drafts"])
         summary["proofs"] = tuple(summary.get("proofs", ()))
+        summary["embargoed"] = tuple(tuple(e) for e in summary.get("embargoed", ()))
+        summary["embargo_passed"] = tuple(tuple(e) for e in summary.get("embargo_passed", ()))
         stamps = _load_stamps(store.get("stamps", key("stamps", str(out))))
         if not out.is_dir():
             return None
@@ -337,7 +361,92 @@ def _unchanged_output(store: Cache, out: Path, inputs: Callable[[int], str | Non
             os.close(lock)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return {**summary, "notices": list(record["notices"])}
+    return {**summary, "notices": list(record["notices"]), "moments": record.get("moments")}
+
+
+def _moments(known: list[dt.datetime], moment: dt.datetime) -> list[str | None]:
+    """The moments around `moment` among `known` (every embargo's, and those its released editions
+    were released under): the last passed and the next to come. The site built as of `moment`
+    is the site of every moment between them."""
+    passed = [m for m in known if m <= moment]
+    later = [m for m in known if m > moment]
+    return [max(passed).isoformat() if passed else None, min(later).isoformat() if later else None]
+
+
+def _same_moment(moments, moment: dt.datetime) -> bool:
+    """`moment` lies between the embargo moments a recorded build saw around its own (`_moments`):
+    no embargo opened or closed in between, so the recorded site is this moment's site too."""
+    try:
+        last, following = (dt.datetime.fromisoformat(m) if m is not None else None for m in moments)
+    except (TypeError, ValueError):
+        return False
+    return (last is None or moment >= last) and (following is None or moment < following)
+
+
+def _kept_embargo(config: Config) -> Callable[[object], dt.datetime | None]:
+    """The `embargo:` a released edition's kept source was released with (its front matter's
+    line), or None: what tells an embargo set ahead from one set on a speech already public."""
+    def embargo_of(edition) -> dt.datetime | None:
+        path = (config.editions_dir / edition.dest).with_suffix(".md")
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(editions.TEXT_HEAD).decode("utf-8", "replace")
+        except OSError:
+            return None                   # the ledger's own check names a missing kept file
+        split = reader.split_front_matter(head)
+        front = split[0] if not isinstance(split, str) else head
+        for line in front.splitlines():
+            if line.startswith("embargo:"):
+                value = line.partition(":")[2].split(" #")[0].strip().strip("'\"")
+                return reader.embargo_moment(value, path, 0, Problems(config.root))
+        return None
+    return embargo_of
+
+
+def _embargo_passed(speeches, moment: dt.datetime, config: Config) -> tuple[tuple[str, int, str], ...]:
+    """Every `embargo:` whose moment has passed, still written (a later edit would take it for a
+    new one): file, line and moment, for `check` to warn about."""
+    return tuple((str(v.source), v.embargo_line, v.embargo.isoformat()) for s in speeches
+                 for v in s.versions.values() if v.embargo is not None and v.embargo <= moment)
+
+
+class _Private:
+    """What the office needs of an embargoed speech and no reader may see before its moment: its
+    card sheet and mailroom list (they print the title). Kept in memory while the build runs, then
+    written to the private folder beside the output (`graph.private_folder`), never into it."""
+
+    MARK = ".speechgen-private"
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def write(self, dest: str, data: bytes) -> str:
+        self.files[dest] = data
+        return hashlib.sha256(data).hexdigest()
+
+    def commit(self, folder: Path) -> None:
+        """The folder holds exactly this build's private files (and is removed when there are none)."""
+        if not self.files and not folder.exists():
+            return
+        if folder.exists() and not (folder / self.MARK).is_file():
+            raise OutputError(f"{folder}: exists and was not made by speechgen, so the card sheets of embargoed "
+                              "speeches cannot go there; move it away (folder ini bukan buatan speechgen)")
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))   # mode 0700
+        try:
+            for dest, data in sorted(self.files.items()):
+                path = tmp / dest
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            (tmp / self.MARK).write_text("speechgen: card sheets and mailroom lists of embargoed speeches; "
+                                         "never publish this folder\n")
+            old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+            if folder.exists():
+                os.replace(folder, old)
+            if self.files:
+                os.replace(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def signing_env() -> str:
@@ -563,6 +672,7 @@ class _Run:
         self.defer = False               # books not in the cache are left for a later build
         self.deferred = 0
         self.cancel: Callable[[], bool] | None = None
+        self.private = _Private()        # embargoed speeches' card sheets: beside the output
         self.resolver = deps.Resolver(site, {})
         # The config names the project's fonts; their bytes are what a book is drawn with.
         self.globals = key("globals", templates.digest, project_settings(site.config), *fonts)
@@ -785,7 +895,7 @@ class _Run:
         # authentic for good; before a release the sheet is a proof, naming no PDF that may never be.
         sheets = []
         problems = Problems(config.root)
-        for speech in site.speeches:
+        for speech in (*site.speeches, *site.sealed):    # an embargoed speech's cards go out ahead
             chosen = site.copies_of(speech)
             if not chosen:
                 continue
@@ -802,7 +912,8 @@ class _Run:
         # the project's fonts draw the cards: kept by their bytes, not their paths
         fonts = self.fonts
         for speech, chosen, proof, fingerprint, edition in sheets:
-            self.writer.write(site.cards_dest(speech, "csv"), cards.mailroom_csv(site, chosen, fingerprint, proof=proof))
+            sink = self.private if site.is_sealed(speech) else self.writer    # never in the output before its moment
+            sink.write(site.cards_dest(speech, "csv"), cards.mailroom_csv(site, chosen, fingerprint, proof=proof))
             if not site.options.cards:
                 continue
             self.checkpoint()
@@ -849,7 +960,7 @@ class _Run:
                 self.rendered += 1
             from speechgen.render.pdf import join     # lazy, as every PDF import
 
-            self.writer.write(site.cards_dest(speech, "pdf"), join(found))
+            sink.write(site.cards_dest(speech, "pdf"), join(found))
             self.log(f"card sheet {site.cards_dest(speech, 'pdf')}: {len(todo)} of {len(parts)} parts laid out"
                      + ("; a PROOF: no released edition yet" if proof else ""))
 

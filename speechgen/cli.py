@@ -74,8 +74,12 @@ def main() -> None:
               help="Gagal bila ada PDF belum dirilis / fail on any PDF that is not a released edition (for CI).")
 @click.option("--require-signed", is_flag=True,
               help="Gagal tanpa kunci tanda tangan / fail when the manifest cannot be signed (no key given).")
+@click.option("--at", "at", default=None, metavar="TIME", callback=lambda c, p, v: _moment(v, p),
+              help="Bangun per waktu / build as of TIME (e.g. 2025-08-16T09:00:00+07:00) instead of the clock: "
+                   "which embargoes have passed.")
 def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: bool,
-          jobs: int | None, no_pdf: bool, no_search: bool, require_released: bool, require_signed: bool) -> None:
+          jobs: int | None, no_pdf: bool, no_search: bool, require_released: bool, require_signed: bool,
+          at=None) -> None:
     """Bangun situs / build the site from PROJECT (default: this folder).
 
     The build is atomic: it is written beside the output folder and swapped in only when
@@ -103,7 +107,7 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: b
         report = run_build(config, out=out, drafts=drafts, log=log, jobs=jobs,
                            progress=None if quiet else progress,
                            notice=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)),
-                           require_released=require_released, require_signed=require_signed, **switches)
+                           require_released=require_released, require_signed=require_signed, at=at, **switches)
     except SpeechgenError as error:
         progress.close()
         _fail(error)
@@ -122,8 +126,25 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: b
         _summary(report)
 
 
+def _moment(value: str | None, param: click.Parameter):
+    """--at TIME: a moment with its offset from UTC, as `embargo:` is written."""
+    if value is None:
+        return None
+    from speechgen.errors import Problems
+    from speechgen.reader import embargo_moment
+
+    problems = Problems(Path("."))
+    moment = embargo_moment(value, "--at", 0, problems)
+    if moment is None:
+        raise click.BadParameter(problems.items[0].message.replace("embargo", "time", 1), param=param)
+    return moment
+
+
 def _summary(report) -> None:
-    """What a user should know about a finished build: drafts left out, PDFs not released."""
+    """What a user should know about a finished build: drafts left out, PDFs not released,
+    speeches held back by an embargo."""
+    for speech, lang, opens in getattr(report, "embargoed", ()):
+        click.echo(f"Embargo: {speech} ({lang}) tidak diterbitkan sampai / not published until {opens}")
     if report.drafts:
         click.echo(f"Draf dilewati / drafts left out ({len(report.drafts)}): {', '.join(report.drafts[:5])}"
                    + (" ..." if len(report.drafts) > 5 else ""))

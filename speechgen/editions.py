@@ -590,7 +590,7 @@ def release(config: Config, *, dry_run: bool = False, jobs: int | None = None, u
         if not dry_run:
             _clean_leftovers(config)
         try:
-            build(config, write=False, inspect=keep, pdf=True, search=False, card_pdfs=False, jobs=jobs,
+            build(config, write=False, inspect=keep, pdf=True, search=False, card_pdfs=False, jobs=jobs, unseal=True,
                   log=log, progress=progress, notice=notice, cache=Cache.for_project(config.root, writable=True))
         except OutputError as error:
             raise _said_for_release(error) from None

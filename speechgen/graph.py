@@ -9,10 +9,12 @@ Templates, renderers, manifest, verify and check ask the `Site` for paths; no ot
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from speechgen.config import Config
@@ -23,6 +25,7 @@ from speechgen.model import Recipient, Sources, Speech, Version
 
 if TYPE_CHECKING:
     from speechgen.editions import Editions
+    from speechgen.model import Edition
 
 THEME_ASSETS = Path(__file__).parent / "theme" / "assets"
 
@@ -100,6 +103,9 @@ class Page:
     following: str = ""
     edition: int = 0             # a changes page: the edition whose changes it shows
     target: str = ""             # a redirect page: the dest it sends readers to
+    recipient: Recipient | None = None   # an embargoed speech's copy URL: whom the placeholder names
+    opens: dt.datetime | None = None     # that placeholder's opening moment; in a preview that shows
+                                         # embargoed speeches (`unseal`), the moment their pages await
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,10 @@ class Site:
     editions: Editions | None = None
     certificate: str = ""        # the publisher's certificate's SHA-256 (hex), if [signing] names one
     favicon: bool = True         # the site has a favicon (drawn from the emblem or logo, else the title)
+    # Embargoed speeches (`embargo:` later than the build's moment): in no public output; their
+    # copies' URLs answer with a placeholder, their card sheets go to the private folder.
+    sealed: tuple[Speech, ...] = ()
+    embargoes: tuple[Embargo, ...] = ()     # every language version held back, with its moment
 
     # --- paths: every other stage asks these -------------------------------------------------
     home_dest = HOME
@@ -199,7 +209,11 @@ class Site:
         return f"{speech.year}/{speech.slug}/{SIDE_BY_SIDE_FOLDER}/index.html"
 
     def cards_dest(self, speech: Speech, ext: str = "pdf") -> str:
+        """In the output; an embargoed speech's in the private folder (`private_folder`), there."""
         return f"{speech.year}/{speech.slug}/kartu-qr.{ext}"
+
+    def is_sealed(self, speech: Speech) -> bool:
+        return any(s.id == speech.id for s in self.sealed)
 
     def feed_dest(self, lang: str) -> str:
         return f"{FEEDS}/{lang}.xml"
@@ -229,6 +243,25 @@ class Site:
 
     def outputs_of(self, kind: str) -> tuple[Output, ...]:
         return tuple(o for o in self.outputs if o.kind == kind)
+
+
+@dataclass(frozen=True)
+class Embargo:
+    """A language version held back by `embargo:` until `opens`."""
+
+    speech: str                  # the speech's id
+    lang: str
+    opens: dt.datetime
+    whole: bool                  # the whole speech (its first language) is held back
+
+
+PRIVATE_SUFFIX = "-embargo"      # <output>-embargo/: what an embargoed speech's office needs, never published
+
+
+def private_folder(out: Path) -> Path:
+    """Beside the output, never inside it: the card sheets and mailroom lists of embargoed
+    speeches (they print the title), to print and post before the moment."""
+    return out.with_name(out.name + PRIVATE_SUFFIX)
 
 
 def speech_dest(speech: Speech, lang: str, default_language: str) -> str:
@@ -283,25 +316,37 @@ def root_prefix(from_dest: str) -> str:
 
 
 def make_site(config: Config, sources: Sources, options: Options = Options(),
-              editions: Editions | None = None, certificate: str = "", favicon: bool = True) -> Site:
+              editions: Editions | None = None, certificate: str = "", favicon: bool = True,
+              at: dt.datetime | None = None, unseal: bool = False,
+              kept_embargo: Callable[[Edition], dt.datetime | None] | None = None) -> Site:
+    """`at`: the moment the site is built as of (default: now); an embargoed language version is
+    left out until then, a speech whose first language is embargoed altogether. `unseal` (the
+    preview, `release`) keeps every speech, its held pages marked with their moment.
+    `kept_embargo(edition)` is the `embargo:` its kept source was released with."""
     default = config.site.default_language
-    speeches = sources.speeches
+    at = at if at is not None else dt.datetime.now(dt.timezone.utc)
+    if editions is not None:
+        _check_embargoes(sources.speeches, editions, config, at, kept_embargo)
+    speeches, sealed, embargoes = _as_of(sources.speeches, at, unseal)
     # A withdrawn speech keeps every page it had, listed nowhere: not on the home page, in an
     # archive, a feed, the sitemap or search (its own pages say noindex).
     listed = tuple(s for s in speeches if s.listed)
     pages: list[Page] = []
     for speech in speeches:
         for lang, version in speech.versions.items():
+            held = held_until(embargoes, speech, lang)
             pages.append(Page(speech_dest(speech, lang, default), "speech.html", "speech", lang,
-                              version.title, speech=speech, version=version, indexed=speech.listed))
+                              version.title, speech=speech, version=version, indexed=speech.listed,
+                              opens=held))
             for number in range(2, _edition_count(editions, speech, lang) + 1):
                 pages.append(Page(changes_dest(speech, lang, number, default), "changes.html", "changes", lang,
                                   version.title, speech=speech, version=version, indexed=False,
-                                  edition=number))
+                                  edition=number, opens=held))
         if len(speech.versions) > 1:   # the same text again: kept out of sitemap and search
             pages.append(Page(f"{speech.year}/{speech.slug}/{SIDE_BY_SIDE_FOLDER}/index.html",
                               "side-by-side.html", "side-by-side", speech.primary.lang,
-                              speech.primary.title, speech=speech, version=speech.primary, indexed=False))
+                              speech.primary.title, speech=speech, version=speech.primary, indexed=False,
+                              opens=held_until(embargoes, speech, None)))
 
     folders = ARCHIVE_FOLDERS
     years = _group(listed, "year", lambda s: s.year, lambda k: f"{folders['year']}/{k}/index.html")
@@ -324,28 +369,102 @@ def make_site(config: Config, sources: Sources, options: Options = Options(),
     pages.append(Page(NOT_FOUND, "404.html", "404", default, "404", indexed=False))
     pages.append(Page(SEARCH_PAGE, "search.html", "search", default, "search"))
     pages.append(Page(ACCESSIBILITY_PAGE, "accessibility.html", "accessibility", default, "accessibility"))
-    copies = tuple(c for s in speeches for c in _copies(s, sources.recipients))
+    copies = tuple(c for s in speeches + sealed for c in _copies(s, sources.recipients))
     if config.qr.enabled:
         for c in copies:   # a recipient's own page: noindex, canonical is the public speech page
+            if any(c.speech is s for s in sealed):   # printed and posted ahead: the URL answers, saying when
+                moment = c.speech.opens(c.speech.primary.lang)
+                pages.append(Page(copy_dest(c), "embargo.html", "embargo", default, "", indexed=False,
+                                  recipient=c.recipient, opens=moment))
+                continue
             pages.append(Page(copy_dest(c), "copy.html", "copy", c.speech.primary.lang, c.speech.primary.title,
-                              speech=c.speech, version=c.speech.primary, copy=c, indexed=False))
-    pages += _redirects(speeches, pages)
+                              speech=c.speech, version=c.speech.primary, copy=c, indexed=False,
+                              opens=held_until(embargoes, c.speech, c.speech.primary.lang)))
+    pages += _redirects(speeches, pages)     # public speeches only: a held one has no old URL answering yet
     for lang in config.site.languages:
         pages.append(Page(f"{FEEDS}/{lang}.xml", "feed.xml", "feed", lang, config.site.title, indexed=False))
     for dest, template, kind in ((SITEMAP, "sitemap.xml", "sitemap"), (ROBOTS, "robots.txt", "robots")):
         pages.append(Page(dest, template, kind, default, kind, indexed=False))
 
     if editions is not None:
-        _check_withdrawn(speeches, editions, config)
+        _check_withdrawn(sources.speeches, editions, config)
     shards = _search_shards(pages) if options.search else ()
     site = Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
                 copies=copies, options=options, search_shards=shards, editions=editions,
-                certificate=certificate, favicon=favicon)
+                certificate=certificate, favicon=favicon, sealed=sealed, embargoes=embargoes)
     outputs = _inventory(site, sources, options)
     _check_claims(outputs, config)
-    return Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
-                copies=copies, outputs=outputs, options=options, search_shards=shards, editions=editions,
-                certificate=certificate, favicon=favicon)
+    return dataclasses.replace(site, outputs=outputs)
+
+
+def _as_of(speeches: tuple[Speech, ...], at: dt.datetime,
+           unseal: bool) -> tuple[tuple[Speech, ...], tuple[Speech, ...], tuple[Embargo, ...]]:
+    """The speeches public at `at` (each with its public language versions only), the speeches
+    held back whole (their first language is embargoed), and every version held back. With
+    `unseal`, every speech is public as it is (its held versions listed all the same)."""
+    public: list[Speech] = []
+    sealed: list[Speech] = []
+    held: list[Embargo] = []
+    for speech in speeches:
+        waiting = {lang: moment for lang in speech.versions
+                   if (moment := speech.opens(lang)) is not None and moment > at}
+        whole = speech.primary.lang in waiting
+        held += [Embargo(speech.id, lang, moment, whole) for lang, moment in waiting.items()]
+        if unseal or not waiting:
+            public.append(speech)
+        elif whole:
+            sealed.append(speech)
+        else:
+            public.append(dataclasses.replace(speech, versions={
+                lang: v for lang, v in speech.versions.items() if lang not in waiting}))
+    return tuple(public), tuple(sealed), tuple(held)
+
+
+def held_until(embargoes: tuple[Embargo, ...], speech: Speech, lang: str | None) -> dt.datetime | None:
+    """The moment a held language version (None: any of the speech's) opens, if it is held back;
+    only a preview that shows embargoed speeches has pages of one."""
+    found = [e.opens for e in embargoes if e.speech == speech.id and (lang is None or e.lang == lang)]
+    return max(found) if found else None
+
+
+def moments(speeches: tuple[Speech, ...]) -> list[dt.datetime]:
+    """Every embargo moment of the speeches: between two of them, the site is one site."""
+    return [m for s in speeches for lang in s.versions if (m := s.opens(lang)) is not None]
+
+
+def _check_embargoes(speeches: tuple[Speech, ...], editions: Editions, config: Config, at: dt.datetime,
+                     kept_embargo: Callable[[Edition], dt.datetime | None] | None) -> None:
+    """An embargo cannot take back what is public: a language version released (in the ledger)
+    without an embargo, or under an earlier one that has passed, has been in the published site."""
+    problems = Problems(config.root)
+    for speech in speeches:
+        for lang in speech.versions:
+            moment = speech.opens(lang)
+            released = editions.of(speech, lang)
+            if moment is None or not released:
+                continue
+            given = speech.embargo_source(lang)
+            assert given is not None
+            kept = [(e, kept_embargo(e) if kept_embargo is not None else moment) for e in released]
+            if not any(k is not None for _, k in kept):
+                other = [kept_embargo(e) for v in speech.versions if v != lang
+                         for e in editions.of(speech, v)] if kept_embargo is not None else []
+                kept = [(e, next((k for k in other if k is not None), None)) for e, _ in kept]
+            for edition, before in kept:
+                if before is None:
+                    problems.add(given.source, given.embargo_line,
+                                 f"embargo: {speech.id} ({lang}) edition {edition.number} was released on "
+                                 f"{edition.date} without an embargo, so it is public in the published site; an "
+                                 "embargo cannot take it back: remove `embargo:` (sudah terbit tanpa embargo)")
+                    break
+                if before < moment and before <= at:
+                    problems.add(given.source, given.embargo_line,
+                                 f"embargo: {speech.id} ({lang}) edition {edition.number} was released under "
+                                 f"the embargo {before.isoformat()}, which has passed: it has been public since; "
+                                 f"a later embargo cannot take it back: set it back to {before.isoformat()} "
+                                 "or remove it (embargo sudah lewat; pidato sudah terbit)")
+                    break
+    problems.raise_if_any(SourceError)
 
 
 def renamed(speech: Speech, alias: str) -> Speech:

@@ -69,16 +69,20 @@ class Version:
     images: tuple[str, ...] = () # project-relative files the body references
     text_sha: str = ""           # SHA-256 of the text a reader reads (see `reader.text_digest`)
     corrections: tuple[Correction, ...] = ()
+    embargo: dt.datetime | None = None   # `embargo:` of this file: in no public output before it
+    embargo_line: int = 0
 
     def __init__(self, lang: str, title: str, speaker: str, date: dt.date, source: Path,
                  source_text: str, body_html: str, headings: tuple[Heading, ...] = (),
                  subtitle: str = "", occasion: str = "", place: str = "", summary: str = "",
                  images: tuple[str, ...] = (), text_sha: str = "",
-                 corrections: tuple[Correction, ...] = ()) -> None:
+                 corrections: tuple[Correction, ...] = (), embargo: dt.datetime | None = None,
+                 embargo_line: int = 0) -> None:
         values = dict(lang=lang, title=title, speaker=speaker, date=date, source=source,
                       source_sha=texts.STORE.put(source_text), body_sha=texts.STORE.put(body_html),
                       headings=headings, subtitle=subtitle, occasion=occasion, place=place,
-                      summary=summary, images=images, text_sha=text_sha, corrections=corrections)
+                      summary=summary, images=images, text_sha=text_sha, corrections=corrections,
+                      embargo=embargo, embargo_line=embargo_line)
         for name, value in values.items():
             object.__setattr__(self, name, value)
 
@@ -138,6 +142,19 @@ class Speech:
     @property
     def occasion(self) -> str:
         return self.primary.occasion
+
+    def opens(self, lang: str) -> dt.datetime | None:
+        """The moment a language version may be read: its own `embargo:`, else the first
+        language's (one embargo, written in the first language's file, holds every language), else None."""
+        given = self.embargo_source(lang)
+        return given.embargo if given is not None else None
+
+    def embargo_source(self, lang: str) -> Version | None:
+        """The version whose `embargo:` holds `lang` back (its file and line), or None."""
+        for version in (self.versions[lang], self.primary):
+            if version.embargo is not None:
+                return version
+        return None
 
 
 @dataclass(frozen=True)

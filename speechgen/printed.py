@@ -92,7 +92,7 @@ def check(site: Site, problems: Problems) -> list[str]:
     if not config.qr.enabled:
         return notices
     known = {r.id for r in site.recipients}
-    for speech in site.speeches:
+    for speech in (*site.speeches, *site.sealed):     # an embargoed speech's copy URLs answer too
         cards = recorded(config, speech, problems)
         current = {c.recipient.id for c in site.copies_of(speech)}
         for path, card in cards:

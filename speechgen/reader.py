@@ -62,7 +62,7 @@ MAX_SVG_BYTES = 16 * 1024 * 1024
 
 TEXT_KEYS = ("title", "subtitle", "speaker", "occasion", "place")
 FRONT_MATTER_KEYS = TEXT_KEYS + ("date", "slug", "language", "recipients", "status", "corrections", "summary",
-                                 "withdrawn", "aliases")
+                                 "withdrawn", "aliases", "embargo")
 MAX_SUMMARY = 300                # characters: a link preview shows about two lines of it
 REQUIRED_KEYS = ("title", "speaker", "date")
 STATUSES = ("published", "draft")
@@ -100,6 +100,7 @@ def parsed_record(parsed: _Parsed) -> bytes:
         body_sha=v.body_sha, headings=[(h.level, h.id, h.text) for h in v.headings], subtitle=v.subtitle,
         occasion=v.occasion, place=v.place, summary=v.summary, version_images=v.images, text_sha=v.text_sha,
         corrections=[(c.date.isoformat(), c.notes, c.line) for c in v.corrections],
+        embargo=v.embargo.isoformat() if v.embargo is not None else None, embargo_line=v.embargo_line,
         withdrawn=(parsed.withdrawn.date.isoformat(), parsed.withdrawn.notes, parsed.withdrawn.line)
         if parsed.withdrawn is not None else None, aliases=parsed.aliases,
     ), ensure_ascii=False, sort_keys=True).encode("utf-8")
@@ -116,7 +117,9 @@ def parsed_from_record(record: bytes, path: Path) -> _Parsed:
         subtitle=r["subtitle"], occasion=r["occasion"], place=r["place"], summary=r["summary"],
         images=tuple(r["version_images"]), text_sha=r["text_sha"],
         corrections=tuple(Correction(dt.date.fromisoformat(d), tuple(tuple(n) for n in notes), int(line))
-                          for d, notes, line in r["corrections"]))
+                          for d, notes, line in r["corrections"]),
+        embargo=dt.datetime.fromisoformat(r["embargo"]) if r["embargo"] is not None else None,
+        embargo_line=int(r["embargo_line"]))
     withdrawn = r["withdrawn"]
     return _Parsed(path, r["year"], r["stem"], r["slug"], r["status"], tuple(r["recipients"]),
                    r["recipients_line"], version, tuple((src, int(line)) for src, line in r["images"]),
@@ -327,6 +330,7 @@ def read_source(path: Path, config: Config, problems: Problems,
     corrections = _corrections(fm, date, config, path, problems) if "corrections" in fm else ()
     withdrawn = _withdrawal(fm, date, config, path, problems) if "withdrawn" in fm else None
     aliases = _aliases(fm, year, slug, path, problems) if "aliases" in fm else ()
+    embargo = embargo_moment(fm["embargo"].value, path, fm["embargo"].line, problems) if "embargo" in fm else None
 
     if len(problems.items) > count or date is None:
         return None
@@ -339,6 +343,7 @@ def read_source(path: Path, config: Config, problems: Problems,
         summary=values.get("summary") or _shorten(rendered.summary, 240),
         images=tuple(src for src, _, _ in rendered.images),
         text_sha=text_digest(values, date, body), corrections=corrections,
+        embargo=embargo, embargo_line=line_of("embargo") if embargo is not None else 0,
     )
     for src, alt, line in rendered.images:
         if not alt.strip():
@@ -346,6 +351,35 @@ def read_source(path: Path, config: Config, problems: Problems,
     return _Parsed(path, year, stem, slug, status, recipients,
                    line_of("recipients") if "recipients" in fm else None, version,
                    tuple((src, line) for src, _, line in rendered.images), withdrawn, aliases)
+
+
+EMBARGO_EXAMPLE = "2025-08-16T09:00:00+07:00"
+
+
+def embargo_moment(value: object, path: Path | str, line: int, problems: Problems) -> dt.datetime | None:
+    """`embargo:` as a moment with its offset from UTC (`2025-08-16T09:00:00+07:00`, or `Z`);
+    a problem at its line, and None, for anything else."""
+    if not isinstance(value, str):
+        problems.add(path, line, f"embargo must be a time such as {EMBARGO_EXAMPLE}, not {_kind(value)} "
+                     "(waktu embargo tidak dapat dibaca)")
+        return None
+    text = value.strip()
+    try:
+        moment = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        problems.add(path, line, f"embargo {text!r} is not a time: write it as {EMBARGO_EXAMPLE} "
+                     "(waktu embargo tidak dapat dibaca)")
+        return None
+    if "T" not in text.upper() and " " not in text:
+        problems.add(path, line, f"embargo {text!r} has no time of day: write it as {EMBARGO_EXAMPLE} "
+                     "(embargo perlu jam dan zona waktu)")
+        return None
+    if moment.tzinfo is None:
+        problems.add(path, line, f"embargo {text!r} has no offset from UTC, so its moment is unknown: "
+                     f"write it as {EMBARGO_EXAMPLE} (+07:00 WIB, +08:00 WITA, +09:00 WIT; "
+                     "embargo perlu zona waktu)")
+        return None
+    return moment
 
 
 def text_digest(values: dict[str, str], date: dt.date, body: str) -> str:

@@ -224,8 +224,9 @@ class Server:
         started = time.perf_counter()
         try:
             config = load_config(self.project)
+            # unseal: the preview shows embargoed speeches too, each page marked with its moment
             first = build(config, out=self.out, drafts=self.drafts, preview=True, defer_pdfs=True,
-                          card_pdfs=False, search=False)
+                          card_pdfs=False, search=False, unseal=True)
         except SpeechgenError as error:
             self._failed(error.lines())
             return False
@@ -243,7 +244,8 @@ class Server:
             return seen is not None and snapshot(self.project) != seen
 
         try:
-            second = build(config, out=self.out, drafts=self.drafts, preview=True, cancel=edited_since)
+            second = build(config, out=self.out, drafts=self.drafts, preview=True, cancel=edited_since,
+                           unseal=True)
         except Cancelled:
             self._say("Diubah lagi / edited again: PDF, kartu dan indeks menyusul / PDFs, cards and index follow")
             self._edited_again = True

@@ -71,6 +71,9 @@ LABELS: dict[str, dict[str, str]] = {
         "search_description": "Cari pidato menurut kata di dalam naskahnya.",
         "accessibility_statement": "Pernyataan Aksesibilitas",
         "withdrawn_on": "Ditarik pada", "moved": "Halaman ini telah pindah ke",
+        "embargo_title": "Belum tersedia", "embargo_until": "Tersedia mulai {when}",
+        "embargo_text": "Salinan Anda terbuka di alamat ini pada waktu tersebut. Simpan kartu QR Anda.",
+        "embargo_mark": "EMBARGO: belum terbit, terbit {when}",
     },
     "en": {
         "edition_word": "Edition", "editions": "Editions", "corrected": "Corrected", "corrected_on": "Corrected on", "recipient": "Recipient",
@@ -116,6 +119,9 @@ LABELS: dict[str, dict[str, str]] = {
         "search_description": "Find a speech by any word in its text.",
         "accessibility_statement": "Accessibility statement",
         "withdrawn_on": "Withdrawn on", "moved": "This page has moved to",
+        "embargo_title": "Not yet available", "embargo_until": "Available from {when}",
+        "embargo_text": "Your copy opens at this address at that moment. Keep your QR card.",
+        "embargo_mark": "EMBARGO: not yet published, published {when}",
     },
 }
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
@@ -242,6 +248,25 @@ DATE_PATTERNS = {"id": "d MMMM y", "en": "d MMMM y"}
 def format_date(value: dt.date, lang: str) -> str:
     """'15 Agustus 2025', '15 August 2025', '15 de agosto de 2025' (CLDR month names via Babel)."""
     return babel_format_date(value, DATE_PATTERNS.get(lang, "long"), locale=lang.replace("-", "_"))
+
+
+# Indonesia's zones by their offset, as Indonesians write a time ("09.00 WIB"); another offset as UTC±hh:mm.
+ZONE_NAMES = {7 * 3600: "WIB", 8 * 3600: "WITA", 9 * 3600: "WIT", 0: "UTC"}
+
+
+def format_moment(value: dt.datetime, lang: str) -> str:
+    """'16 Agustus 2025, 09.00 WIB', '16 August 2025, 9:00 AM WIB': the date as `format_date`,
+    the time in the language's own short form (CLDR via Babel), in the moment's own offset."""
+    from babel.dates import format_time
+
+    offset = value.utcoffset()
+    seconds = int(offset.total_seconds()) if offset is not None else 0
+    zone = ZONE_NAMES.get(seconds)
+    if zone is None:
+        sign, rest = ("+" if seconds >= 0 else "-"), abs(seconds)
+        zone = f"UTC{sign}{rest // 3600:02d}:{rest % 3600 // 60:02d}"
+    clock = format_time(value.replace(tzinfo=None), "short", locale=lang.replace("-", "_"))
+    return f"{format_date(value.date(), lang)}, {clock} {zone}"
 
 
 def grouped(hex_digits: str) -> str:
@@ -410,6 +435,7 @@ def load_templates(project_templates: Path | None, problems: Problems) -> Templa
     )
     env.globals["range"] = _Range
     env.filters["date"] = format_date
+    env.filters["moment"] = format_moment
     env.filters["grouped"] = grouped
     env.globals["label"] = label
     env.globals["label_html"] = words          # names a template's own variables are unlikely to take

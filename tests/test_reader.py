@@ -108,7 +108,8 @@ def test_a_remembered_reading_gives_back_every_field(project: Path) -> None:
 
     source = project / "speeches" / "2025" / "kenegaraan.id.md"
     source.write_text(source.read_text("utf-8").replace(
-        "\n---\n", '\nsummary: Ringkasan uji.\ncorrections:\n  - date: 2025-09-01\n    note: "Satu."\n---\n', 1),
+        "\n---\n", '\nsummary: Ringkasan uji.\nembargo: 2025-08-16T09:00:00+07:00\ncorrections:\n'
+        '  - date: 2025-09-01\n    note: "Satu."\n---\n', 1),
         "utf-8")
     config = load_config(project)
     problems = Problems(config.root)
