@@ -76,7 +76,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
           search: bool | None = None, require_released: bool = False,
           require_signed: bool = False, defer_pdfs: bool = False,
           cancel: Callable[[], bool] | None = None, at: dt.datetime | None = None,
-          unseal: bool = False) -> Report:
+          unseal: bool = False, writing: Callable[[SiteWriter], None] | None = None) -> Report:
     """`card_pdfs=False` skips the card sheets (slow) but still makes the QR codes; `preview=True`
     (the local preview) allows an http base_url for the QR codes. `pdf` overrides [pdf] enabled;
     `jobs` is the number of PDF worker processes (default: every core); `progress(done, total)`
@@ -91,7 +91,8 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     `cancel()` is asked between stages (and batches of books); True raises `Cancelled` and the
     output stays as it was. `at` builds the site as of that moment (default: the clock): a speech
     under an `embargo:` later than it is in no public output; `unseal=True` (the preview, `release`)
-    keeps every speech, its held pages marked."""
+    keeps every speech, its held pages marked. `writing(writer)` is handed the writer before the
+    first output is written (the preview serves `writer.files` from `writer.tmp` until the swap)."""
     started = time.perf_counter()
     moment = at if at is not None else dt.datetime.now(dt.timezone.utc)
     if write:
@@ -184,13 +185,15 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
             run = _Run(site, templates, media, fonts, store, writer, log, jobs)
             run.defer = defer_pdfs
             run.cancel = cancel
+            if writing is not None:      # the preview serves each output from here as soon as it is written
+                writing(writer)
             pdfs = run.books(jobs, progress) if options.pdf else _released_books(site)
             run.pages(pdfs, jobs)
             # The search index is made beside the previews and static files, one shard at a time
             # (one indexer's memory), and is in before the card sheets' workers start.
             with run.indexing(options.search) as indexing:
+                run.files()              # first: the pages just written need their stylesheet
                 run.previews(jobs)
-                run.files()
                 indexing.finish()
             run.copies(pdfs)
             listed = manifest.render_manifest(site, pdfs, signing.certificate_history(
@@ -816,7 +819,9 @@ class _Run:
             if record is None or not self._put_back(page.dest, record):
                 misses.append((page, static))     # its context is made again when it renders: not held
         problems = Problems(site.config.root)
-        for (page, static), made in zip(misses, _render_pages(env, site, pdfs, misses, jobs)):
+        for count, ((page, static), made) in enumerate(zip(misses, _render_pages(env, site, pdfs, misses, jobs))):
+            if count % 64 == 63:
+                self.checkpoint()        # the preview stopped or edited again: not the whole stage first
             if isinstance(made, SourceError):
                 problems.extend(made.problems)
             else:
@@ -846,7 +851,10 @@ class _Run:
                 record = self._recall(entry)
                 if record is None or not self._put_back(dest, record):
                     jobs_todo.append((entry, dest, values))
-        for (entry, dest, _), data in zip(jobs_todo, _pooled_map(_draw_preview, [v for _, _, v in jobs_todo], jobs)):
+        drawn = _pooled_map(_draw_preview, [v for _, _, v in jobs_todo], jobs)
+        for count, ((entry, dest, _), data) in enumerate(zip(jobs_todo, drawn)):
+            if count % 64 == 63:
+                self.checkpoint()
             self._keep(entry, dest, data, ())
         if site.favicon:
             self.writer.write(site.favicon_dest, preview.favicon_png(emblem or None, site.config.site.title))

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import errno
 import json
+import mimetypes
 import os
 import re
 import shutil
+import signal
 import stat
 import tempfile
 import threading
@@ -32,6 +34,7 @@ from speechgen.graph import INDEX, NOT_FOUND
 
 STATUS_PATH = "/__speechgen/status"
 IGNORED_DIRS = {"site", ".git", ".speechgen-cache", "__pycache__", "node_modules", ".venv"}
+TMP_PREFIX = "speechgen-serve-"     # + the project's name, this process's id, a random tail
 IDLE_TIMEOUT = 15.0                 # seconds a connection may stay silent
 MAX_PATH = 4096                     # characters of a request's path
 _LOCAL_HOST = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?")
@@ -76,6 +79,19 @@ RELOAD_SCRIPT = """
 """ % {"status": STATUS_PATH}
 
 
+# What a page not built yet answers while the first build runs: it reloads itself.
+BUILDING_PAGE = """<!doctype html>
+<html lang="id"><head><meta charset="utf-8">%(refresh)s
+<title>Membangun pratinjau… / Building the preview…</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font:16px/1.5 sans-serif;margin:3rem auto;max-width:40rem;padding:0 1rem">
+<h1 style="font-size:1.4rem">Membangun pratinjau… / Building the preview…</h1>
+<p>Halaman ini memuat ulang sendiri begitu siap. / This page reloads itself as soon as it is ready.</p>
+<p lang="en" style="color:#555">%(project)s</p>
+</body></html>
+"""
+
+
 @dataclass
 class Preview:
     """What the server shows: the build number and the errors of the last attempt."""
@@ -84,6 +100,8 @@ class Preview:
     errors: list[str] = field(default_factory=list)
     pending: bool = False        # PDFs, cards and the search index still being made (second pass)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    writing: object | None = None    # the running build's writer: its files are served before the swap
+    project: str = ""
 
 
 def snapshot(project: Path) -> dict[str, tuple[int, int]]:
@@ -158,27 +176,60 @@ class _Handler(SimpleHTTPRequestHandler):
             return
         try:
             path = Path(self.translate_path(self.path))
-            if path.is_dir():
-                path = path / INDEX
-            if path.suffix == ".html" and path.is_file():
-                self._send(200, "text/html; charset=utf-8", _inject(path.read_bytes()))
+            found = self._find(path)
+            if found is not None:
+                data = found.read_bytes()
+                if found.suffix == ".html":
+                    self._send(200, "text/html; charset=utf-8", _inject(data))
+                else:
+                    self._send(200, mimetypes.guess_type(found.name)[0] or "application/octet-stream", data)
                 return
-            found = path.exists()
-        except (OSError, ValueError):          # a name too long for the file system, a NUL
-            found = False
-        if not found:
-            missing = Path(self.directory) / NOT_FOUND
-            body = _inject(missing.read_bytes()) if missing.is_file() else b"404"
-            self._send(404, "text/html; charset=utf-8", body)
+        except (OSError, ValueError):          # a name too long for the file system, a NUL; a file
+            pass                               # the build replaced while it was read
+        with self.preview.lock:
+            built = self.preview.version > 0
+            errors = bool(self.preview.errors)
+        if not built:                          # the first build is still running (or failed)
+            page = BUILDING_PAGE % {"refresh": "" if errors else '\n<meta http-equiv="refresh" content="1">',
+                                    "project": _html_text(self.preview.project)}
+            self._send(503, "text/html; charset=utf-8", _inject(page.encode()), retry=True)
             return
-        super().do_GET()
+        missing = self._find(Path(self.directory) / NOT_FOUND)
+        body = _inject(missing.read_bytes()) if missing is not None else b"404"
+        self._send(404, "text/html; charset=utf-8", body)
 
-    def _send(self, status: int, kind: str, body: bytes) -> None:
+    def _find(self, path: Path) -> Path | None:
+        """The file a request names (a folder's index.html), from the running build's writer when
+        it has written it already, else from the output the last build swapped in."""
+        out = Path(self.directory)
+        try:
+            rel = path.relative_to(out).as_posix()
+        except ValueError:
+            return None
+        names = [INDEX] if rel == "." else [rel, f"{rel}/{INDEX}"]
+        writer = self.preview.writing
+        for name in names:
+            if writer is not None and name in writer.files and writer.tmp is not None:
+                candidate = Path(writer.tmp) / name
+                if candidate.is_file():
+                    return candidate
+            candidate = out / name
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def _send(self, status: int, kind: str, body: bytes, retry: bool = False) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
+        if retry:
+            self.send_header("Retry-After", "1")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+def _html_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _inject(html: bytes) -> bytes:
@@ -187,8 +238,75 @@ def _inject(html: bytes) -> bytes:
     return html.replace(marker, script + marker, 1) if marker in html else html + script
 
 
+def temporary_folder(project: Path) -> Path:
+    """A new folder for the preview, named for the project and this process
+    (`speechgen-serve-<project>-<pid>-XXXX` in the system's temporary folder); first, the folders
+    a killed preview of this user left (their process is gone) are removed."""
+    base = Path(tempfile.gettempdir())
+    clean_stale(base)
+    name = re.sub(r"[^A-Za-z0-9_.]+", "_", project.name or "project").strip("._")[:40] or "project"
+    return Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{name}-{os.getpid()}-", dir=base))
+
+
+_STALE = re.compile(re.escape(TMP_PREFIX) + r".*-(\d+)-[a-z0-9_]{8}")
+
+
+def clean_stale(base: Path) -> list[Path]:
+    """Remove the preview folders under `base` whose process has ended (a `kill -9`, a crash).
+    Only this user's, only names this module makes; a folder whose process lives is left."""
+    removed = []
+    try:
+        entries = list(os.scandir(base))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _STALE.fullmatch(entry.name)
+        if match is None or int(match.group(1)) == os.getpid():
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+            os.kill(int(match.group(1)), 0)
+            continue                          # its preview still runs
+        except ProcessLookupError:
+            pass
+        except (OSError, OverflowError):      # not ours to judge (another user's process)
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(Path(entry.path))
+    return removed
+
+
+def quiet_workers(scratch: Path) -> None:
+    """For the `serve` process (main thread, before any build): worker processes make their
+    scratch files (WeasyPrint's font folders) under the preview's own folder, removed at exit even
+    when a worker is stopped mid-book; and they ignore Ctrl+C, which a terminal sends to every
+    process of the group: the preview stops them itself, without a traceback from each."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    from multiprocessing import util
+
+    util.get_temp_dir()        # multiprocessing's own folder stays where it removes it itself at exit
+    scratch.mkdir(exist_ok=True)
+    os.environ["TMPDIR"] = str(scratch)
+    tempfile.tempdir = str(scratch)
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    # The fork server is where PDF workers come from while the preview's threads run; started
+    # with SIGINT ignored, it and every worker it forks keep ignoring it.
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["speechgen.render.pdf"])
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class Server:
-    """A preview server; `start()` returns once the first build is done and the port is open."""
+    """A preview server. `start()` opens the port and starts the first build in the background;
+    with `wait=True` (the default) it returns once that build is done. Until then every page
+    answers "building…" and reloads itself; each page is served as soon as the build writes it."""
 
     def __init__(self, project: Path, port: int = 8000, *, log: Callable[[str], None] = print,
                  interval: float = 0.2, drafts: bool = True):
@@ -198,10 +316,12 @@ class Server:
         self.interval = interval
         self.drafts = drafts
         self.preview = Preview()
-        self.tmp = Path(tempfile.mkdtemp(prefix="speechgen-serve-"))
+        self.preview.project = str(self.project)
+        self.tmp = temporary_folder(self.project)
         self.out = self.tmp / "site"
         self.out.mkdir()
         self._stop = threading.Event()
+        self._first = threading.Event()        # the first build is over (made or failed)
         self._threads: list[threading.Thread] = []
         self.httpd: ThreadingHTTPServer | None = None
         self._seen: dict[str, tuple[int, int]] = {}
@@ -226,13 +346,18 @@ class Server:
             config = load_config(self.project)
             # unseal: the preview shows embargoed speeches too, each page marked with its moment
             first = build(config, out=self.out, drafts=self.drafts, preview=True, defer_pdfs=True,
-                          card_pdfs=False, search=False, unseal=True)
+                          card_pdfs=False, search=False, unseal=True, cancel=self._stop.is_set,
+                          writing=self._writing)
+        except Cancelled:                # stopping: nothing more to say
+            return False
         except SpeechgenError as error:
             self._failed(error.lines())
             return False
         except Exception as error:      # noqa: BLE001 - never leave the preview saying all is well
             self._failed([_unexpected(error, self.project)])
             return False
+        finally:
+            self.preview.writing = None
         self._build_errors = []
         with self.preview.lock:
             self.preview.version += 1
@@ -241,12 +366,14 @@ class Server:
         self._say(f"Halaman siap / pages ready in {time.perf_counter() - started:.2f} s"
                   + (f"; {first.deferred} PDF menyusul / to follow" if first.deferred else ""))
         def edited_since() -> bool:
-            return seen is not None and snapshot(self.project) != seen
+            return self._stop.is_set() or (seen is not None and snapshot(self.project) != seen)
 
         try:
             second = build(config, out=self.out, drafts=self.drafts, preview=True, cancel=edited_since,
-                           unseal=True)
+                           unseal=True, writing=self._writing)
         except Cancelled:
+            if self._stop.is_set():
+                return False
             self._say("Diubah lagi / edited again: PDF, kartu dan indeks menyusul / PDFs, cards and index follow")
             self._edited_again = True
             return True
@@ -257,6 +384,7 @@ class Server:
             self._failed([_unexpected(error, self.project)])
             return False
         finally:
+            self.preview.writing = None
             with self.preview.lock:
                 self.preview.pending = False
         if not second.unchanged:        # the PDFs, cards or index changed the site: show them
@@ -264,6 +392,9 @@ class Server:
                 self.preview.version += 1
         self._say(f"Dibangun ulang / rebuilt in {time.perf_counter() - started:.2f} s")
         return True
+
+    def _writing(self, writer) -> None:
+        self.preview.writing = writer
 
     def _failed(self, lines: list[str]) -> None:
         self._build_errors = lines
@@ -280,24 +411,37 @@ class Server:
         except Exception:               # noqa: BLE001 - a closed terminal must not stop the watcher
             pass
 
-    def start(self) -> None:
+    def open(self) -> None:
+        """Take the port (an OSError when it cannot be had); nothing is built or served yet."""
+        if self.httpd is not None:
+            return
         if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
             raise OSError(errno.EINVAL, "the port must be a number from 0 to 65535")
-        # Taken before the first build and before start() returns, so no edit can slip between.
-        self._seen = snapshot(self.project)
-        self.rebuild()
         handler = type("Handler", (_Handler,), {"preview": self.preview})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), partial(handler, directory=str(self.out)))
         self.httpd.daemon_threads = True
+
+    def start(self, *, wait: bool = True) -> None:
+        """Open the port (an OSError when it cannot be had, before any build), then build in the
+        background: the preview answers at once, "building…" until the first pages are written."""
+        self.open()
+        # Taken before the first build and before start() returns, so no edit can slip between.
+        self._seen = snapshot(self.project)
         for target in (self.httpd.serve_forever, self._watch):
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
             self._threads.append(thread)
+        if wait:
+            self._first.wait()
 
     def _watch(self) -> None:
         """Poll, rebuild on a change. Whatever fails in one round (a folder that vanished, a name
         the terminal cannot print, a bug) is shown as the preview's error and logged once, and the
         next round runs as usual."""
+        try:
+            self.rebuild()
+        finally:
+            self._first.set()
         seen = self._seen
         last_failure = None
         pause = self.interval
@@ -326,13 +470,16 @@ class Server:
                     self._say(message)
                 last_failure = message
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop serving and building (a build stops at its next check: its workers are ended),
+        then remove the preview's folder."""
         self._stop.set()
         if self.httpd is not None:
             self.httpd.shutdown()
             self.httpd.server_close()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
