@@ -497,35 +497,49 @@ def _signature_lines(what: str, report) -> bool:
 
 @main.command(context_settings=CONTEXT)
 @PROJECT
-@click.option("--port", "-p", default=8000, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--port", "-p", default=8000, show_default=True,
+              help="Porta / port on 127.0.0.1 (0: sembarang porta bebas / any free port).")
 @click.option("--no-drafts", is_flag=True, help="Tanpa draf / leave drafts out of the preview.")
 def serve(project: Path, port: int, no_drafts: bool) -> None:
     """Pratinjau / preview PROJECT on http://127.0.0.1:PORT/, rebuilt on every change.
 
-    Builds into a temporary folder (never site/), watches speeches, templates, static files and
-    config, and reloads the open page. Errors show in the terminal and over the page, while the
-    last good preview keeps being served. Stop with Ctrl+C.
+    Answers at once: a page that is not built yet says so and reloads itself; pages come first,
+    each as soon as it is written, then the PDFs, card sheets and search index. Builds into a
+    temporary folder named for the project (never site/), removed when the preview stops; watches
+    speeches, templates, static files and config, and reloads the open page. Errors show in the
+    terminal and over the page, while the last good preview keeps being served. Stop with Ctrl+C.
     """
-    from speechgen.serve import Server
+    import signal
+    import threading
 
-    server = Server(project, port, log=lambda message: click.echo(message, err=True), drafts=not no_drafts)
+    from speechgen.serve import Server, quiet_workers
+
+    announced = threading.Event()
+
+    def log(message: str) -> None:          # the URL first, then what the builds say
+        announced.wait(5)
+        click.echo(message, err=True)
+
+    server = Server(project, port, log=log, drafts=not no_drafts)
     try:
-        server.start()
+        server.open()
     except OSError as error:
         server.stop()
-        click.echo(f"cannot listen on 127.0.0.1:{port}: {error.strerror}", err=True)
+        click.echo(f"tidak bisa membuka porta / cannot listen on 127.0.0.1:{port}: {error.strerror}", err=True)
         sys.exit(1)
+    stopping = threading.Event()
+    quiet_workers(server.tmp / "tmp")
+    for number in (signal.SIGINT, signal.SIGTERM):      # Ctrl+C and `kill`: the same clean end
+        signal.signal(number, lambda signum, frame: stopping.set())
+    server.start(wait=False)
     click.echo(f"Pratinjau / preview: {server.url}  (Ctrl+C untuk berhenti / to stop)")
-    import signal
-
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))   # clean up on `kill` too
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
+    announced.set()
+    while not stopping.wait(0.5):
         pass
-    finally:
-        server.stop()
+    for number in (signal.SIGINT, signal.SIGTERM):      # a second Ctrl+C does not cut the cleanup short
+        signal.signal(number, signal.SIG_IGN)
+    server.stop()
+    click.echo("Pratinjau dihentikan / preview stopped.", err=True)
 
 
 def _s3_option(context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
