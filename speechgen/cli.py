@@ -374,7 +374,12 @@ def init(folder: Path, title: str) -> None:
               help="Sertifikat penerbit / the publisher's certificate (PEM) to check the signature against.")
 @click.option("--fingerprint", "-f", default=None,
               help="Sidik sertifikat / the publisher certificate's SHA-256, as printed on the site and cards.")
-def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, fingerprint: str | None) -> None:
+@click.option("--tsa-certificate", "tsa_certificates", multiple=True, metavar="ROOT.pem",
+              type=_Path(dir_okay=False, exists=True, path_type=Path),
+              help="Akar otoritas cap waktu / the root of a time-stamping authority not under the pinned "
+                   "certificate, trusted for timestamps only (repeatable).")
+def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, fingerprint: str | None,
+           tsa_certificates: tuple[Path, ...]) -> None:
     """Periksa PDF / tell whether PDF is the one the site published, and who signed it.
 
     Compares the file's SHA-256 with every PDF in the site's manifest.json, every edition
@@ -392,7 +397,8 @@ def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, 
     if site is None and not pinned:
         site = "site"
     try:
-        verdict = run_verify(pdf, site, certificate=certificate, fingerprint=fingerprint)
+        verdict = run_verify(pdf, site, certificate=certificate, fingerprint=fingerprint,
+                             tsa_certificates=tsa_certificates)
     except SpeechgenError as error:
         _fail(error, published=False)
         return
@@ -484,6 +490,8 @@ def _signature_lines(what: str, report) -> bool:
                  "tanpa cap waktu, dinilai saat ini / no timestamp, judged at the present time")
         click.secho(line + "; utuh, sertifikat cocok / intact, by the pinned certificate", fg="green")
         click.echo(f"  {proof}")
+        for note in report.notes:
+            click.secho(f"  {note}", fg="yellow")
         for text in fingerprints:
             click.echo(text)
         return True

@@ -53,6 +53,7 @@ class QrConfig:
 class SigningConfig:
     certificate: str = ""        # the publisher's public certificate (PEM) in the project; "" = unsigned
     timestamp_url: str = ""      # an RFC 3161 time-stamping authority: editions become PAdES B-LTA; "" = B-B
+    tsa_certificate: str = ""    # the root (PEM, in the project) of a TSA not under the publisher's CA
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
     "signing": {
         "certificate": (str, lambda v: None if v.strip() else "must name a PEM file in the project, e.g. publisher.pem"),
         "timestamp_url": (str, _timestamp_url),
+        "tsa_certificate": (str, lambda v: None if v.strip() else "must name a PEM file in the project, e.g. tsa-root.pem"),
     },
 }
 REQUIRED = {"site": ("title", "base_url")}

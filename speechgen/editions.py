@@ -608,7 +608,9 @@ def release(config: Config, *, dry_run: bool = False, jobs: int | None = None, u
                                           name=edition_dest(m.speech.id, m.version.lang, m.pending.number),
                                           reason=f"Edisi {m.pending.number} / Edition {m.pending.number}",
                                           location=config.site.publisher or config.site.title,
-                                          timestamp_url=config.signing.timestamp_url), m.pages)
+                                          timestamp_url=config.signing.timestamp_url,
+                                          trust=signing.read_trust(config.root, config.signing.tsa_certificate)),
+                         m.pages)
                     for m in made]
         if dry_run:
             return [Entry(m.speech.id, m.version.lang, m.pending.number, m.pending.date,
@@ -723,8 +725,7 @@ class Renewal:
 
 
 def renew(config: Config, *, within_days: int = RENEW_WITHIN_DAYS, dry_run: bool = False,
-          now: dt.datetime | None = None, trust: tuple[bytes, ...] = (),
-          notice: Callable[[str], None] = lambda message: None) -> list[Renewal]:
+          now: dt.datetime | None = None, notice: Callable[[str], None] = lambda message: None) -> list[Renewal]:
     """`speechgen renew`: every released edition whose last timestamp's TSA certificate ends
     within `within_days` gets one more incremental update (the validation data of that TSA's
     chain and a fresh document timestamp, `signing.renew_pdf`); its kept file becomes the new
@@ -742,6 +743,7 @@ def renew(config: Config, *, within_days: int = RENEW_WITHIN_DAYS, dry_run: bool
 
     now = now or dt.datetime.now(dt.timezone.utc)
     horizon = now + dt.timedelta(days=within_days)
+    trust = signing.read_trust(config.root, config.signing.tsa_certificate)
     url = config.signing.timestamp_url
     if not url and not dry_run:
         raise ConfigError([Problem(str(config.path), None, "[signing] timestamp_url is not set: `speechgen "

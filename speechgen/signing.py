@@ -111,6 +111,7 @@ class SignatureReport:
     changed_after_signing: bool = False
     sample: bool = False                # signed with a sample certificate from `keys new`
     problems: tuple[str, ...] = ()      # why it is not intact, trusted or whole, in words
+    notes: tuple[str, ...] = ()         # what else a reader should know (a timestamp that proves nothing here)
 
     @property
     def ok(self) -> bool:
@@ -138,6 +139,11 @@ def _der_certificates(data: bytes) -> list[bytes]:
         return [x509.load_der_x509_certificate(data).public_bytes(_encoding("DER"))]
     except ValueError:
         return []
+
+
+def certificates_in(data: bytes) -> int:
+    """How many certificates PEM text or DER bytes hold (0: none)."""
+    return len(_der_certificates(data))
 
 
 def _encoding(name: str):
@@ -256,6 +262,22 @@ def read_certificate(project_root: Path, certificate: Path) -> bytes:
         raise SigningError(f"{shown}: holds {len(found)} certificates; keep only the publisher's own "
                            "certificate in it (CA certificates come from the PKCS#12 key file)")
     return found[0]
+
+
+def read_trust(project_root: Path, certificate: str) -> tuple[bytes, ...]:
+    """`[signing] tsa_certificate`: the root certificate(s) of a time-stamping authority that is
+    not under the publisher's certification authority, a PEM file inside the project; () when
+    not set."""
+    if not certificate:
+        return ()
+    path = Path(certificate) if Path(certificate).is_absolute() else project_root / certificate
+    shown = _shown(path, project_root)
+    data = _read(path, shown, MAX_CERTIFICATE_BYTES, "give the root certificate of the time-stamping "
+                 "authority ([signing] tsa_certificate)")
+    if b"PRIVATE KEY-----" in data or not _der_certificates(data):
+        raise SigningError(f"{shown}: [signing] tsa_certificate is not a certificate (PEM); give the root "
+                           "certificate of the time-stamping authority")
+    return (data,)
 
 
 def _shown(path: Path, project_root: Path) -> str:
@@ -465,7 +487,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def sign_pdf(data: bytes, signer: Signer, when: datetime, *, reason: str = "", location: str = "",
-             name: str = "PDF", timestamp_url: str = "") -> bytes:
+             name: str = "PDF", timestamp_url: str = "", trust: tuple[bytes, ...] = ()) -> bytes:
     """`data` (a PDF/A file) with the publisher's PAdES baseline B-B signature, invisible, added
     as an incremental update: every byte of `data` stays, metadata included. `when` is the signing
     time the signature states (the edition's date); the same `data`, key and `when` give the same
@@ -476,7 +498,9 @@ def sign_pdf(data: bytes, signer: Signer, when: datetime, *, reason: str = "", l
     the certificates and the OCSP responses or CRLs of the signer's and the TSA's chains, fetched
     now (B-LT), and a document timestamp over all of it (B-LTA). The metadata still stays as it
     was; a timestamp is new each time, so such bytes are not reproducible. A TSA, OCSP responder
-    or CRL that cannot be reached is a SigningError, and nothing is returned."""
+    or CRL that cannot be reached is a SigningError, and nothing is returned. `trust` (PEM or DER
+    certificates: `[signing] tsa_certificate`) adds roots for a TSA whose root is not the
+    publisher's."""
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
 
@@ -500,7 +524,7 @@ def sign_pdf(data: bytes, signer: Signer, when: datetime, *, reason: str = "", l
         field_name=FIELD_NAME, md_algorithm=DIGEST, subfilter=SigSeedSubFilter.PADES,
         reason=reason or None, location=location or None)
     if timestamp_url:
-        return _sign_lta(writer, metadata, signer, when, timestamp_url, name)
+        return _sign_lta(writer, metadata, signer, when, timestamp_url, name, trust)
     pdf_signer = signers.PdfSigner(metadata, _pyhanko_signer(signer))
     try:
         _invisible_field(writer)
@@ -515,7 +539,8 @@ TIMESTAMP_FIELD = "CapWaktu"            # the document timestamp's field ("times
 NETWORK_TIMEOUT = 20                    # seconds for each request to the TSA, OCSP responder, CRL
 
 
-def _sign_lta(writer, metadata, signer: Signer, when: datetime, timestamp_url: str, name: str) -> bytes:
+def _sign_lta(writer, metadata, signer: Signer, when: datetime, timestamp_url: str, name: str,
+              trust: tuple[bytes, ...] = ()) -> bytes:
     """PAdES B-LTA (see `sign_pdf`): the signature with its timestamp, then one update holding the
     /DSS and a document timestamp. Every certificate in the signer's and the TSA's chains must
     have revocation data that can be fetched now, else nothing is signed."""
@@ -524,7 +549,7 @@ def _sign_lta(writer, metadata, signer: Signer, when: datetime, timestamp_url: s
     from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
 
     try:
-        return _run(_sign_lta_async(writer, metadata, signer, when, timestamp_url))
+        return _run(_sign_lta_async(writer, metadata, signer, when, timestamp_url, trust))
     except (TimestampRequestError, OSError, TimeoutError) as exc:
         raise SigningError(f"{name}: cannot be signed: the time-stamping authority {timestamp_url} did not "
                            f"answer ({_reason(exc)}); check [signing] timestamp_url and the network, then "
@@ -533,14 +558,16 @@ def _sign_lta(writer, metadata, signer: Signer, when: datetime, timestamp_url: s
         raise SigningError(f"{name}: cannot be signed with validation data: {_reason(exc)}. Every "
                            "certificate of the publisher's and the TSA's chains needs an OCSP responder or "
                            "CRL that answers now, and the PKCS#12 file must hold the intermediate and root "
-                           "certificates (data validasi tidak dapat diambil)") from None
+                           "certificates; a TSA under another root needs that root as [signing] "
+                           "tsa_certificate (data validasi tidak dapat diambil)") from None
     except Exception as exc:
         if not _read_failure(exc) and not type(exc).__module__.startswith(("aiohttp", "pyhanko")):
             raise
         raise SigningError(f"{name}: cannot be signed: {_reason(exc)}") from None
 
 
-async def _sign_lta_async(writer, metadata, signer: Signer, when: datetime, timestamp_url: str) -> bytes:
+async def _sign_lta_async(writer, metadata, signer: Signer, when: datetime, timestamp_url: str,
+                          trust: tuple[bytes, ...] = ()) -> bytes:
     import dataclasses
 
     from asn1crypto import x509 as asn1_x509
@@ -560,6 +587,7 @@ async def _sign_lta_async(writer, metadata, signer: Signer, when: datetime, time
         own = asn1_x509.Certificate.load(signer.certificate)
         if own.self_signed in ("maybe", "yes"):
             roots.append(own)
+        roots += [asn1_x509.Certificate.load(der) for given in trust for der in _der_certificates(given)]
         # Revocation data is required here: an archive must not freeze a signature whose
         # certificates cannot be checked (a TSA or OCSP responder that does not answer is an error).
         context = ValidationContext(trust_roots=roots, other_certs=chain, allow_fetching=True,
@@ -1002,14 +1030,16 @@ def _report_signer(der: bytes) -> dict:
 
 
 def check_pdf_signature(data: bytes, *, certificate: bytes | None = None, fingerprint: str | None = None,
-                        now: datetime | None = None) -> SignatureReport:
+                        now: datetime | None = None, tsa_roots: tuple[bytes, ...] = ()) -> SignatureReport:
     """The publisher's signature in a PDF, checked offline with pyHanko's validator: the pinned
     certificate (PEM or DER; the publisher's own or the certification authority's that issued it)
     is the only trust root, or the signer's certificate must have the pinned SHA-256 fingerprint
     (both when both are given). The certificate is judged at the time a trusted timestamp proves,
     else at `now` (the present): never at the time the signature merely states. The first
     signature is the publisher's; every other signature in the file is looked at too, and
-    anything added after it, another signature included, shows as `changed_after_signing`."""
+    anything added after it, another signature included, shows as `changed_after_signing`.
+    `tsa_roots` (PEM or DER) are trusted for timestamps only: the root of a TSA that is not the
+    publisher's certification authority; never for the signer."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import async_validate_pdf_signature
@@ -1037,13 +1067,15 @@ def check_pdf_signature(data: bytes, *, certificate: bytes | None = None, finger
         status, judged_at, timestamped, pin_problems = None, now, False, []
         notes: list[str] = []
         if _has_signature_timestamp(embedded) and (pinned is not None or fingerprint is not None):
-            status, proven, why = _validate_at_proven_time(embedded, signer_der, pinned, fingerprint, now)
+            roots = _tsa_roots(tsa_roots)
+            status, proven, why = _validate_at_proven_time(embedded, signer_der, pinned, fingerprint, now, roots)
             if proven is not None:
                 judged_at, timestamped = proven, True
                 pin_problems = _pin_problems(signer_der, pinned, fingerprint, proven, proven=True)
             else:
                 status = None
-                notes.append(f"its timestamp proves nothing here ({why}): judged at the present time")
+                untrusted = _untrusted_tsa(reader, embedded, pinned, signer_der if fingerprint else None, roots)
+                notes.append(untrusted or f"its timestamp proves nothing here ({why}): judged at the present time")
         if status is None:
             pin_problems = _pin_problems(signer_der, pinned, fingerprint, now, proven=False)
             context = _context(signer_der, pinned, fingerprint, now, pin_problems)
@@ -1080,7 +1112,7 @@ def check_pdf_signature(data: bytes, *, certificate: bytes | None = None, finger
                            trusted=bool(status.trusted) and not pin_problems and status.intact,
                            covers_whole_file=whole, maintained=maintained, signed_bytes=start + second,
                            changed_after_signing=changed and not maintained, problems=tuple(problems),
-                           **_report_signer(signer_der))
+                           notes=tuple(notes), **_report_signer(signer_der))
 
 
 def _has_signature_timestamp(embedded) -> bool:
@@ -1105,8 +1137,58 @@ def _intact_timestamp(embedded) -> bool:
         return False
 
 
+def _tsa_roots(given: tuple[bytes, ...]) -> list:
+    from asn1crypto import x509 as asn1_x509
+
+    found = [der for data in given for der in _der_certificates(data)]
+    if given and not found:
+        raise SigningError("the TSA certificate given is not a certificate (PEM or DER); give the root "
+                           "certificate of the time-stamping authority")
+    return [asn1_x509.Certificate.load(der) for der in found]
+
+
+def _untrusted_tsa(reader, embedded, pinned: bytes | None, signer_der: bytes | None, roots: list) -> str:
+    """Words for a timestamp whose TSA's chain leads to no trusted root (the pin, or a given TSA
+    root), naming the TSA; "" when its chain is trusted (then something else failed)."""
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.sign.validation import DocumentSecurityStore
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator.errors import PathBuildingError
+
+    trusted = list(roots) + [asn1_x509.Certificate.load(d) for d in (pinned, signer_der) if d is not None]
+    try:
+        tokens = list(extract_tst_data_iter(embedded.signer_info, signed=False))
+        tokens += [s.signed_data for s in reader.embedded_timestamp_signatures]
+        others = []
+        try:
+            others = list(DocumentSecurityStore.read_dss(reader).load_certs())
+        except Exception as exc:
+            if not _read_failure(exc) and type(exc).__name__ != "NoDSSFoundError":
+                raise
+        for token in tokens:
+            tsa = _tst_signer(token)
+            certs = others + [c.chosen for c in token["certificates"] if c.name == "certificate"]
+            context = ValidationContext(trust_roots=trusted, other_certs=certs, allow_fetching=False,
+                                        revocation_mode="soft-fail")
+            try:
+                _run(CertificateValidator(tsa, validation_context=context).async_validate_usage(set()))
+            except PathBuildingError:
+                subject = _subject_text(_x509(tsa.dump()))
+                return (f"the time-stamping authority {subject} is not trusted: its chain leads to no pinned "
+                        "certificate; give its root with --tsa-certificate ROOT.pem (otoritas cap waktu tidak "
+                        "dipercaya): judged at the present time")
+            except Exception as exc:
+                if not _read_failure(exc) and not type(exc).__module__.startswith(("pyhanko", "asn1crypto")):
+                    raise
+    except Exception as exc:
+        if not _read_failure(exc):
+            raise
+    return ""
+
+
 def _validate_at_proven_time(embedded, signer_der: bytes, pinned: bytes | None, fingerprint: str | None,
-                             now: datetime):
+                             now: datetime, tsa_roots: list | None = None):
     """pyHanko's AdES LTA validation (ETSI EN 319 102-1): the signature's timestamp and the chain
     of document timestamps prove when the signature existed; certificates and revocation data
     come only from the file (its /DSS), nothing is fetched. The pin is the only trust root, for
@@ -1124,10 +1206,13 @@ def _validate_at_proven_time(embedded, signer_der: bytes, pinned: bytes | None, 
 
     roots = ([asn1_x509.Certificate.load(pinned)] if pinned is not None else []) + \
         ([asn1_x509.Certificate.load(signer_der)] if fingerprint is not None else [])
+    policy = CertValidationPolicySpec(trust_manager=SimpleTrustManager.build(trust_roots=roots),
+                                      revinfo_policy=CertRevTrustPolicy(REQUIRE_REVINFO))
+    # The TSAs: the pin, and the TSA roots given for timestamps only (never for the signer).
+    stamps = CertValidationPolicySpec(trust_manager=SimpleTrustManager.build(trust_roots=roots + list(tsa_roots)),
+                                      revinfo_policy=CertRevTrustPolicy(REQUIRE_REVINFO)) if tsa_roots else None
     spec = PdfSignatureValidationSpec(SignatureValidationSpec(
-        cert_validation_policy=CertValidationPolicySpec(
-            trust_manager=SimpleTrustManager.build(trust_roots=roots),
-            revinfo_policy=CertRevTrustPolicy(REQUIRE_REVINFO)),
+        cert_validation_policy=policy, ts_cert_validation_policy=stamps,
         revinfo_gathering_policy=RevocationInfoGatheringSpec(
             online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY),
         key_usage_settings=_usage()))
@@ -1141,7 +1226,8 @@ def _validate_at_proven_time(embedded, signer_der: bytes, pinned: bytes | None, 
 
 
 def check_manifest_signature(manifest: bytes, p7s: bytes, *, certificate: bytes | None = None,
-                             fingerprint: str | None = None, now: datetime | None = None) -> SignatureReport:
+                             fingerprint: str | None = None, now: datetime | None = None,
+                             tsa_roots: tuple[bytes, ...] = ()) -> SignatureReport:
     """The detached CMS signature `p7s` (DER, or PEM as openssl may write it) over `manifest`,
     checked offline with pyHanko's CMS validator against the pin: at the time its signature
     timestamp proves, when it carries one whose TSA the pinned certificate vouches for (at the
@@ -1174,18 +1260,18 @@ def check_manifest_signature(manifest: bytes, p7s: bytes, *, certificate: bytes 
             raise
         raise SigningError(f"not a detached CMS signature that can be read ({_reason(exc)}); expected "
                            "the manifest's signature file as the site published it") from None
-    return _check_detached(manifest, signed_data, signer_der, pinned, fingerprint, pins, now)
+    return _check_detached(manifest, signed_data, signer_der, pinned, fingerprint, pins, now, _tsa_roots(tsa_roots))
 
 
 def _check_detached(content: bytes, signed_data, signer_der: bytes, pinned: bytes | None, fingerprint: str | None,
-                    pins: tuple[str, ...], now: datetime) -> SignatureReport:
+                    pins: tuple[str, ...], now: datetime, tsa_roots: list | None = None) -> SignatureReport:
     """A CMS signature over `content` (see `check_manifest_signature`)."""
     from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
     from pyhanko_certvalidator import ValidationContext
 
     try:
         others = [c for c in signed_data["certificates"] if c.name == "certificate"]
-        proven, notes = _manifest_time(signed_data, pinned, others, now)
+        proven, notes = _manifest_time(signed_data, pinned, others, now, tsa_roots or [])
         judged_at = proven or now
         pin_problems = _pin_problems(signer_der, pinned, fingerprint, judged_at, proven=proven is not None)
         context = _context(signer_der, pinned, fingerprint, judged_at, pin_problems)
@@ -1203,11 +1289,12 @@ def _check_detached(content: bytes, signed_data, signer_der: bytes, pinned: byte
     return SignatureReport(signed=True, judged_at=judged_at, timestamped=proven is not None, pinned=pins,
                            intact=bool(status.intact and status.valid),
                            trusted=bool(status.trusted) and not pin_problems and status.intact,
-                           covers_whole_file=True,
+                           covers_whole_file=True, notes=tuple(notes),
                            problems=tuple(problems), **_report_signer(signer_der))
 
 
-def _manifest_time(signed_data, pinned: bytes | None, others, now: datetime) -> tuple[datetime | None, list[str]]:
+def _manifest_time(signed_data, pinned: bytes | None, others, now: datetime,
+                   tsa_roots: list | None = None) -> tuple[datetime | None, list[str]]:
     """The time the manifest signature's timestamp proves, or None (and why, in words): the token
     must cover the signature value, be intact, and come from a TSA the pinned certificate (a
     root) vouches for, judged now, nothing fetched. A fingerprint alone pins the publisher's
@@ -1221,15 +1308,27 @@ def _manifest_time(signed_data, pinned: bytes | None, others, now: datetime) -> 
     tokens = list(extract_tst_data_iter(info, signed=False))
     if not tokens:
         return None, []
-    if pinned is None:
+    if pinned is None and not tsa_roots:
         return None, ["its timestamp proves nothing here (a fingerprint pins no time-stamping authority; "
-                      "pin the root certificate): judged at the present time"]
-    context = _context(pinned, pinned, None, now, [], other_certs=[c.chosen for c in others])
+                      "pin the root certificate, or give the TSA's with --tsa-certificate): judged at the "
+                      "present time"]
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko_certvalidator import ValidationContext
+
+    roots = ([asn1_x509.Certificate.load(pinned)] if pinned is not None else []) + list(tsa_roots or [])
+    context = ValidationContext(trust_roots=roots, allow_fetching=False, moment=now, revocation_mode="soft-fail",
+                                other_certs=[c.chosen for c in others])
+    intact = False
     for token in tokens:
         stamp = TimestampSignatureStatus(**_run(validate_tst_signed_data(token, context,
                                                                          message_imprint_checker(info))))
         if stamp.trusted:
             return stamp.timestamp, []
+        intact |= bool(stamp.intact and stamp.valid)
+    if intact:
+        return None, ["its timestamp proves nothing here: the time-stamping authority is not trusted (its "
+                      "chain leads to no pinned certificate; give its root with --tsa-certificate ROOT.pem; "
+                      "otoritas cap waktu tidak dipercaya): judged at the present time"]
     return None, ["its timestamp proves nothing here (not intact, or its time-stamping authority is not "
                   "vouched for by the pinned certificate): judged at the present time"]
 

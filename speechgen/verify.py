@@ -354,9 +354,10 @@ def _int(value) -> int:
 
 
 def verify(pdf: Path, site: str | None, *, certificate: Path | None = None,
-           fingerprint: str | None = None) -> Verdict:
+           fingerprint: str | None = None, tsa_certificates: tuple[Path, ...] = ()) -> Verdict:
     """The PDF against the site's manifest (`site`), and, with a pinned certificate or
-    fingerprint, its signature and the manifest's, offline."""
+    fingerprint, its signature and the manifest's, offline. `tsa_certificates` are roots trusted
+    for timestamps only (a TSA that is not under the publisher's certification authority)."""
     sha256 = sha256_file(pdf)
     pinned = certificate is not None or fingerprint is not None
     pin: dict = {}
@@ -369,18 +370,28 @@ def verify(pdf: Path, site: str | None, *, certificate: Path | None = None,
         except (Unreadable, OSError) as exc:
             raise VerifyError(f"{_printable(str(certificate))}: cannot read the certificate: "
                               f"{getattr(exc, 'strerror', None) or exc}") from None
+        stamps = []
+        for path in tsa_certificates:
+            try:
+                stamps.append(read_capped(path, signing.MAX_CERTIFICATE_BYTES))
+            except (Unreadable, OSError) as exc:
+                raise VerifyError(f"{_printable(str(path))}: cannot read the TSA certificate: "
+                                  f"{getattr(exc, 'strerror', None) or exc}") from None
+            if not signing.certificates_in(stamps[-1]):
+                raise VerifyError(f"{_printable(str(path))}: not a certificate (PEM or DER); give the root "
+                                  "certificate of the time-stamping authority")
     report = None
     data = None
     if pinned:
         data = _read_pdf(pdf)
-        report = signing.check_pdf_signature(data, **pin)
+        report = signing.check_pdf_signature(data, **pin, tsa_roots=tuple(stamps))
     if site is None:
         return Verdict(sha256, "", None, signature=report)
     raw, where, p7s = _manifest_bytes(site)
     manifest = _parse(raw, _printable(where))
     manifest_report = None
     if pinned and p7s is not None:
-        manifest_report = signing.check_manifest_signature(raw, p7s, **pin)
+        manifest_report = signing.check_manifest_signature(raw, p7s, **pin, tsa_roots=tuple(stamps))
     renewals, renewal_problems = (), ()
     if manifest_report is not None and not manifest_report.ok and manifest_report.intact \
             and manifest_report.fingerprint not in manifest_report.pinned and signing.renewals_in(p7s):

@@ -453,3 +453,64 @@ def test_without_a_tsa_the_build_warns_once_and_stays_reproducible(pki: Pki, tmp
     other = CliRunner().invoke(main, ["build", str(project), "--no-search", "--no-pdf", "--out", str(tmp_path / "b")])
     assert other.exit_code == 0, other.output
     assert (project / "site/manifest.json.p7s").read_bytes() == (tmp_path / "b/manifest.json.p7s").read_bytes()
+
+
+# --- a TSA under another root ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def other_tsa_project(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Released and built with a TSA whose root is not the publisher's: its root named by
+    [signing] tsa_certificate, so that release can gather its validation data."""
+    from click.testing import CliRunner
+
+    from speechgen.cli import main
+
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        folder = tmp_path_factory.mktemp("other-tsa")
+        from conftest import copy_project
+
+        project = copy_project(folder / "project")
+        shutil.copy(pki.publisher, project / "publisher.pem")
+        shutil.copy(pki.other_root, project / "tsa-root.pem")
+        with (project / "speechgen.toml").open("a") as f:
+            f.write(f'\n[signing]\ncertificate = "publisher.pem"\ntimestamp_url = "{pki.other_tsa}"\n'
+                    'tsa_certificate = "tsa-root.pem"\n')
+        monkeypatch.setenv(signing.KEY_ENV, str(pki.publisher_key))
+        monkeypatch.setenv(signing.PASSPHRASE_ENV, PASSPHRASE)
+        for args in (["release", str(project), "-j", "1"], ["build", str(project), "--no-search"]):
+            result = CliRunner().invoke(main, args)
+            assert result.exit_code == 0, result.output
+    finally:
+        monkeypatch.undo()
+    return project
+
+
+def test_a_tsa_under_another_root_is_trusted_only_when_given(other_tsa_project: Path, pki: Pki) -> None:
+    from click.testing import CliRunner
+
+    from speechgen.cli import main
+
+    data = _kept(other_tsa_project)[0].read_bytes()
+    root, other = pki.root.read_bytes(), pki.other_root.read_bytes()
+    later = pki.expires + timedelta(days=30)
+    # after the publisher's certificate expired, the timestamp proves the time only with the TSA's root
+    refused = signing.check_pdf_signature(data, certificate=root, now=later)
+    assert not refused.ok and not refused.timestamped
+    assert any("Cap Waktu Lain (Otoritas Lain) is not trusted" in p for p in refused.problems), refused.problems
+    trusted = signing.check_pdf_signature(data, certificate=root, now=later, tsa_roots=(other,))
+    assert trusted.ok and trusted.timestamped and trusted.judged_at < pki.expires, trusted.problems
+    # a TSA root vouches for timestamps only, never for the signer
+    assert not signing.check_pdf_signature(data, certificate=other, tsa_roots=(root,), now=later).ok
+    assert not signing.check_pdf_signature(data, certificate=other, tsa_roots=(root,)).ok
+    # verify today: authentic either way, and says when the TSA is not trusted
+    site = other_tsa_project / "site"
+    pdf = site / "2025/kenegaraan/kenegaraan.id.pdf"
+    plain = CliRunner().invoke(main, ["verify", str(pdf), "--site", str(site), "--certificate", str(pki.root)])
+    assert plain.exit_code == 0, plain.output
+    assert "Cap Waktu Lain (Otoritas Lain) is not trusted" in plain.stdout
+    assert "time proven by a timestamp" not in plain.stdout
+    given = CliRunner().invoke(main, ["verify", str(pdf), "--site", str(site), "--certificate", str(pki.root),
+                                      "--tsa-certificate", str(pki.other_root)])
+    assert given.exit_code == 0, given.output
+    assert given.stdout.count("time proven by a timestamp") == 2 and "not trusted" not in given.stdout
