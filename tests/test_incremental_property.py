@@ -361,9 +361,10 @@ def apply_full(files: dict, edit: str, data, project: Path) -> None:
         _released_files(project, files)
     elif edit == "correct":
         fields, body = _split(files[path])
+        note, added = data.draw(TEXT), data.draw(TEXT)      # drawn whatever the release did before
         if "editions.txt" in files and "corrections" not in fields:
-            fields["corrections"] = [{"date": "2025-09-01", "note": f"Koreksi {data.draw(TEXT)}."}]
-        files[path] = speech_file(fields, body + "\n" + data.draw(TEXT) + ".\n")
+            fields["corrections"] = [{"date": "2025-09-01", "note": f"Koreksi {note}."}]
+        files[path] = speech_file(fields, body + "\n" + added + ".\n")
     else:
         apply(files, edit, data)
 
