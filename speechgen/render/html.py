@@ -24,6 +24,9 @@ PAGE_TEMPLATES = ["base.html", "home.html", "archive.html", "archive-index.html"
                   "changes.html", "feed.xml", "sitemap.xml", "robots.txt",
                   "search.html", "accessibility.html", "side-by-side.html", "redirect.html", "embargo.html"]
 PdfMap = Mapping[tuple[str, str], PdfInfo]     # (speech id, lang) -> PdfInfo
+# A body longer than this (characters of HTML, a few screens of a phone) gets the contents /
+# back-to-top control at the corner of the screen.
+LONG_TEXT = 8000
 # Root-relative links in a speech body ("/static/x.png") become page-relative on output.
 _ROOT_LINK = re.compile(r'(\s(?:href|src))="/(?!/)')
 
@@ -162,6 +165,7 @@ def _render(site: Site, env: jinja2.Environment, page: Page, **extra) -> str:
         # `tp` plain, for attributes and <title>
         t=lambda key: words(page.lang, key), tp=lambda key: label(page.lang, key),
         dir=direction(page.lang), attrs=lambda code: lang_attrs(code, page.lang), og_locale=og_locale,
+        long_text=LONG_TEXT,
         # the site's other interface languages: what a two-language label adds after the page's own
         alt_langs=other_words(page.lang, site.config.site.languages),
     )
