@@ -392,9 +392,22 @@ def make_site(config: Config, sources: Sources, options: Options = Options(),
     site = Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
                 copies=copies, options=options, search_shards=shards, editions=editions,
                 certificate=certificate, favicon=favicon, sealed=sealed, embargoes=embargoes)
-    outputs = _inventory(site, sources, options)
+    held = _held_images(sources.speeches, speeches, embargoes, unseal) - {
+        name.lstrip("/") for name in (config.pdf.emblem, config.qr.logo) if name}     # the site's own
+    outputs = _inventory(site, sources, options, held)
     _check_claims(outputs, config)
     return dataclasses.replace(site, outputs=outputs)
+
+
+def _held_images(every: tuple[Speech, ...], public: tuple[Speech, ...], embargoes: tuple[Embargo, ...],
+                 unseal: bool) -> frozenset[str]:
+    """The static files (`static/...`) that only held language versions show: held with them."""
+    if unseal or not embargoes:
+        return frozenset()
+    held = {(e.speech, e.lang) for e in embargoes}
+    shown = {src for s in public for v in s.versions.values() for src in v.images}
+    return frozenset(src.lstrip("/") for s in every for lang, v in s.versions.items()
+                     if (s.id, lang) in held for src in v.images if src not in shown)
 
 
 def _as_of(speeches: tuple[Speech, ...], at: dt.datetime,
@@ -543,7 +556,8 @@ def _search_shards(pages: list[Page]) -> tuple[SearchShard, ...]:
     return tuple(shards)
 
 
-def _inventory(site: Site, sources: Sources, options: Options) -> tuple[Output, ...]:
+def _inventory(site: Site, sources: Sources, options: Options,
+               held: frozenset[str] = frozenset()) -> tuple[Output, ...]:
     config = site.config
     out: list[Output] = []
     for page in site.pages:
@@ -560,7 +574,9 @@ def _inventory(site: Site, sources: Sources, options: Options) -> tuple[Output, 
         out.append(Output(f"{ASSETS}/{path.relative_to(THEME_ASSETS).as_posix()}", "file",
                           "the theme", source=path))
     for path in sources.static_files:
-        out.append(Output(path.relative_to(config.root).as_posix(), "file", str(path), source=path))
+        dest = path.relative_to(config.root).as_posix()
+        if dest not in held:             # an image only an embargoed speech shows waits with it
+            out.append(Output(dest, "file", str(path), source=path))
     # Released editions are served for good, in every build: they are copied, never rendered, so
     # a build without PDFs (--no-pdf, the preview) keeps them too. Only a new PDF needs `options.pdf`.
     # An edition is kept, and served, where it was released: a renamed speech's under its old id.

@@ -177,6 +177,7 @@ def test_copy_urls_answer_ahead_naming_the_recipient_and_the_moment(tmp_path: Pa
         code = zxingcpp.read_barcodes(Image.open(folder / "qr.png"))
         assert [c.text for c in code] == [f"https://pidato.example.go.id/arsip/2025/kenegaraan/salinan/{ident}/"]
     assert b"salinan" not in (site / "sitemap.xml").read_bytes()
+    assert not (site / "static/lambang.png").exists()   # the image only the held speech shows waits too
     # The cards and the mailroom list, as any proof sheet, in the private folder beside the site.
     private = graph.private_folder(site) / "2025/kenegaraan"
     rows = (private / "kartu-qr.csv").read_text("utf-8-sig").splitlines()
@@ -226,6 +227,7 @@ def test_a_later_translation_waits_for_its_own_moment(tmp_path: Path) -> None:
     build(load_config(project), at=dt.datetime.fromisoformat("2025-08-17T09:00:00+07:00"), search=False)
     assert b"secretkalimaya" in (site / "2025/kenegaraan/en/index.html").read_bytes()
     assert (site / "2025/kenegaraan/berdampingan/index.html").is_file()
+    assert (site / "static/lambang.png").is_file()      # shown by the Indonesian text, public all along
 
 
 def test_an_unchanged_project_is_built_again_when_its_moment_passes(tmp_path: Path) -> None:
