@@ -16,7 +16,9 @@ from speechgen import markdown, yamlsafe
 from speechgen.reader import split_front_matter
 
 _BREAK = "\n"                    # a token between paragraphs
+ITEM = "\ue000"                  # a token before each item of a list (a character no text has)
 _WORD = re.compile(r"\S+")
+_LIST = re.compile(r"<(ul|ol)\b")
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,21 @@ class Piece:
 
 @dataclass(frozen=True)
 class Paragraph:
-    number: int                  # the paragraph's place in the newer text, 0 for the title
+    number: int                  # the block's paragraph number (p-N) in the newer text, 0 for the title
     pieces: tuple[Piece, ...]
+    list: str = ""               # "ul" or "ol" when the block is a list, its items apart
+
+    @property
+    def items(self) -> tuple[tuple[Piece, ...], ...]:
+        """A list's items, each its run of pieces (a piece split where an item begins)."""
+        items: list[list[Piece]] = [[]]
+        for piece in self.pieces:
+            for n, part in enumerate(piece.text.split(ITEM)):
+                if n:
+                    items.append([])
+                if part.strip():
+                    items[-1].append(Piece(piece.kind, part.strip()))
+        return tuple(tuple(item) for item in items if item)
 
 
 @dataclass(frozen=True)
@@ -39,22 +54,32 @@ class Changes:
 
 
 def blocks(source_text: str) -> list[str]:
-    """A source's title and body blocks as plain text, in order."""
+    """A source's title and body blocks as plain text, in order (a list's items each begin with `ITEM`)."""
+    return [text for _, _, text in numbered_blocks(source_text)]
+
+
+def numbered_blocks(source_text: str) -> list[tuple[int, str, str]]:
+    """A source's title (number 0) and body blocks: (paragraph number, "ul"/"ol"/"", plain text)."""
     split = split_front_matter(source_text)
     if isinstance(split, str):
-        return [source_text]
+        return [(0, "", source_text)]
     front, body, first_line = split
     tree, _ = yamlsafe.load(front)
     title = tree.value.get("title") if tree is not None and isinstance(tree.value, dict) else None
     title = title.value if title is not None and isinstance(title.value, str) else ""
     rendered = markdown.render(body, first_line)
-    return [title] + [_text(html) for _, html in markdown.paragraphs(rendered.html)]
+    out = [(0, "", title)]
+    for number, html in markdown.paragraphs(rendered.html):
+        kind = _LIST.match(re.sub(r"^<div[^>]*>\s*", "", html))
+        out.append((number, kind[1] if kind else "", _text(html)))
+    return out
 
 
 def compare(older: str, newer: str) -> Changes:
     """The changed paragraphs between two source texts."""
     old_tokens = _tokens(blocks(older))
-    new_tokens = _tokens(blocks(newer))
+    newer_blocks = numbered_blocks(newer)
+    new_tokens = _tokens([text for _, _, text in newer_blocks])
     matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
     paragraphs: list[Paragraph] = []
     current: list[Piece] = []
@@ -72,7 +97,8 @@ def compare(older: str, newer: str) -> Changes:
     def close() -> None:
         nonlocal current, changed, number
         if changed:
-            paragraphs.append(Paragraph(number, tuple(current)))
+            real, kind, _ = newer_blocks[number]
+            paragraphs.append(Paragraph(real, tuple(current), kind))
         current, changed = [], False
         number += 1
 
@@ -82,7 +108,7 @@ def compare(older: str, newer: str) -> Changes:
             if words:
                 add("deleted", words)
                 changed = True
-                deleted += len(words)
+                deleted += sum(1 for w in words if w != ITEM)
         if op in ("equal", "insert", "replace"):
             kind = "same" if op == "equal" else "inserted"
             run: list[str] = []
@@ -95,7 +121,7 @@ def compare(older: str, newer: str) -> Changes:
                     close()
                 else:
                     run.append(token)
-                    if kind == "inserted":
+                    if kind == "inserted" and token != ITEM:
                         inserted += 1
             if run:
                 add(kind, run)
@@ -121,7 +147,9 @@ class _Text(HTMLParser):
         self.parts.append(data)
 
     def handle_starttag(self, tag, attrs) -> None:
-        if tag in ("br", "li", "p", "td", "th"):
+        if tag == "li":
+            self.parts.append(f" {ITEM} ")
+        elif tag in ("br", "p", "td", "th"):
             self.parts.append(" ")
 
 

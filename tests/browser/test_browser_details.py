@@ -1,0 +1,49 @@
+"""Small things a reader's thumb and eye meet: every listing link a 44x44 px target, and a wide
+table's edge shadow beside its box, never over a cell's values."""
+
+from __future__ import annotations
+
+import pytest
+
+from .browsing import PHONE, page_types
+
+TARGETS = (".site-header nav a, .lang-switch a, .archive-nav a, .archive-index a, .pager a, "
+           ".speech-langs a, .speech-link, .toc summary, .side-by-side-link a")
+
+
+@pytest.fixture(scope="module")
+def types(built_site, manifest) -> dict[str, str]:
+    return page_types(built_site, manifest)
+
+
+@pytest.mark.parametrize("kind", ["home", "years", "year", "speaker", "speech-id", "speech-en", "search"])
+def test_every_listing_link_is_a_44_px_target_on_a_phone(visit, types, kind: str) -> None:
+    page, _ = visit.open(types[kind], PHONE)
+    boxes = page.evaluate(f"""[...document.querySelectorAll({TARGETS!r})].filter(a => a.offsetParent)
+        .map(a => [a.textContent.trim().slice(0, 20), a.getBoundingClientRect().width, a.getBoundingClientRect().height])""")
+    assert boxes, kind
+    small = [b for b in boxes if b[1] < 44 or b[2] < 44]
+    assert small == [], small
+
+
+def test_a_wide_tables_shadow_stands_beside_its_cells_and_only_while_there_is_more(visit, types, artifacts) -> None:
+    page, _ = visit.open(types["speech-id"], PHONE)
+    table = page.locator(".table-wrap").first
+    table.scroll_into_view_if_needed()
+    page.wait_for_timeout(200)
+    assert table.get_attribute("data-more") == "right"
+    # the part that scrolls looks the same with the shadow and without it: nothing over a cell
+    inner = table.evaluate("""b => { const r = b.getBoundingClientRect(); const s = getComputedStyle(b);
+        const l = parseFloat(s.borderLeftWidth), rt = parseFloat(s.borderRightWidth);
+        return {x: r.x + l, y: r.y, width: r.width - l - rt, height: r.height}; }""")
+    assert inner["width"] < table.bounding_box()["width"]          # a gutter on each side
+    with_shadow = page.screenshot(clip=inner)
+    whole = page.screenshot(clip=table.bounding_box())
+    table.evaluate("b => b.dataset.more = ''")
+    assert page.screenshot(clip=inner) == with_shadow
+    assert page.screenshot(clip=table.bounding_box()) != whole      # the shadow is there, in the gutter
+    # scrolled to the end: more to the left only
+    table.evaluate("b => b.scrollLeft = b.scrollWidth")
+    page.wait_for_timeout(200)
+    assert table.get_attribute("data-more") == "left"
+    page.screenshot(path=str(artifacts / "screenshot-table-end-phone.png"))
