@@ -39,20 +39,16 @@ def preview_png(title: str, speaker: str, date_text: str, site_title: str,
                 emblem_png: bytes | None = None, extra_fonts: tuple[Path, ...] = ()) -> bytes:
     """Drawn straight into palette places (a ramp from ink to background,
     the accent, the emblem's own colours): the text keeps its anti-aliasing, and the PNG needs
-    no colour quantizing, which took most of the time."""
-    from PIL import Image, ImageDraw
+    no colour quantizing, which took most of the time. What every preview of the site shares
+    is drawn once (`_base`); this draws the title and the foot on a copy of it."""
+    from PIL import ImageDraw
 
-    image = Image.new("P", SIZE, 255)
+    head = _font(site_title.upper(), REGULAR, 26, extra_fonts)
+    base, colours = _base(site_title, emblem_png or b"", head)
+    image = base.copy()
     draw = ImageDraw.Draw(image)
     draw.fontmode = "L"             # anti-aliased: a glyph's edge blends palette places along the ramp
-    draw.rectangle((0, 0, 18, SIZE[1]), fill=0)
     x = MARGIN
-    top = MARGIN - 16
-    emblem = _emblem(emblem_png) if emblem_png else None
-    x_head = x + emblem[0].width + 28 if emblem is not None else x
-    head = _font(site_title.upper(), REGULAR, 26, extra_fonts)
-    for n, line in enumerate(_wrap(draw, site_title.upper(), head, SIZE[0] - x_head - MARGIN)[:2]):
-        draw.text((x_head, top + 20 + n * 34), line, font=head, fill=_level(MUTED))
 
     width = SIZE[0] - 2 * MARGIN
     for size in TITLE_SIZES:
@@ -70,19 +66,45 @@ def preview_png(title: str, speaker: str, date_text: str, site_title: str,
 
     foot = " · ".join(t for t in (speaker, date_text) if t)
     small = _font(foot, REGULAR, 32, extra_fonts)
-    draw.line((x, SIZE[1] - MARGIN - 58, SIZE[0] - MARGIN, SIZE[1] - MARGIN - 58), fill=_level((216, 212, 200)), width=2)
-    draw.text((x, SIZE[1] - MARGIN - 38), _fit(draw, foot, small, width), font=small, fill=RAMP)
+    draw.text((x, FOOT_TOP), _fit(draw, foot, small, width), font=small, fill=RAMP)
 
     palette = list(_RAMP_PALETTE)       # a copy: a preview with an emblem writes its colours in
-    indexed = image
+    palette[3:3 + len(colours)] = colours
+    image.putpalette(palette)
+    out = io.BytesIO()
+    image.save(out, "PNG", compress_level=3)     # level 6 takes twice the time for a sixth fewer bytes
+    return out.getvalue()
+
+
+FOOT_TOP = SIZE[1] - MARGIN - 38        # the speaker and date, below the rule at RULE_Y
+RULE_Y = SIZE[1] - MARGIN - 58
+
+
+@functools.lru_cache(maxsize=4)
+def _base(site_title: str, emblem_png: bytes, head) -> tuple:
+    """What every preview of a site shares, drawn once: the accent bar, the emblem, the site's
+    title (in `head`, the font `_font` chose, loaded again when its file changes) and the rule
+    above the foot; with the emblem's colours. Nothing here overlaps what each preview draws (its
+    title from TITLE_TOP to TITLE_BOTTOM, the foot below the rule), so a preview drawn on a copy
+    has the pixels of one drawn whole. Never drawn on: each preview copies it."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("P", SIZE, 255)
+    draw = ImageDraw.Draw(image)
+    draw.fontmode = "L"
+    draw.rectangle((0, 0, 18, SIZE[1]), fill=0)
+    x = MARGIN
+    top = MARGIN - 16
+    emblem = _emblem(emblem_png) if emblem_png else None
+    x_head = x + emblem[0].width + 28 if emblem is not None else x
+    for n, line in enumerate(_wrap(draw, site_title.upper(), head, SIZE[0] - x_head - MARGIN)[:2]):
+        draw.text((x_head, top + 20 + n * 34), line, font=head, fill=_level(MUTED))
+    draw.line((x, RULE_Y, SIZE[0] - MARGIN, RULE_Y), fill=_level((216, 212, 200)), width=2)
+    colours: list[int] = []
     if emblem is not None:
         own, colours = emblem
-        palette[3:3 + len(colours)] = colours
-        indexed.paste(own, (x, top))
-    indexed.putpalette(palette)
-    out = io.BytesIO()
-    indexed.save(out, "PNG", compress_level=3)     # level 6 takes twice the time for a sixth fewer bytes
-    return out.getvalue()
+        image.paste(own, (x, top))
+    return image, colours
 
 
 # The previews' palette: the accent, 32 places for the emblem, the ramp from ink to background.
