@@ -30,7 +30,7 @@ from stat import S_ISREG
 from speechgen import deps, editions, graph, markdown, preflight, printed, reader, signing
 from speechgen.cache import Cache, key
 from speechgen.config import CONFIG_NAME, Config
-from speechgen.errors import ConfigError, OutputError, Problem, Problems, SourceError
+from speechgen.errors import ConfigError, OutputError, Problem, Problems, SourceError, display_path
 from speechgen.graph import Options, Site
 from speechgen.model import PdfInfo
 from speechgen.render import cards, html, manifest
@@ -101,6 +101,8 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     store = cache if cache is not None else Cache.for_project(config.root, writable=write)
     if store.warning:
         notice(store.warning)
+    for stray in reader.misplaced(config):     # said even when nothing else changed
+        notice(f"peringatan / warning: {display_path(stray.path, config.root)}: {stray.message}")
     from speechgen.render import search as search_render
 
     installed = search_render.available()

@@ -49,6 +49,10 @@ def check_project(config: Config, *, drafts: bool = False,
             warnings.extend(placeholders(site))
 
     report = build(config, drafts=drafts, write=False, inspect=inspect)
+    if warnings is not None:           # files that look like speeches where none is read
+        from speechgen.reader import misplaced
+
+        warnings.extend(misplaced(config))
     if warnings is not None:           # an embargo left in place would hold back a later edit's moment
         warnings.extend(Problem(path, line, f"embargo {moment} has passed and is still set: the speech is public; "
                                 "remove `embargo:` (embargo sudah lewat, hapus baris ini)")

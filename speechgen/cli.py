@@ -49,8 +49,36 @@ def _system_error(error: OSError, project: Path) -> SpeechgenError:
     return SpeechgenError(f"{where}: cannot build: {reason_of(error)}")
 
 
-@click.group(context_settings=CONTEXT)
-@click.version_option(__version__, prog_name="speechgen")
+class _Command(click.Command):
+    """A command whose --help says what it does in both languages."""
+
+    def get_help_option(self, ctx: click.Context):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "Bantuan / show this message and exit."
+        return option
+
+
+class _Group(_Command, click.Group):
+    """speechgen's commands: a mistyped one is answered in both languages, with the closest name."""
+
+    command_class = _Command
+    group_class = type                  # a group inside (keys) is one of these too
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        import difflib
+
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
+            ctx.fail(f"perintah tidak dikenal / no such command {name!r}"
+                     + (f"; maksud Anda / did you mean {close[0]!r}?" if close else
+                        f"; the commands: {', '.join(self.list_commands(ctx))}"))
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="speechgen", help="Versi / show the version and exit.")
 def main() -> None:
     """speechgen: menerbitkan pidato kenegaraan sebagai situs statis, PDF arsip dan kartu QR.
 
@@ -321,30 +349,51 @@ def check(project: Path, drafts: bool) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("title")
+@click.argument("title", required=False)
 @click.option("--date", "date_", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Tanggal / date, YYYY-MM-DD (default: today).")
 @click.option("--lang", default=None, help="Bahasa / language code (default: the project's default).")
 @click.option("--speaker", default="Nama Pembicara", show_default=True, help="Pembicara / speaker.")
-@click.option("--slug", default=None, help="Slug (default: from the title).")
+@click.option("--slug", default=None, help="Nama di URL / slug, the speech's name in its URL (default: from the title).")
+@click.option("--translation-of", "translation_of", default=None, metavar="YEAR/NAME",
+              help="Terjemahan dari / write the translation into --lang of the speech "
+                   "speeches/YEAR/NAME.<lang>.md (same name and slug; no TITLE).")
 @click.option("--project", "-p", type=_Path(file_okay=False, path_type=Path), default=Path("."),
               help="Folder proyek / project folder (default: this folder).")
-def new(title: str, date_, lang: str | None, speaker: str, slug: str | None, project: Path) -> None:
+def new(title: str | None, date_, lang: str | None, speaker: str, slug: str | None, translation_of: str | None,
+        project: Path) -> None:
     """Pidato baru / write a new speech file with complete front matter.
 
     The file is written as a draft (status: draft) under speeches/<year>/; build with --drafts to
     see it, and remove the status line to publish it.
-    """
-    from speechgen.scaffold import new_speech
 
+    A translation is the same speech in another language: the same folder and name, only the
+    language differs (speeches/2025/pidato.id.md and speeches/2025/pidato.en.md). Write it with
+    `speechgen new --translation-of 2025/pidato --lang en`: the original's date and slug, its
+    title and other texts marked "translate", its text to translate below.
+    """
+    from speechgen.scaffold import new_speech, new_translation
+
+    if translation_of is not None:
+        if title is not None or date_ is not None or slug is not None:
+            raise click.UsageError("--translation-of takes no TITLE, --date or --slug: a translation has "
+                                   "the original's (terjemahan memakai judul, tanggal dan slug aslinya)")
+    elif title is None:
+        raise click.UsageError("judul belum diberikan / missing TITLE (or --translation-of YEAR/NAME)")
+    warnings: list[str] = []
     try:
-        path = new_speech(project, title, date=date_.date() if date_ else None, lang=lang,
-                          speaker=speaker, slug=slug)
+        if translation_of is not None:
+            path = new_translation(project, translation_of, lang)
+        else:
+            path = new_speech(project, title, date=date_.date() if date_ else None, lang=lang,
+                              speaker=speaker, slug=slug, warn=warnings.append)
     except SpeechgenError as error:
         _fail(error, published=False)
         return
     click.echo(f"Dibuat / created: {path} (draf / draft: `build` leaves it out until you remove "
                "`status: draft`; `build --drafts` and `serve` show it)")
+    for warning in warnings:
+        click.secho(f"Peringatan / warning: {warning}", fg="yellow", err=True)
 
 
 @main.command(context_settings=CONTEXT)
@@ -361,7 +410,7 @@ def init(folder: Path, title: str) -> None:
         return
     for path in files:
         click.echo(f"  {path}")
-    click.echo(f"Proyek dibuat / project created. Next: speechgen build {folder}")
+    click.echo(f"Proyek dibuat / project created. Lalu / next: speechgen build {folder}")
 
 
 @main.command(context_settings=CONTEXT)
@@ -601,15 +650,23 @@ def publish(project: Path, to: str, endpoint: str | None, site_dir: Path | None,
     """
     from speechgen.publish import project_signs, publish as run_publish
 
+    from speechgen.config import CONFIG_NAME, project_above
+
+    if site_dir is None and not (project / CONFIG_NAME).exists():
+        project = project_above(project.absolute()) or project       # run from a folder inside the project
     site = site_dir if site_dir is not None else project / "site"
     progress = _UploadProgress(enabled=not quiet and not dry_run)
-    if not quiet:
-        click.echo(f"Membandingkan / comparing {site} with {to} ...", err=True)
+
+    def comparing(count: int) -> None:           # said once the folder is known good, not before
+        if not quiet:
+            click.echo(f"Membandingkan / comparing {count:,} berkas/files of {site} with {to} ...", err=True)
+
     try:
         signs = project_signs(project) if site_dir is None else False
         report = run_publish(site, to, endpoint=endpoint, delete=delete, dry_run=dry_run, jobs=jobs,
                              progress=progress, notice=lambda m: click.echo(m, err=True),
-                             allow_unreleased=allow_unreleased, signing=signs, timeout=timeout)
+                             allow_unreleased=allow_unreleased, signing=signs, timeout=timeout,
+                             comparing=comparing)
     except SpeechgenError as error:
         progress.close()
         _fail(error, published=False)

@@ -272,8 +272,26 @@ def key_line(path: Path, section: str, key: str | None) -> int | None:
         return None
 
 
+def project_above(folder: Path) -> Path | None:
+    """The nearest folder above `folder` (a real folder, resolved) that holds speechgen.toml, as
+    git finds its repository: parent after parent, not across a file system boundary."""
+    try:
+        if not folder.is_dir():
+            return None
+        device = folder.stat().st_dev
+        for parent in folder.parents:
+            if parent.stat().st_dev != device:
+                return None
+            if (parent / CONFIG_NAME).is_file():
+                return parent
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def load_config(root: Path) -> Config:
-    """Read and validate `root/speechgen.toml`, reporting every problem at once."""
+    """Read and validate `root/speechgen.toml`, reporting every problem at once; without one
+    there, the nearest folder above `root` that has one is the project (`project_above`)."""
     try:
         root = root.resolve()
         path = root / CONFIG_NAME
@@ -292,10 +310,12 @@ def load_config(root: Path) -> Config:
         shown = os.fsencode(str(root)).decode("utf-8", "backslashreplace")
         raise ConfigError(Problem(shown, None, "the project folder's path is not UTF-8; rename the "
                                   "folder (or the folders above it)")) from None
+    if not found and (above := project_above(root)) is not None:
+        root, path, found = above, above / CONFIG_NAME, True
     problems = Problems(root)
     if not found:
-        problems.add(path, None, f"not found: a speechgen project needs {CONFIG_NAME} "
-                     "(tidak ditemukan; buat dengan `speechgen init`)")
+        problems.add(path, None, f"not found in {root} or any folder above it: a speechgen project needs "
+                     f"{CONFIG_NAME} (tidak ditemukan; buat dengan `speechgen init DIR`)")
         problems.raise_if_any(ConfigError)
     try:
         raw = read_capped(path, MAX_CONFIG_BYTES)

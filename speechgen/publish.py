@@ -688,13 +688,14 @@ def publish(site: Path, to: str, *, endpoint: str | None = None, delete: bool = 
             dry_run: bool = False, jobs: int = JOBS, progress: Progress | None = None,
             notice: Callable[[str], None] = lambda message: None, client=None,
             allow_unreleased: bool = False, signing: bool = False,
-            timeout: float = TIMEOUT) -> PublishReport:
+            timeout: float = TIMEOUT, comparing: Callable[[int], None] = lambda count: None) -> PublishReport:
     """Publish the built folder `site` to `to` (s3://BUCKET/PREFIX). See the module's doc.
 
     Before anything connects, the folder must be the build's output as recorded, and its PDFs
     released (unless `allow_unreleased`) and signed when the project signs (`signing`: its
     [signing] is set; a site whose manifest names a certificate is checked all the same). The
-    exchange with the store then has `timeout` seconds in all."""
+    exchange with the store then has `timeout` seconds in all. `comparing(files)` is called once
+    the folder passed those checks, before the store is asked anything."""
     started = time.perf_counter()
     target = parse_target(to)
     site = Path(site)
@@ -704,6 +705,7 @@ def publish(site: Path, to: str, *, endpoint: str | None = None, delete: bool = 
         files = local_files(site, jobs)
         check_released(files, site.absolute(), allow_unreleased=allow_unreleased, signing=signing)
         files = with_redirects(files)
+        comparing(len(files))
         if client is None:
             client = make_client(endpoint, jobs)
         run = _Run(client, target, jobs, timeout)

@@ -6,6 +6,7 @@ Every problem in every file is collected, then reported at once.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import hashlib
 import json
@@ -180,6 +181,44 @@ def find_sources(config: Config, problems: Problems) -> list[Path]:
     return found
 
 
+MARKDOWN_SUFFIXES = (".markdown", ".mdown", ".mkd", ".mkdn")    # Markdown, but not read as a speech
+
+
+def misplaced(config: Config) -> list[Problem]:
+    """Files that look like speeches where none is read, each with the place it belongs: a
+    `.md` with front matter in the project folder itself, and, under speeches/, a Markdown file
+    whose name does not end in `.md` (`.markdown`, `.MD`). Warnings: the build goes on."""
+    found = []
+    where = "speeches/<year>/<name>.<lang>.md"
+    try:
+        top = sorted(p for p in config.root.iterdir() if p.suffix.lower() in (".md", *MARKDOWN_SUFFIXES))
+    except OSError:
+        top = []
+    for path in top:
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(4096)
+        except OSError:
+            continue
+        if head.startswith(b"---") and b"\ntitle:" in head:
+            stem = path.name.split(".")[0]
+            match = SOURCE_NAME_RE.match(path.name)
+            lang = match["lang"] if match else config.site.default_language
+            found.append(Problem(str(path), None, f"looks like a speech but is not read: speeches belong in "
+                                 f"{where}, e.g. speeches/<year>/{stem}.{lang}.md (bukan tempatnya)"))
+    speeches = config.speeches_dir
+    if speeches.is_dir():
+        for path in sorted(speeches.rglob("*")):
+            suffix = path.suffix
+            if path.name.startswith(".") or not (suffix.lower() in MARKDOWN_SUFFIXES or suffix == ".MD"
+                                                  or suffix == ".Md" or suffix == ".mD"):
+                continue
+            if path.is_file():
+                found.append(Problem(str(path), None, f"not read: speech files end in .md, as {where}; "
+                                     f"rename it {path.stem}.md (nama berkas harus berakhiran .md)"))
+    return found
+
+
 def bodies(config: Config, paths: Iterable[Path] | None = None,
            skip: Callable[[Path], bool] | None = None) -> Iterator[tuple[Path, str, int]]:
     """Each source's Markdown body with the line it starts on (every source, or those of `paths`,
@@ -250,11 +289,16 @@ def read_source(path: Path, config: Config, problems: Problems,
     def err(key: str, message: str) -> None:
         problems.add(path, line_of(key), message)
 
+    meant: set[str] = set()              # a required key a typo stands for: one problem, not two
     for key in fm:
         if key not in FRONT_MATTER_KEYS:
-            err(key, f"unknown front matter key {key!r}; expected one of: {', '.join(FRONT_MATTER_KEYS)}")
+            close = difflib.get_close_matches(str(key), [k for k in FRONT_MATTER_KEYS if k not in fm], n=1)
+            meant.update(close)
+            err(key, f"unknown front matter key {key!r}; " + (
+                f"did you mean {close[0]!r}? (maksud Anda {close[0]!r}?)" if close else
+                f"expected one of: {', '.join(FRONT_MATTER_KEYS)}"))
     for key in REQUIRED_KEYS:
-        if key not in fm:
+        if key not in fm and key not in meant:
             problems.add(path, 1, f"front matter is missing the required key {key!r}")
     values: dict[str, str] = {}
     for key in TEXT_KEYS + ("slug", "status", "language", "summary"):
@@ -544,8 +588,8 @@ def _join_translations(parsed: list[_Parsed], config: Config, problems: Problems
         for other in files[1:]:
             for what, a, b in (("slug", first.slug, other.slug), ("date", first.version.date, other.version.date)):
                 if a != b:
-                    problems.add(other.path, 1, f"{what} {b} differs from {a} in its translation "
-                                 f"{first.path.name}; translations share one {what}")
+                    problems.add(other.path, _key_line(other.path, what), f"{what} {b} differs from {a} in its "
+                                 f"translation {first.path.name}; translations share one {what} (terjemahan berbagi satu {what})")
         recipients = next((p.recipients for p in files if p.recipients), ())
         speeches.append(Speech(
             year=first.year, slug=first.slug,
@@ -555,6 +599,19 @@ def _join_translations(parsed: list[_Parsed], config: Config, problems: Problems
             aliases=tuple(dict.fromkeys(alias for p in files for alias, _ in p.aliases))))
     _check_aliases(parsed, speeches, problems)
     return speeches
+
+
+def _key_line(path: Path, key: str) -> int:
+    """The line of `key` in a source's front matter (1 when it is not written there): read again,
+    only for the rare problem that names it."""
+    try:
+        split = split_front_matter(path.read_text(encoding="utf-8"))
+        tree = yamlsafe.load(split[0], first_line=2)[0] if not isinstance(split, str) else None
+    except (OSError, UnicodeDecodeError):
+        return 1
+    if tree is None or not isinstance(tree.value, dict) or key not in tree.value:
+        return 1
+    return tree.value[key].line
 
 
 def _joined_withdrawal(files: list[_Parsed], problems: Problems) -> Withdrawal | None:

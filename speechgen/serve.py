@@ -29,6 +29,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from speechgen.config import CONFIG_NAME, project_above
 from speechgen.errors import SpeechgenError
 from speechgen.graph import INDEX, NOT_FOUND
 
@@ -311,6 +312,8 @@ class Server:
     def __init__(self, project: Path, port: int = 8000, *, log: Callable[[str], None] = print,
                  interval: float = 0.2, drafts: bool = True):
         self.project = Path(os.path.abspath(project))     # no system call: any name fails later, as a message
+        if not (self.project / CONFIG_NAME).exists() and (above := project_above(self.project)) is not None:
+            self.project = above                          # run from a folder inside the project
         self.port = port
         self.log = log
         self.interval = interval
