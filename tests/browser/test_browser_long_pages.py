@@ -252,3 +252,25 @@ def test_the_control_is_reached_by_the_keyboard_and_works_without_javascript(vis
     assert 0 <= page.locator("#toc-title").bounding_box()["y"] < PHONE["height"]
     # focus lands above the control, never under it: the control leaves room at the bottom
     assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).scrollPaddingBottom)") >= 44
+
+
+def test_a_focused_link_in_a_paragraph_shows_its_whole_outline(visit_long) -> None:
+    """A paragraph laid out only when near is painted inside its box: a focused link at the start
+    of its first line must still show the whole focus outline, as a paragraph laid out at once does."""
+    page, _ = visit_long.open(SPEECH, PHONE)
+    page.evaluate("""() => { const p = document.querySelectorAll('.speech-body > p')[3];
+        p.insertAdjacentHTML('afterbegin', '<a href="#p-1" id="probe">Tautan</a> '); }""")
+    probe = page.locator("#probe")
+    probe.scroll_into_view_if_needed()
+    page.keyboard.press("Tab")                  # the keyboard in use: focus is shown
+    probe.focus()
+    assert page.evaluate("document.activeElement.matches('#probe:focus-visible')")
+    page.wait_for_timeout(100)
+    box = probe.bounding_box()
+    clip = {"x": max(0, box["x"] - 10), "y": box["y"] - 10, "width": box["width"] + 20, "height": box["height"] + 20}
+    seen = page.screenshot(clip=clip)
+    page.add_style_tag(content=".speech-body > p { content-visibility: visible !important; }")
+    page.wait_for_timeout(100)
+    assert page.evaluate("document.activeElement.id") == "probe"
+    assert probe.bounding_box() == box
+    assert page.screenshot(clip=clip) == seen
