@@ -417,7 +417,7 @@ def init(folder: Path, title: str) -> None:
 @click.argument("pdf", type=_Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--site", "-s", default=None,
               help="Folder situs hasil build, atau URL situs / the built site folder, or the site's URL "
-                   "(default: site, unless only a certificate is given).")
+                   "(default: site, when this folder holds a built site).")
 @click.option("--latest", is_flag=True, help="Hanya edisi terbaru / a superseded edition fails (exit 1).")
 @click.option("--certificate", "-c", type=_Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Sertifikat penerbit / the publisher's certificate (PEM) to check the signature against.")
@@ -443,8 +443,8 @@ def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, 
     from speechgen.verify import verify as run_verify
 
     pinned = certificate is not None or fingerprint is not None
-    if site is None and not pinned:
-        site = "site"
+    if site is None and (not pinned or Path("site", MANIFEST).is_file()):
+        site = "site"           # the built site here: with a pin, its signed manifest is checked too
     try:
         verdict = run_verify(pdf, site, certificate=certificate, fingerprint=fingerprint,
                              tsa_certificates=tsa_certificates)
@@ -494,7 +494,9 @@ def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, 
         click.echo(f"  {match.url}", err=not proven)
         if latest and not match.latest:
             click.secho(f"Bukan edisi terbaru / not the latest edition (--latest): edition {match.edition} "
-                        "was corrected since; download the latest from the speech page.", fg="red", err=True)
+                        "was corrected since; " + (f"the latest (terbaru): {match.latest_url}" if match.latest_url
+                                                   else "download the latest from the speech page."),
+                        fg="red", err=True)
             failed = True
     if pinned:
         if site is not None and verdict.manifest_signature is None:
@@ -508,6 +510,10 @@ def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, 
             click.secho(f"  {problem}", fg="red", err=True)
         for what, report in signatures:
             _signature_lines(what, report)
+            if what == "PDF" and not report.signed and site is None:
+                click.echo("  petunjuk / hint: a PDF released before signing was set up is vouched for by the "
+                           "site's signed manifest: give --site DIR-or-URL (the built folder or the site's address)",
+                           err=True)
         if verdict.signature is not None and not verdict.signature.signed and \
                 all(what != "PDF" for what, _ in signatures):
             # Released before the project was signed: its bytes stay, the signed manifest vouches.
@@ -526,9 +532,12 @@ def _signature_lines(what: str, report) -> bool:
     if not report.signed:
         click.secho(f"{what}: tidak ditandatangani / not signed", fg="red", err=True)
         return False
-    who = report.signer + (f" ({report.organization})" if report.organization else "")
+    if report.sample:           # its name and organisation say SAMPLE too: said once, here
+        who = report.signer.replace(" (SAMPLE)", "").replace("SAMPLE", "").strip() or report.signer
+    else:
+        who = report.signer + (f" ({report.organization})" if report.organization else "")
     when = f" on {report.signed_at:%Y-%m-%d %H:%M} UTC" if report.signed_at else ""
-    sample = " [SAMPLE certificate: not a real publisher]" if report.sample else ""
+    sample = " [SAMPLE: sertifikat contoh, bukan penerbit sungguhan / not a real publisher]" if report.sample else ""
     line = f"{what}: ditandatangani oleh / signed by {who}{when}{sample}"
     fingerprints = [f"  sidik penanda tangan / signer's certificate: {fingerprint_for_print(report.fingerprint)}"]
     fingerprints += [f"  sidik yang disematkan / pinned:              {fingerprint_for_print(p)}"

@@ -47,6 +47,7 @@ class Match:
     superseded_note: str = ""           # and what it corrected
     withdrawn: str = ""                 # the day the speech was withdrawn, if it was
     withdrawn_note: str = ""            # and why (in the PDF's language)
+    latest_url: str = ""                # where the latest edition is, for a superseded one
 
     @property
     def latest(self) -> bool:
@@ -341,7 +342,8 @@ def find(manifest: dict, sha256: str) -> Match | None:
                         found, url=str(edition.get("url", "")), edition=_int(edition.get("edition")),
                         editions=max(len(editions), _int(pdf.get("edition"))),
                         superseded=str(following.get("date", "") or "-") if following else "",
-                        superseded_note=str(following.get("note", "")) if following else "")
+                        superseded_note=str(following.get("note", "")) if following else "",
+                        latest_url=str(pdf.get("url", "") or editions[-1].get("url", "")) if following else "")
             if str(pdf.get("sha256", "")).lower() == sha256:
                 return dataclasses.replace(found, url=str(pdf.get("url", "")), edition=_int(pdf.get("edition")),
                                            editions=_int(pdf.get("edition")),
