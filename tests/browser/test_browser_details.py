@@ -47,3 +47,33 @@ def test_a_wide_tables_shadow_stands_beside_its_cells_and_only_while_there_is_mo
     page.wait_for_timeout(200)
     assert table.get_attribute("data-more") == "left"
     page.screenshot(path=str(artifacts / "screenshot-table-end-phone.png"))
+
+
+def test_the_404_page_searches(visit, types, axe_source) -> None:
+    page, response = visit.open(types["404"], PHONE)
+    assert response.status == 404
+    page.add_script_tag(content=axe_source)
+    found = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']})"
+                          ".then(r => r.violations.map(v => v.id))")
+    assert found == []
+    page.get_by_role("searchbox").fill("irigasi")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/cari/**q=irigasi*")
+    page.wait_for_selector("#search-results li")
+    assert page.locator("#search-results li").count() >= 1
+
+
+def test_footnote_markers_on_the_side_by_side_page_stay_on_it(visit, types) -> None:
+    page, _ = visit.open(types["side-by-side"])
+    start = page.url
+    marker = page.locator(".pair-cell[lang='en'] .footnote-ref a").first
+    marker.click()
+    page.wait_for_timeout(200)
+    assert page.url.split("#")[0] == start.split("#")[0]
+    target = page.evaluate("location.hash")
+    assert target.startswith("#en-fn")
+    note = page.locator(target)
+    assert note.is_visible() and note.get_attribute("id") == target[1:]
+    note.locator(".footnote-backref").click()                  # and back to the marker
+    page.wait_for_timeout(200)
+    assert page.evaluate("location.hash").startswith("#en-fnref")
