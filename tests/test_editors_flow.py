@@ -155,3 +155,30 @@ def test_check_and_build_count_the_same_files(project: Path) -> None:
     built = re.search(r"(\d+) berkas/files", run("build", str(project))).group(1)
     checked = re.search(r"(\d+) berkas/files", run("check", str(project))).group(1)
     assert built == checked
+
+
+def test_the_readme_shows_every_option_and_no_python_api() -> None:
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Commands"):readme.index("## The project folder")]
+    missing = []
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        context = click.Context(command, info_name=" ".join(path))
+        rows = [line for line in table.splitlines() if line.startswith(f"| `{' '.join(path)}")]
+        for param in command.get_params(context):
+            if isinstance(param, click.Option) and param.opts[0] not in ("--help", "--version"):
+                if not any(option in row for row in rows for option in param.opts):
+                    missing.append(f"{' '.join(path)} {param.opts[0]}")
+        if isinstance(command, click.Group):
+            for name in command.list_commands(context):
+                walk(command.get_command(context, name), path + [name])
+
+    walk(main, ["speechgen"])
+    assert missing == []
+    for guide in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        if guide.name not in ("architecture.md", "benchmarks.md", "benchmarks-history.md"):
+            text = guide.read_text(encoding="utf-8")
+            assert "preview=True" not in text and "from speechgen" not in text, guide.name
+    assert "python3 -m venv" in readme and "\nlanguage: " in readme
+    assert "as git finds its repository" in readme and 'emblem = "static/lambang.png"' in readme
