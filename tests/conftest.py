@@ -4,6 +4,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase, settings
+
+# tests/mutations.py asks for this profile: a failure found is reported as found, not shrunk for minutes.
+settings.register_profile("found", phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -81,7 +81,7 @@ def scratch_copy(into: Path) -> Path:
 
 def run(copy: Path, test: str) -> tuple[bool, str]:
     env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--hypothesis-profile=found",
                            f"tests/test_incremental_property.py::{test}"],
                           cwd=copy, env=env, capture_output=True, text=True)
     last = [line for line in done.stdout.splitlines() if "Error" in line or "passed" in line or "failed" in line]
