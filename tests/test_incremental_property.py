@@ -144,7 +144,9 @@ def _split(text: str) -> tuple[dict, str]:
 EDITS = st.sampled_from(["body", "title", "subtitle", "speaker", "date", "occasion", "place", "status",
                          "recipients", "slug", "add", "delete", "rename", "translate", "untranslate",
                          "recipients.yaml", "template", "untemplate", "static", "config", "reorder",
-                         "recipients.yaml", "reorder", "config", "recipients", "add"])
+                         "recipients.yaml", "reorder", "config", "recipients", "add", "embargo", "embargo"])
+# `embargo:` moments on either side of the clock: an edit between them crosses the moment
+EMBARGOES = [None, "2020-01-01T09:00:00+07:00", "2099-01-01T09:00:00+07:00"]
 
 
 def apply(files: dict, edit: str, data) -> None:
@@ -216,6 +218,10 @@ def apply(files: dict, edit: str, data) -> None:
         fields["recipients"] = data.draw(st.sampled_from([["lembaga"], ["dpr"], ["mpr", "dpr"], ["dpr", "mpr"], []]))
     elif edit == "speaker":
         fields["speaker"] = data.draw(st.sampled_from(["Ani", "Budi", "Citra"]))
+    elif edit == "embargo":
+        fields.pop("embargo", None)
+        if (moment := data.draw(st.sampled_from(EMBARGOES))) is not None:
+            fields["embargo"] = moment
     else:                                # title, subtitle, occasion, place
         fields[edit] = data.draw(TEXT)
     files[path] = speech_file(fields, body)
