@@ -17,7 +17,7 @@ CONFIG_NAME = "speechgen.toml"
 MAX_CONFIG_BYTES = 256 * 1024       # a settings file; anything larger is not one
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?\Z")
 PAGE_SIZES = ("A4", "A5", "B5", "Letter")
-PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/ua-1", "none")
+PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-2a", "pdf/a-3a", "pdf/ua-1", "none")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class SiteConfig:
 class PdfConfig:
     enabled: bool = True
     page_size: str = "A4"
-    variant: str = "pdf/a-3b"
+    variant: str = "pdf/a-3u"    # the books meet 3u (every font maps its glyphs to Unicode), not only 3b
+    ua: bool = False             # claim PDF/UA-1 as well as the PDF/A variant (docs/pdf.md)
     timeout: float = 120.0
     emblem: str = ""             # PNG or JPEG under static/, on the cover
     fonts: tuple[str, ...] = ()  # font files under static/ that PDFs may also draw with
@@ -225,6 +226,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "enabled": (bool, None),
         "page_size": (str, _one_of(PAGE_SIZES)),
         "variant": (str, _one_of(PDF_VARIANTS)),
+        "ua": (bool, None),
         "timeout": ((int, float), _timeout),
         "emblem": (str, None),
         "fonts": (list, lambda v: None if all(isinstance(x, str) and x for x in v) else "must be a list of file paths"),

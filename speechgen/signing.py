@@ -635,6 +635,60 @@ def _invisible_field(writer) -> None:
     }, stream_data=b"")
     reference.get_object()[generic.NameObject("/AP")] = generic.DictionaryObject(
         {generic.NameObject("/N"): writer.add_object(appearance)})
+    _tag_widget(writer, reference)
+
+
+WIDGET_TEXT = "Tanda tangan penerbit / Publisher's signature"
+
+
+def _tag_widget(writer, reference) -> None:
+    """The signature widget as PDF/UA asks of a tagged file: a `/TU` (its name for assistive
+    technology), a /Form structure element under the document's (an object reference to the
+    widget, with the same words as /Alt), its /StructParent in the parent tree, and the page's
+    tab order by structure. A file without a structure tree is left as it is."""
+    from pyhanko.pdf_utils import generic
+
+    widget = reference.get_object()
+    widget[generic.NameObject("/TU")] = generic.TextStringObject(WIDGET_TEXT)
+    root = writer.root
+    if "/StructTreeRoot" not in root:
+        return
+    tree_ref = root.raw_get("/StructTreeRoot")
+    tree = tree_ref.get_object()
+    parent_tree = tree["/ParentTree"]
+    if "/Nums" not in parent_tree:
+        return                          # a parent tree with /Kids: not what WeasyPrint writes
+    nums = parent_tree["/Nums"]
+    keys = [int(nums[i]) for i in range(0, len(nums), 2)]
+    key = int(tree.get("/ParentTreeNextKey", max(keys, default=-1) + 1))
+    kids = tree["/K"]
+    document_ref = kids.raw_get(0) if isinstance(kids, generic.ArrayObject) else tree.raw_get("/K")
+    document = document_ref.get_object()
+    page_ref = writer.find_page_for_modification(0)[0] if "/P" not in widget else widget.raw_get("/P")
+    form = generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/StructElem"),
+        generic.NameObject("/S"): generic.NameObject("/Form"),
+        generic.NameObject("/P"): document_ref,
+        generic.NameObject("/Pg"): page_ref,
+        generic.NameObject("/Alt"): generic.TextStringObject(WIDGET_TEXT),
+        generic.NameObject("/K"): generic.DictionaryObject({
+            generic.NameObject("/Type"): generic.NameObject("/OBJR"),
+            generic.NameObject("/Obj"): reference,
+            generic.NameObject("/Pg"): page_ref}),
+    })
+    form_ref = writer.add_object(form)
+    if not isinstance(document.get("/K"), generic.ArrayObject):
+        document[generic.NameObject("/K")] = generic.ArrayObject(
+            [document.raw_get("/K")] if "/K" in document else [])
+    document["/K"].append(form_ref)
+    widget[generic.NameObject("/StructParent")] = generic.NumberObject(key)
+    nums.append(generic.NumberObject(key))
+    nums.append(form_ref)
+    tree[generic.NameObject("/ParentTreeNextKey")] = generic.NumberObject(key + 1)
+    page = page_ref.get_object()
+    page[generic.NameObject("/Tabs")] = generic.NameObject("/S")
+    for changed in (document, parent_tree, tree, page):
+        writer.update_container(changed)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ def test_defaults_and_trailing_slash(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, '[site]\ntitle = "A"\nbase_url = "https://x.example/arsip"\n'))
     assert config.site.base_url == "https://x.example/arsip/"
     assert config.site.languages == ("id", "en") and config.site.default_language == "id"
-    assert config.pdf.page_size == "A4" and config.pdf.variant == "pdf/a-3b"
+    assert config.pdf.page_size == "A4" and config.pdf.variant == "pdf/a-3u"
 
 
 def test_every_problem_reported_at_once(tmp_path: Path) -> None:

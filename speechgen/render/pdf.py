@@ -80,7 +80,11 @@ QUOTES = {
     "es": "«»“”", "it": "«»“”", "pt": "“”‘’", "ar": "”“’‘",
 }
 VARIANT_LABELS = {"pdf/a-1b": "PDF/A-1b", "pdf/a-2b": "PDF/A-2b", "pdf/a-3b": "PDF/A-3b",
-                  "pdf/a-2u": "PDF/A-2u", "pdf/a-3u": "PDF/A-3u", "pdf/ua-1": "PDF/UA-1", "none": "PDF"}
+                  "pdf/a-2u": "PDF/A-2u", "pdf/a-3u": "PDF/A-3u", "pdf/a-2a": "PDF/A-2a", "pdf/a-3a": "PDF/A-3a",
+                  "pdf/ua-1": "PDF/UA-1", "none": "PDF"}
+# The variants whose files may carry an attachment (the Markdown source, as an associated file):
+# PDF/A-3, and the files that claim no PDF/A. PDF/A-1 and -2 get none, and so no trace of one.
+ATTACHING = ("pdf/a-3b", "pdf/a-3u", "pdf/a-3a", "pdf/ua-1", "none")
 MAX_GLYPH_PROBLEMS = 5              # characters named when a book has glyphs no font has
 Log = Callable[[str], None]
 Progress = Callable[[int, int], None]     # (books done, books to render)
@@ -103,6 +107,7 @@ class Job:
     created: str                                # YYYY-MM-DD
     timeout: float
     flatten: bool = False                       # PDF/A-1b: images lose their alpha channel
+    ua: bool = False                            # PDF/UA-1 claimed too ([pdf] ua)
 
 
 class ResourceRefused(BaseException):
@@ -138,7 +143,8 @@ def book_context(site: Site, speech: Speech, version: Version, emblem: str, edit
         page_margin=f"{top}mm {sides}mm {bottom}mm", font_size=f"{font_size:g}pt",
         generator_version=__version__, source_name=f"{speech.slug}.{lang}.md",
         source_sha256=hashlib.sha256(version.source_text.encode("utf-8")).hexdigest(),
-        variant_label=VARIANT_LABELS.get(config.pdf.variant, config.pdf.variant),
+        variant_label=VARIANT_LABELS.get(config.pdf.variant, config.pdf.variant)
+        + (", PDF/UA-1" if config.pdf.ua and config.pdf.variant.startswith("pdf/a") else ""),
     )
 
 
@@ -167,6 +173,7 @@ def make_job(site: Site, env: jinja2.Environment, speech: Speech, version: Versi
         identifier=hashlib.sha256(f"{config.site.base_url}|{speech.id}|{lang}".encode()).hexdigest()[:32],
         attachment_name=context["source_name"], attachment=version.source_text.encode("utf-8"),
         created=context["created"], timeout=config.pdf.timeout, flatten=config.pdf.variant == "pdf/a-1b",
+        ua=config.pdf.ua or config.pdf.variant == "pdf/ua-1",
     )
 
 
@@ -419,14 +426,15 @@ def render_job(job: Job) -> Rendered:
                             relationship="Source")
         return document.write_pdf(
             pdf_variant=None if job.variant == "none" else job.variant,
-            pdf_identifier=job.identifier.encode("ascii"), pdf_tags=True, attachments=[source],
-            finisher=functools.partial(finish_pdf, archival=job.variant.startswith("pdf/a")))
+            pdf_identifier=job.identifier.encode("ascii"), pdf_tags=True,
+            attachments=[source] if job.variant in ATTACHING else [],
+            finisher=functools.partial(finish_pdf, archival=job.variant.startswith("pdf/a"), ua=job.ua))
 
     return _render(job.html, job.base_url, job.stylesheets, job.allowed, job.mounts, job.timeout, finish,
                    flatten=job.flatten)
 
 
-def finish_pdf(document, pdf, archival: bool = True) -> None:
+def finish_pdf(document, pdf, archival: bool = True, ua: bool = False) -> None:
     """What WeasyPrint 70 leaves for PDF/A to fix, done on its PDF objects before they are written.
 
     - The catalog's /AF lists an attachment twice (from the name tree and from the file
@@ -434,13 +442,20 @@ def finish_pdf(document, pdf, archival: bool = True) -> None:
     - Images carry `/Interpolate true` where `image-rendering` is `auto` (print.css sets
       `crisp-edges`, a project's stylesheet might not); PDF/A forbids it (6.2.8-3 / 6.2.4).
     - The XMP declares every namespace on rdf:RDF; validators (PDFBox: "Schema is not set ...
-      pdfaid") read them from each rdf:Description, so each one declares its own.
+      pdfaid") read them from each rdf:Description, so each one declares its own. It also gets
+      the document's language (`dc:language`), `xmp:MetadataDate` (its ModifyDate, else its
+      CreateDate: the speech's dates, so reproducible) and, with `ua`, `pdfuaid:part` 1.
+    - Running heads and page numbers (the @page margin boxes) are drawn as tagged content whose
+      structure elements WeasyPrint leaves out of the tree; they are marked as pagination
+      artifacts instead, as PDF/UA asks, and their MCIDs leave the parent tree.
     """
     import pydyf
 
     if "AF" in pdf.catalog:
         pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
-    if not archival:
+    if "StructTreeRoot" in pdf.catalog:
+        _margins_as_artifacts(pdf)
+    if not archival and not ua:
         return
     for item in pdf.objects:
         if isinstance(item, pydyf.Stream) and item.extra.get("Subtype") == "/Image":
@@ -450,10 +465,92 @@ def finish_pdf(document, pdf, archival: bool = True) -> None:
     if reference:
         number = reference.split()[0] if isinstance(reference, (bytes, str)) else reference.number
         metadata = pdf.objects[int(number)]
-        metadata.stream = [xmp_with_local_namespaces(b"\n".join(pydyf._to_bytes(part) for part in metadata.stream))]
+        packet = b"\n".join(pydyf._to_bytes(part) for part in metadata.stream)
+        lang = str(pdf.catalog.get("Lang", "") or "").strip("()") if "Lang" in pdf.catalog else ""
+        packet = xmp_with_more(packet, lang=document.metadata.lang or lang, ua=ua and archival)
+        metadata.stream = [xmp_with_local_namespaces(packet)]
 
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_XMP_NS = {"dc": "http://purl.org/dc/elements/1.1/", "xmp": "http://ns.adobe.com/xap/1.0/",
+           "pdfuaid": "http://www.aiim.org/pdfua/ns/id/"}
+
+
+def xmp_with_more(packet: bytes, *, lang: str = "", ua: bool = False) -> bytes:
+    """The XMP packet with `dc:language` (an rdf:Bag of the document's language), `xmp:MetadataDate`
+    (the packet's ModifyDate, else its CreateDate; none without either) and, with `ua`, `pdfuaid:part` 1, each in an rdf:Description of its own; what the packet
+    already says is left as it is."""
+    from xml.etree import ElementTree
+
+    start = packet.index(b"<rdf:RDF")
+    end = packet.index(b"</rdf:RDF>") + len(b"</rdf:RDF>")
+    for prefix, uri in {"rdf": _RDF, **_XMP_NS}.items():
+        ElementTree.register_namespace(prefix, uri)
+    root = ElementTree.fromstring(packet[start:end])
+    have = {child.tag for description in root for child in description} | \
+        {name for description in root for name in description.attrib}
+
+    def description():
+        return ElementTree.SubElement(root, f"{{{_RDF}}}Description", {f"{{{_RDF}}}about": ""})
+
+    if lang and f"{{{_XMP_NS['dc']}}}language" not in have:
+        bag = ElementTree.SubElement(ElementTree.SubElement(description(), f"{{{_XMP_NS['dc']}}}language"),
+                                     f"{{{_RDF}}}Bag")
+        ElementTree.SubElement(bag, f"{{{_RDF}}}li").text = lang
+    dates = {child.tag: child.text for d in root for child in d}
+    metadata_date = dates.get(f"{{{_XMP_NS['xmp']}}}ModifyDate") or dates.get(f"{{{_XMP_NS['xmp']}}}CreateDate")
+    if metadata_date and f"{{{_XMP_NS['xmp']}}}MetadataDate" not in have:
+        ElementTree.SubElement(description(), f"{{{_XMP_NS['xmp']}}}MetadataDate").text = metadata_date
+    if ua and f"{{{_XMP_NS['pdfuaid']}}}part" not in have:
+        ElementTree.SubElement(description(), f"{{{_XMP_NS['pdfuaid']}}}part").text = "1"
+    rdf = ElementTree.tostring(root, encoding="utf-8", xml_declaration=False)
+    return packet[:start] + rdf + packet[end:]
+
+
+def _number(reference) -> int:
+    return int(reference.split()[0] if isinstance(reference, (bytes, str)) else reference.number)
+
+
+def _margins_as_artifacts(pdf) -> None:
+    """Content WeasyPrint tagged but left out of the structure tree (the @page margin boxes:
+    running heads and page numbers) becomes `/Artifact <</Type /Pagination>>` marked content,
+    and its MCIDs' entries in the parent tree become null."""
+    import pydyf
+
+    objects = pdf.objects
+    root = objects[_number(pdf.catalog["StructTreeRoot"])]
+    reachable: set[int] = set()
+    pending = [root]
+    while pending:
+        element = pending.pop()
+        kids = element.get("K") if isinstance(element, dict) else None
+        for kid in kids if isinstance(kids, list) else ([kids] if kids is not None else []):
+            if isinstance(kid, (bytes, str)) and kid.strip().endswith(b"R" if isinstance(kid, bytes) else "R"):
+                number = _number(kid)
+                if number not in reachable:
+                    reachable.add(number)
+                    pending.append(objects[number])
+            elif isinstance(kid, dict):
+                pending.append(kid)
+    nums = objects[_number(root["ParentTree"])]["Nums"]
+    pages = [objects[number] for number in pdf.pages["Kids"][::3]]      # pydyf: number, 0, 'R'
+    for index in range(0, len(nums), 2):
+        page_number, mapped = nums[index], nums[index + 1]
+        if not isinstance(mapped, list) or not isinstance(page_number, int) or page_number >= len(pages):
+            continue
+        orphans = {mcid for mcid, ref in enumerate(mapped)
+                   if isinstance(ref, (bytes, str)) and _number(ref) not in reachable}
+        if not orphans:
+            continue
+        for mcid in orphans:
+            mapped[mcid] = "null"
+        contents = pages[page_number]["Contents"]
+        for reference in contents if isinstance(contents, list) else [contents]:
+            stream = objects[_number(reference)].stream
+            for at, item in enumerate(stream):
+                if isinstance(item, dict) and item.get("MCID") in orphans and at > 0:
+                    stream[at - 1] = "/Artifact"
+                    stream[at] = pydyf.Dictionary({"Type": "/Pagination"})
 
 
 def xmp_with_local_namespaces(packet: bytes) -> bytes:
