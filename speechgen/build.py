@@ -120,6 +120,8 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
         done = _unchanged_output(store, out, lambda since: _inputs(config, settings, since), notice)
         if done is not None and not _same_moment(done.pop("moments", None), moment):
             done = None                    # an embargo's moment lies between: the site is another
+        if done is not None and done.pop("private", False) and not (graph.private_folder(out) / _Private.MARK).is_file():
+            done = None                    # the embargoed speeches' card sheets are gone: made again
         if done is not None:
             for message in done.pop("notices"):
                 notice(message)
@@ -240,7 +242,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
         valid_until = media.signer.valid_until.timestamp() if media.signer is not None else None
         store.put("unchanged", key("unchanged", str(out)), json.dumps(dict(
             inputs=inputs, since=now, site=site_digest(writer.files), valid_until=valid_until, notices=said,
-            summary=summary, moments=_moments(known_moments, moment))).encode())
+            summary=summary, moments=_moments(known_moments, moment), private=bool(run.private.files))).encode())
     return Report(**summary, seconds=time.perf_counter() - started, out=out if write else None,
                   rendered=run.rendered, unchanged=bool(written and written.unchanged), deferred=run.deferred)
 
@@ -366,7 +368,8 @@ def _unchanged_output(store: Cache, out: Path, inputs: Callable[[int], str | Non
             os.close(lock)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return {**summary, "notices": list(record["notices"]), "moments": record.get("moments")}
+    return {**summary, "notices": list(record["notices"]), "moments": record.get("moments"),
+            "private": record.get("private", False)}
 
 
 def _moments(known: list[dt.datetime], moment: dt.datetime) -> list[str | None]:
