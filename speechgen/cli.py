@@ -593,15 +593,12 @@ def serve(project: Path, port: int, no_drafts: bool) -> None:
         server.stop()
         click.echo(f"tidak bisa membuka porta / cannot listen on 127.0.0.1:{port}: {error.strerror}", err=True)
         sys.exit(1)
-    stopping = threading.Event()
-    quiet_workers(server.tmp / "tmp")
+    quiet_workers(server.tmp / "tmp", forkserver=False)
     for number in (signal.SIGINT, signal.SIGTERM):      # Ctrl+C and `kill`: the same clean end
-        signal.signal(number, lambda signum, frame: stopping.set())
-    server.start(wait=False)
+        signal.signal(number, lambda signum, frame: server.stop_soon())
     click.echo(f"Pratinjau / preview: {server.url}  (Ctrl+C untuk berhenti / to stop)")
     announced.set()
-    while not stopping.wait(0.5):
-        pass
+    server.run()                # answers from a process of its own; builds and watches here
     for number in (signal.SIGINT, signal.SIGTERM):      # a second Ctrl+C does not cut the cleanup short
         signal.signal(number, signal.SIG_IGN)
     server.stop()

@@ -12,6 +12,7 @@ nothing for `IDLE_TIMEOUT` seconds is closed, and a path longer than `MAX_PATH` 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import mimetypes
@@ -93,9 +94,14 @@ BUILDING_PAGE = """<!doctype html>
 """
 
 
+_SHARED = ("version", "errors", "pending", "writing")
+
+
 @dataclass
 class Preview:
-    """What the server shows: the build number and the errors of the last attempt."""
+    """What the server shows: the build number and the errors of the last attempt. With `shared`
+    set (`run()`: the server answers from a process of its own), every change is also written to
+    that file, which the server's process reads (`_SharedPreview`)."""
 
     version: int = 0
     errors: list[str] = field(default_factory=list)
@@ -103,6 +109,64 @@ class Preview:
     lock: threading.Lock = field(default_factory=threading.Lock)
     writing: object | None = None    # the running build's writer: its files are served before the swap
     project: str = ""
+    shared: Path | None = None
+
+    def __setattr__(self, name: str, value) -> None:
+        object.__setattr__(self, name, value)
+        if name in _SHARED and getattr(self, "shared", None) is not None:
+            writing = getattr(self.writing, "tmp", None)
+            state = {"version": self.version, "errors": self.errors, "pending": self.pending,
+                     "writing": str(writing) if writing is not None else None, "project": self.project}
+            part = self.shared.with_suffix(".part")
+            part.write_text(json.dumps(state), encoding="utf-8")
+            os.replace(part, self.shared)
+
+
+class _Written:
+    """The running build's folder as the server's process sees it: a file is there once it has
+    bytes (the writer writes each file whole, at once)."""
+
+    def __init__(self, tmp: str) -> None:
+        self.tmp = tmp
+        self.files = self
+
+    def __contains__(self, name: str) -> bool:
+        try:
+            return os.stat(os.path.join(self.tmp, name)).st_size > 0
+        except (OSError, ValueError):
+            return False
+
+
+class _SharedPreview:
+    """`Preview` read from the file the building process writes (`Preview.shared`)."""
+
+    def __init__(self, path: Path, project: str) -> None:
+        self.path = path
+        self.project = project
+        self.lock = threading.Lock()
+
+    def _state(self) -> dict:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {"version": 0, "errors": [], "pending": False, "writing": None}
+
+    @property
+    def version(self) -> int:
+        return self._state()["version"]
+
+    @property
+    def errors(self) -> list[str]:
+        return self._state()["errors"]
+
+    @property
+    def pending(self) -> bool:
+        return self._state()["pending"]
+
+    @property
+    def writing(self):
+        tmp = self._state()["writing"]
+        return _Written(tmp) if tmp else None
 
 
 def snapshot(project: Path) -> dict[str, tuple[int, int]]:
@@ -278,7 +342,7 @@ def clean_stale(base: Path) -> list[Path]:
     return removed
 
 
-def quiet_workers(scratch: Path) -> None:
+def quiet_workers(scratch: Path, forkserver: bool = True) -> None:
     """For the `serve` process (main thread, before any build): worker processes make their
     scratch files (WeasyPrint's font folders) under the preview's own folder, removed at exit even
     when a worker is stopped mid-book; and they ignore Ctrl+C, which a terminal sends to every
@@ -292,7 +356,7 @@ def quiet_workers(scratch: Path) -> None:
     scratch.mkdir(exist_ok=True)
     os.environ["TMPDIR"] = str(scratch)
     tempfile.tempdir = str(scratch)
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    if not forkserver or "forkserver" not in multiprocessing.get_all_start_methods():
         return
     # The fork server is where PDF workers come from while the preview's threads run; started
     # with SIGINT ignored, it and every worker it forks keep ignoring it.
@@ -325,6 +389,7 @@ class Server:
         self.out.mkdir()
         self._stop = threading.Event()
         self._first = threading.Event()        # the first build is over (made or failed)
+        self._child: int | None = None         # the server's process (`run()`)
         self._threads: list[threading.Thread] = []
         self.httpd: ThreadingHTTPServer | None = None
         self._seen: dict[str, tuple[int, int]] = {}
@@ -437,6 +502,37 @@ class Server:
         if wait:
             self._first.wait()
 
+    def run(self) -> None:
+        """The preview of `speechgen serve`: the server answers from a process of its own (forked
+        now, before any thread), so that this process has one thread and its builds render pages,
+        Markdown and previews in worker processes as `speechgen build` does. Builds and watches
+        here until `stop_soon()`; then `stop()`."""
+        self.open()
+        assert self.httpd is not None
+        state = self.tmp / "state.json"
+        self.preview.shared = state
+        self.preview.version = self.preview.version         # the file exists before the server reads it
+        parent = os.getpid()
+        child = os.fork()
+        if child == 0:                                      # the server: answers until the builder goes
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                self.httpd.RequestHandlerClass.func.preview = _SharedPreview(state, str(self.project))
+                threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+                while os.getppid() == parent:
+                    time.sleep(0.5)
+            finally:
+                os._exit(0)
+        self._child = child
+        self.httpd.server_close()                           # the child holds the socket now
+        self._seen = snapshot(self.project)
+        self._watch()
+
+    def stop_soon(self) -> None:
+        """Ask `run()` to end: the build stops at its next check."""
+        self._stop.set()
+
     def _watch(self) -> None:
         """Poll, rebuild on a change. Whatever fails in one round (a folder that vanished, a name
         the terminal cannot print, a bug) is shown as the preview's error and logged once, and the
@@ -477,7 +573,12 @@ class Server:
         """Stop serving and building (a build stops at its next check: its workers are ended),
         then remove the preview's folder."""
         self._stop.set()
-        if self.httpd is not None:
+        if self._child is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self._child, signal.SIGTERM)
+                os.waitpid(self._child, 0)
+            self._child = None
+        elif self.httpd is not None:
             self.httpd.shutdown()
             self.httpd.server_close()
         deadline = time.monotonic() + timeout
