@@ -166,10 +166,9 @@ def apply(files: dict, edit: str, data) -> None:
             "recipients:\n  - {id: dpr, name: Dewan, group: lembaga}\n  - {id: mpr, name: Majelis, group: lembaga}\n"
             "  - {id: dpd, name: Dewan Daerah, group: lembaga}\n"]))
         return
-    if edit == "reorder":           # the same recipients in another order: listings follow the file
-        files["recipients.yaml"] = data.draw(st.sampled_from([
-            "recipients:\n  - {id: mpr, name: Majelis, group: lembaga}\n  - {id: dpr, name: Dewan, group: lembaga}\n",
-            "recipients:\n  - {id: dpr, name: Dewan, group: lembaga}\n  - {id: mpr, name: Majelis, group: lembaga}\n"]))
+    if edit == "reorder":           # the same recipients in reverse order: listings follow the file
+        head, *entries = files["recipients.yaml"].splitlines(keepends=True)
+        files["recipients.yaml"] = head + "".join(reversed(entries))
         return
     if edit == "template":
         name = data.draw(st.sampled_from(sorted(TEMPLATES)))
