@@ -8,6 +8,7 @@ import datetime as dt
 import gzip
 import io
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -240,6 +241,10 @@ def test_an_unchanged_project_is_built_again_when_its_moment_passes(tmp_path: Pa
     assert not page.exists() and first.embargoed
     again = build(config, search=False)
     assert again.unchanged and again.embargoed == first.embargoed and not page.exists()
+    private = graph.private_folder(project / "site")
+    shutil.rmtree(private)                 # the office's card sheets, lost: made again
+    build(config, search=False)
+    assert (private / "2025/kenegaraan/kartu-qr.pdf").is_file()
     time.sleep(max(0.0, (opens - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 0.2)
     opened = build(config, search=False)
     assert not opened.unchanged and opened.embargoed == () and b"rahasiakalimaya" in page.read_bytes()
