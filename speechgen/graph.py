@@ -374,8 +374,9 @@ def make_site(config: Config, sources: Sources, options: Options = Options(),
         for c in copies:   # a recipient's own page: noindex, canonical is the public speech page
             if any(c.speech is s for s in sealed):   # printed and posted ahead: the URL answers, saying when
                 moment = c.speech.opens(c.speech.primary.lang)
-                pages.append(Page(copy_dest(c), "embargo.html", "embargo", default, "", indexed=False,
-                                  recipient=c.recipient, opens=moment))
+                for dest in (copy_dest(c), *(old_dest(c.speech, a, copy_dest(c)) for a in c.speech.aliases)):
+                    pages.append(Page(dest, "embargo.html", "embargo", default, "", indexed=False,
+                                      recipient=c.recipient, opens=moment))    # a card printed before a rename too
                 continue
             pages.append(Page(copy_dest(c), "copy.html", "copy", c.speech.primary.lang, c.speech.primary.title,
                               speech=c.speech, version=c.speech.primary, copy=c, indexed=False,

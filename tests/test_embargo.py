@@ -215,6 +215,19 @@ def test_released_ahead_final_cards_go_out_the_edition_waits(tmp_path: Path) -> 
            "which has passed" in "\n".join(refused.value.lines())
 
 
+def test_a_renamed_speechs_old_copy_urls_answer_ahead_too(tmp_path: Path) -> None:
+    project = embargoed(copy_project(tmp_path / "project"))
+    source = project / ID_SOURCE
+    source.write_text(source.read_text().replace("date: 2025-08-15\n", "date: 2025-08-15\naliases: [2025/lama-sekali]\n", 1))
+    site = project / "site"
+    build(load_config(project), at=BEFORE, search=False)
+    old = (site / "2025/lama-sekali/salinan/dpr/index.html").read_text()
+    assert "Tersedia mulai 16 Agustus 2025, 09.00 WIB" in old and not [s for s in SECRETS if s in old]
+    assert not (site / "2025/lama-sekali/index.html").exists()
+    build(load_config(project), at=AFTER, search=False)
+    assert 'http-equiv="refresh"' in (site / "2025/lama-sekali/salinan/dpr/index.html").read_text()
+
+
 def test_a_later_translation_waits_for_its_own_moment(tmp_path: Path) -> None:
     project = embargoed(copy_project(tmp_path / "project"), "", en_moment="2025-08-17T09:00:00+07:00")
     site = project / "site"
