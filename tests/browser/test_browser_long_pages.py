@@ -154,22 +154,38 @@ def test_the_long_speech_is_20000_words(long_site) -> None:
     assert WORDS * 0.95 < words < WORDS * 1.2, words
 
 
-def test_scrolling_through_a_long_speech_on_a_phone_moves_nothing_and_blocks_nothing(browser, long_server, artifacts) -> None:
+def _load(browser, long_server) -> tuple:
+    """The long speech loaded on the phone: (context, page, blocking ms, Performance metrics).
+    Blocking time is Lighthouse's TBT: each long task's part over 50 ms, until a second after load."""
     context, page, cdp = _phone(browser, long_server)
+    page.goto(long_server + SPEECH, wait_until="load")
+    page.evaluate("document.fonts.ready.then(() => true)")
+    page.wait_for_timeout(1000)
+    return context, page, sum(d - 50 for d in page.evaluate("window.__long")), _metrics(cdp)
+
+
+def test_a_long_speech_loads_on_a_phone_without_blocking(browser, long_server) -> None:
+    """The best of three loads: other work on the machine only ever adds time, so the least is
+    the page's own (scripts are a few milliseconds; style and layout of the first screen the rest)."""
+    seen = []
+    for _ in range(3):
+        context, page, blocking, loaded = _load(browser, long_server)
+        context.close()
+        seen.append((blocking, loaded["ScriptDuration"], loaded["LayoutDuration"] + loaded["RecalcStyleDuration"]))
+        if blocking < BLOCKING_MAX_MS:
+            break
+    blocking, scripts, style_layout = min(seen)
+    assert blocking < BLOCKING_MAX_MS, seen
+    assert scripts < 0.05, seen                  # no script works on load (search.js, highlight.js are not there)
+    assert style_layout < 1.0, seen              # the whole text laid out at once took 0.4-1.1 s here
+
+
+def test_scrolling_through_a_long_speech_on_a_phone_moves_nothing(browser, long_server, artifacts) -> None:
+    context, page, _, _ = _load(browser, long_server)
     try:
-        page.goto(long_server + SPEECH, wait_until="load")
-        page.evaluate("document.fonts.ready.then(() => true)")
-        page.wait_for_timeout(1000)
-        loaded = _metrics(cdp)
-        # blocking time while the page loads (Lighthouse's TBT): each long task's part over 50 ms
-        blocking = sum(d - 50 for d in page.evaluate("window.__long"))
-        assert blocking < BLOCKING_MAX_MS, page.evaluate("window.__long")
         _scroll_through(page)
-        shift = page.evaluate("window.__shift")
-        assert shift < CLS_MAX, page.evaluate("window.__shifts")
-        # style and layout before the first screen: the paragraphs off the screen wait (their
-        # time varies with the machine's load: a bound for a page laid out whole, twice over)
-        assert loaded["LayoutDuration"] + loaded["RecalcStyleDuration"] < 1.5, loaded
+        assert page.evaluate("window.__shift") < CLS_MAX, page.evaluate("window.__shifts")
+        assert page.evaluate("window.__shift") < 0.005          # in fact nothing moves at all
         page.screenshot(path=str(artifacts / "screenshot-long-speech-phone.png"))
     finally:
         context.close()
