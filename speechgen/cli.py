@@ -475,7 +475,9 @@ def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, 
                     "Jangan percayai isinya / do not rely on its content.", fg="red", err=True)
     elif match is not None:
         what = (f"the published PDF of {match.title!r} ({match.speech}, {match.lang}, {match.date})"
-                + (" as signed, with validation data added since" if verdict.maintained else ""))
+                + (" as signed, with validation data added since" if verdict.maintained else "")
+                + (" (revisi sebelumnya / an earlier revision: the site serves it with a newer timestamp "
+                   "added)" if match.earlier_revision else ""))
         if proven:
             click.secho(f"Cocok / Match: {pdf.name} is {what}", fg="green")
         else:

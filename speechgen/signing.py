@@ -1,11 +1,15 @@
-"""Signing what speechgen publishes, and checking those signatures offline (issue 17).
+"""Signing what speechgen publishes, and checking those signatures offline.
 
 The publisher's certificate is a public PEM file in the project (`[signing] certificate`); its
 private key is a PKCS#12 file outside the project, named by `SPEECHGEN_SIGNING_KEY` and opened
 with `SPEECHGEN_SIGNING_PASSPHRASE`. PDFs get a PAdES baseline B-B signature in an incremental
 update that leaves every byte of the PDF/A file, its metadata included, as it was; the manifest
 gets a detached CMS signature that `openssl cms -verify` checks. Both are reproducible: the same
-bytes, key and signing time give the same signed bytes.
+bytes, key and signing time give the same signed bytes. With a time-stamping authority
+(`[signing] timestamp_url`) editions are PAdES B-LTA and the manifest's signature carries a
+timestamp; `renew_pdf` appends a fresh document timestamp to a released edition (`speechgen
+renew`); renewal statements carry the publisher's certificates over time (`keys rollover`).
+`verify` judges each signature at the time a trusted timestamp proves, else at the present.
 
 Only this module imports pyHanko and cryptography; values in, bytes out, nothing written except
 by `new_sample_keys` and `rollover`.
@@ -733,10 +737,16 @@ def last_timestamp(data: bytes) -> LastTimestamp | None:
                          document)
 
 
-def renewal_field(data: bytes) -> str:
-    """The name of the next document timestamp's field: CapWaktu, CapWaktu-2, CapWaktu-3, ..."""
-    count = len(re.findall(rb"/T\s*\(" + TIMESTAMP_FIELD.encode() + rb"(-\d+)?\)", data))
-    return TIMESTAMP_FIELD if count == 0 else f"{TIMESTAMP_FIELD}-{count + 1}"
+def renewal_field(reader) -> str:
+    """The name of the next document timestamp's field, one the PDF (a pyHanko reader) does not
+    have yet: CapWaktu, CapWaktu-2, CapWaktu-3, ..."""
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    names = {name for name, _, _ in enumerate_sig_fields(reader)}
+    number = 1
+    while (TIMESTAMP_FIELD if number == 1 else f"{TIMESTAMP_FIELD}-{number}") in names:
+        number += 1
+    return TIMESTAMP_FIELD if number == 1 else f"{TIMESTAMP_FIELD}-{number}"
 
 
 def renew_pdf(data: bytes, timestamp_url: str, *, name: str = "PDF", trust: tuple[bytes, ...] = ()) -> bytes:
@@ -762,12 +772,14 @@ def renew_pdf(data: bytes, timestamp_url: str, *, name: str = "PDF", trust: tupl
                            f"answer ({_reason(exc)}); check [signing] timestamp_url and the network, then "
                            "run `speechgen renew` again; nothing was changed (otoritas cap waktu tidak "
                            "menjawab)") from None
-    except (PathBuildingError, PathValidationError, ValidationError, PyhankoSigningError) as exc:
+    except (PathBuildingError, PathValidationError, ValidationError) as exc:
         raise SigningError(f"{name}: cannot be renewed with validation data: {_reason(exc)}. The chains of "
                            "the TSA that made the last timestamp and of the TSA at [signing] timestamp_url "
                            "need an OCSP responder or CRL that answers now, and a root the file or "
-                           "--tsa-certificate gives; nothing was changed (data validasi tidak dapat "
+                           "[signing] tsa_certificate gives; nothing was changed (data validasi tidak dapat "
                            "diambil)") from None
+    except PyhankoSigningError as exc:
+        raise SigningError(f"{name}: cannot be renewed: {_reason(exc)}; nothing was changed") from None
     except SigningError:
         raise
     except Exception as exc:
@@ -817,7 +829,7 @@ async def _renew_async(data: bytes, timestamp_url: str, trust: tuple[bytes, ...]
         update = _incremental_writer(data, hashlib.sha256(b"renew" + data).digest()[:16])
         DocumentSecurityStore.supply_dss_in_writer(update, None, paths=(path,), validation_context=context,
                                                    embed_roots=True)
-        stamped = await signers.PdfTimeStamper(timestamper, field_name=renewal_field(data)).async_timestamp_pdf(
+        stamped = await signers.PdfTimeStamper(timestamper, field_name=renewal_field(reader)).async_timestamp_pdf(
             update, DIGEST, validation_context=context,
             dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False))
         return stamped.getvalue()

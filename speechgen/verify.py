@@ -47,6 +47,7 @@ class Match:
     superseded_note: str = ""           # and what it corrected
     withdrawn: str = ""                 # the day the speech was withdrawn, if it was
     withdrawn_note: str = ""            # and why (in the PDF's language)
+    earlier_revision: bool = False      # an edition's revision before `speechgen renew` added a timestamp
     latest_url: str = ""                # where the latest edition is, for a superseded one
 
     @property
@@ -340,6 +341,7 @@ def find(manifest: dict, sha256: str) -> Match | None:
                         following = {"date": "", "note": ""}     # an unreleased edition follows
                     return dataclasses.replace(
                         found, url=str(edition.get("url", "")), edition=_int(edition.get("edition")),
+                        earlier_revision=str(edition.get("sha256", "")).lower() != sha256,
                         editions=max(len(editions), _int(pdf.get("edition"))),
                         superseded=str(following.get("date", "") or "-") if following else "",
                         superseded_note=str(following.get("note", "")) if following else "",

@@ -144,6 +144,7 @@ def test_renew_end_to_end(project: Path, pki: Pki, tmp_path: Path, monkeypatch: 
         assert result.exit_code == 0, result.output
         assert "Cocok / Match" in result.stdout and "edisi/edition 1 of 1" in result.stdout, result.stdout
         assert "intact, by the pinned certificate" in result.stdout
+        assert ("an earlier revision" in result.stdout) == (pdf == old_file)
 
     # after the short-lived TSA certificate and the publisher's have expired, only the renewed
     # revision still proves its signature (pyHanko's own LTA validation, nothing fetched)
@@ -210,3 +211,22 @@ def test_the_ledger_checks_its_renewal_lines(project: Path) -> None:
     with pytest.raises(SourceError) as caught:
         build(load_config(project), write=False, search=False, card_pdfs=False)
     assert "the ledger says abababababababab" in "\n".join(caught.value.lines())
+
+
+def test_each_renewal_adds_a_timestamp_field_of_its_own(project: Path, pki: Pki) -> None:
+    """Renewed twice over (signing.renew_pdf): three document timestamps, each in a field of its
+    own, each revision the next one's prefix, and pyHanko's LTA validation passes on the last."""
+    import io
+
+    import pikepdf
+    from pyhanko.sign.ades.report import AdESPassed
+
+    data = _kept(project)[0].read_bytes()
+    once = signing.renew_pdf(data, pki.tsa)
+    twice = signing.renew_pdf(once, pki.tsa)
+    assert twice.startswith(once) and once.startswith(data)
+    with pikepdf.open(io.BytesIO(twice)) as pdf:
+        names = [str(f.T) for f in pdf.Root.AcroForm.Fields]
+    assert names == [signing.FIELD_NAME, "CapWaktu", "CapWaktu-2", "CapWaktu-3"]
+    later = max(pki.expires, pki.tsa_short_until) + timedelta(days=30)
+    assert ades_lta(twice, pki.root, later).ades_subindic == AdESPassed.OK
