@@ -345,8 +345,11 @@ def clean_stale(base: Path) -> list[Path]:
 def quiet_workers(scratch: Path, forkserver: bool = True) -> None:
     """For the `serve` process (main thread, before any build): worker processes make their
     scratch files (WeasyPrint's font folders) under the preview's own folder, removed at exit even
-    when a worker is stopped mid-book; and they ignore Ctrl+C, which a terminal sends to every
-    process of the group: the preview stops them itself, without a traceback from each."""
+    when a worker is stopped mid-book. With `forkserver` (a preview whose builds run beside other
+    threads, `Server.start`), the fork server is started now with SIGINT ignored, so its workers
+    ignore the Ctrl+C a terminal sends to every process of the group and the preview stops them
+    itself, without a traceback from each; under `Server.run` the workers are forked from the
+    builder and share its handler, which only asks the build to stop."""
     import multiprocessing
     from multiprocessing import forkserver
 

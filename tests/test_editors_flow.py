@@ -182,3 +182,10 @@ def test_the_readme_shows_every_option_and_no_python_api() -> None:
             assert "preview=True" not in text and "from speechgen" not in text, guide.name
     assert "python3 -m venv" in readme and "\nlanguage: " in readme
     assert "as git finds its repository" in readme and 'emblem = "static/lambang.png"' in readme
+
+
+def test_publish_without_a_site_says_so_and_compares_nothing(project: Path) -> None:
+    output = run("publish", str(project / "speeches"), "--to", "s3://arsip/pidato",
+                 "--endpoint", "http://127.0.0.1:9", code=1)
+    assert "Membandingkan" not in output and "comparing" not in output, output
+    assert f"{project.resolve() / 'site'}: tidak ada situs / no built site here" in output, output
