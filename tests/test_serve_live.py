@@ -136,3 +136,15 @@ def test_serve_killed_while_making_pdfs_ends_cleanly(tmp_path: Path) -> None:
                               text=True).stdout.splitlines()[1:]
     children = [line for line in children if "<defunct>" not in line]   # ended; reaped by whoever adopts them
     assert children == [], f"worker processes left: {children}"
+
+
+def test_only_folders_of_ended_previews_are_cleaned(tmp_path: Path) -> None:
+    from speechgen.serve import clean_stale
+
+    alive = tmp_path / f"speechgen-serve-p-{os.getppid()}-abcdefgh"     # a preview still running
+    ended = tmp_path / "speechgen-serve-p-999999999-abcdefgh"
+    other = tmp_path / "speechgen-serve-abcdefgh"                       # not a name this version makes
+    for folder in (alive, ended, other):
+        (folder / "site").mkdir(parents=True)
+    assert clean_stale(tmp_path) == [ended]
+    assert alive.is_dir() and other.is_dir() and not ended.exists()
