@@ -100,3 +100,29 @@ def test_the_pdf_cover_names_its_edition_in_the_speechs_words(tmp_path: Path) ->
         lines = [" ".join(line.split()).replace(" ", "") for line in cover.splitlines() if line.strip()]
         assert word in lines, cover                       # letter-spaced small capitals, read back
         assert lines[lines.index(word) + 1] == f"1·{date}".replace(" ", ""), cover
+
+
+@pytest.mark.pdf
+def test_a_corrected_list_shows_as_a_list_on_the_changes_page(tmp_path: Path) -> None:
+    from speechgen.build import build
+    from speechgen.config import load_config
+    from speechgen.editions import release
+
+    (tmp_path / "speeches/2025").mkdir(parents=True)
+    (tmp_path / "speechgen.toml").write_text('[site]\ntitle = "Arsip"\nbase_url = "https://a.example.go.id/"\n')
+    source = tmp_path / "speeches/2025/uji.id.md"
+    source.write_text("---\ntitle: Pidato Uji\nspeaker: Presiden Uji\ndate: 2025-08-16\n---\n\n"
+                      "Pembukaan.\n\n- apel merah\n- jeruk\n\nPenutup.\n")
+    build(load_config(tmp_path), pdf=True, jobs=1, search=False, card_pdfs=False)
+    release(load_config(tmp_path), jobs=1)
+    source.write_text(source.read_text().replace("- apel merah\n- jeruk\n", "- apel hijau\n- jeruk\n- mangga\n").replace(
+        "\n---\n", '\ncorrections:\n  - date: 2025-09-01\n    note: "Buah diperbaiki."\n---\n', 1))
+    build(load_config(tmp_path), pdf=True, jobs=1, search=False, card_pdfs=False)
+    page = (tmp_path / "site/2025/uji/perubahan/2/index.html").read_text()
+    assert '<a href="../../index.html#p-2">Paragraf 2</a>' in page
+    items = re.search(r"<ul>(.*?)</ul>", page[page.index('class="changes-body"'):], re.S)
+    assert items is not None
+    lis = re.findall(r"<li>(.*?)</li>", items[1], re.S)
+    plain = [re.sub(r'<span class="visually-hidden">[^<]*</span>', "", li) for li in lis]
+    assert plain == ["apel <del>merah</del> <ins>hijau</ins>", "jeruk", "<ins>mangga</ins>"]
+    assert 'id="p-2"' in (tmp_path / "site/2025/uji/index.html").read_text()

@@ -7,7 +7,7 @@ import pytest
 
 from .browsing import PHONE, page_types
 
-TARGETS = (".site-header nav a, .lang-switch a, .archive-nav a, .archive-index a, .pager a, "
+TARGETS = (".site-header nav a, .lang-switch a, .archive-nav a, .archive-index a, .pager a, .change-where a, "
            ".speech-langs a, .speech-link, .toc summary, .side-by-side-link a")
 
 
@@ -16,7 +16,7 @@ def types(built_site, manifest) -> dict[str, str]:
     return page_types(built_site, manifest)
 
 
-@pytest.mark.parametrize("kind", ["home", "years", "year", "speaker", "speech-id", "speech-en", "search"])
+@pytest.mark.parametrize("kind", ["home", "years", "year", "speaker", "speech-id", "speech-en", "search", "changes"])
 def test_every_listing_link_is_a_44_px_target_on_a_phone(visit, types, kind: str) -> None:
     page, _ = visit.open(types[kind], PHONE)
     boxes = page.evaluate(f"""[...document.querySelectorAll({TARGETS!r})].filter(a => a.offsetParent)
