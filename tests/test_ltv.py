@@ -219,6 +219,28 @@ def test_every_released_edition_is_b_lta_and_validates_offline_after_the_certifi
         assert report.judged_at < pki.expires < later
 
 
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="Debian's faketime is not installed")
+def test_verify_run_after_the_certificate_expired_says_authentic(lta_project: Path, pki: Pki) -> None:
+    """`speechgen verify` itself, its clock set by faketime to a year after the publisher's
+    certificate expired (not a validation time handed in): the B-LTA edition is authentic, its
+    time proven by the timestamp."""
+    import os
+
+    site = lta_project / "site"
+    later = pki.expires + timedelta(days=365)
+    env = {k: v for k, v in os.environ.items() if k not in (signing.KEY_ENV, signing.PASSPHRASE_ENV)}
+    result = subprocess.run(["faketime", "-f", f"@{later:%Y-%m-%d %H:%M:%S}", sys.executable, "-m", "speechgen",
+                             "verify", str(site / "2025/kenegaraan/kenegaraan.id.pdf"), "--site", str(site),
+                             "--certificate", str(pki.root)], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Cocok / Match" in result.stdout and result.stdout.count("time proven by a timestamp") == 2
+    # the signed revision alone (the signature and its timestamp, without the /DSS added after it)
+    # has no revocation data to prove anything with at that time
+    data = _kept(lta_project)[0].read_bytes()
+    assert signing.check_pdf_signature(data[:data.index(b"%%EOF", data.index(b"/ByteRange")) + 6],
+                                       certificate=pki.root.read_bytes(), now=later).ok is False
+
+
 def test_the_edition_holds_signature_timestamp_dss_and_document_timestamp_only(lta_project: Path) -> None:
     import pikepdf
     from asn1crypto import cms
