@@ -144,7 +144,8 @@ def _split(text: str) -> tuple[dict, str]:
 EDITS = st.sampled_from(["body", "title", "subtitle", "speaker", "date", "occasion", "place", "status",
                          "recipients", "slug", "add", "delete", "rename", "translate", "untranslate",
                          "recipients.yaml", "template", "untemplate", "static", "config", "reorder",
-                         "recipients.yaml", "reorder", "config", "recipients", "add", "embargo", "embargo"])
+                         "recipients.yaml", "reorder", "config", "recipients", "add", "embargo", "embargo",
+                         "languages", "languages"])
 # `embargo:` moments on either side of the clock: an edit between them crosses the moment
 EMBARGOES = [None, "2020-01-01T09:00:00+07:00", "2099-01-01T09:00:00+07:00"]
 
@@ -183,6 +184,9 @@ def apply(files: dict, edit: str, data) -> None:
         return
     if edit == "config":
         files["speechgen.toml"] = data.draw(st.sampled_from(CONFIGS))
+        return
+    if edit == "languages":          # what a source's name means changes: known, unknown, or not first
+        files["speechgen.toml"] = data.draw(st.sampled_from([CONFIGS[0], CONFIGS[5], CONFIGS[6]]))
         return
     if edit == "delete":
         del files[path]
