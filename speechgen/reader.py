@@ -206,17 +206,18 @@ def misplaced(config: Config) -> list[Problem]:
             lang = match["lang"] if match else config.site.default_language
             found.append(Problem(str(path), None, f"looks like a speech but is not read: speeches belong in "
                                  f"{where}, e.g. speeches/<year>/{stem}.{lang}.md (bukan tempatnya)"))
-    speeches = config.speeches_dir
-    if speeches.is_dir():
-        for path in sorted(speeches.rglob("*")):
-            suffix = path.suffix
-            if path.name.startswith(".") or not (suffix.lower() in MARKDOWN_SUFFIXES or suffix == ".MD"
-                                                  or suffix == ".Md" or suffix == ".mD"):
+    wrong = (*MARKDOWN_SUFFIXES, ".md")
+    for folder, dirs, files in os.walk(config.speeches_dir):     # names only: the archive's speeches
+        dirs[:] = [d for d in dirs if not d.startswith(".")]      # are thousands, read on every build
+        for name in files:
+            lower = name.lower()
+            if name.startswith(".") or name.endswith(".md") or not lower.endswith(wrong):
                 continue
+            path = Path(folder, name)
             if path.is_file():
                 found.append(Problem(str(path), None, f"not read: speech files end in .md, as {where}; "
                                      f"rename it {path.stem}.md (nama berkas harus berakhiran .md)"))
-    return found
+    return sorted(found, key=lambda problem: problem.path)
 
 
 def bodies(config: Config, paths: Iterable[Path] | None = None,
