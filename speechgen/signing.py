@@ -541,6 +541,10 @@ def sign_pdf(data: bytes, signer: Signer, when: datetime, *, reason: str = "", l
 
 TIMESTAMP_FIELD = "CapWaktu"            # the document timestamp's field ("timestamp")
 NETWORK_TIMEOUT = 20                    # seconds for each request to the TSA, OCSP responder, CRL
+# An OCSP response fetched while signing is produced after the validation context was made (the
+# TSA's is fetched after its timestamp came back): pyHanko's default tolerance of one second would
+# call it "too recent".
+FETCH_TOLERANCE = timedelta(minutes=5)
 
 
 def _sign_lta(writer, metadata, signer: Signer, when: datetime, timestamp_url: str, name: str,
@@ -595,7 +599,8 @@ async def _sign_lta_async(writer, metadata, signer: Signer, when: datetime, time
         # Revocation data is required here: an archive must not freeze a signature whose
         # certificates cannot be checked (a TSA or OCSP responder that does not answer is an error).
         context = ValidationContext(trust_roots=roots, other_certs=chain, allow_fetching=True,
-                                    revocation_mode="require", fetcher_backend=backend)
+                                    revocation_mode="require", fetcher_backend=backend,
+                                    time_tolerance=FETCH_TOLERANCE)
         metadata = dataclasses.replace(metadata, embed_validation_info=True, validation_context=context,
                                        use_pades_lta=False)
         pdf_signer = signers.PdfSigner(metadata, _pyhanko_signer(signer), timestamper=timestamper)
@@ -822,7 +827,8 @@ async def _renew_async(data: bytes, timestamp_url: str, trust: tuple[bytes, ...]
     try:
         backend = AIOHttpFetcherBackend(session, per_request_timeout=NETWORK_TIMEOUT)
         context = ValidationContext(trust_roots=roots, other_certs=known, allow_fetching=True,
-                                    revocation_mode="require", fetcher_backend=backend)
+                                    revocation_mode="require", fetcher_backend=backend,
+                                    time_tolerance=FETCH_TOLERANCE)
         path = await CertificateValidator(tsa_cert, validation_context=context).async_validate_usage(
             set(), {"time_stamping"})
         timestamper = HTTPTimeStamper(timestamp_url, timeout=NETWORK_TIMEOUT, session=session)

@@ -233,10 +233,6 @@ def test_each_renewal_adds_a_timestamp_field_of_its_own(project: Path, pki: Pki)
 
 
 @pytest.mark.skipif(shutil.which("faketime") is None, reason="Debian's faketime is not installed")
-@pytest.mark.xfail(strict=True, reason=(
-    "under a real clock past the first TSA's certificate, pyHanko's AdES past validation ends in NO_POE "
-    "for the renewed file (presumably: the test root's one CRL, issued before the timestamps, is not fresh "
-    "for them); with the validation time handed in instead of the clock it passes (test_renew_end_to_end)"))
 def test_after_the_certificates_expired_verify_proves_the_renewed_file_only(project: Path, pki: Pki,
                                                                             tmp_path: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
