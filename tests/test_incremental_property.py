@@ -318,7 +318,7 @@ FULL_CONFIG = ('[site]\ntitle = "Arsip"\nbase_url = "https://arsip.example.go.id
                '[pdf]\nenabled = true\nemblem = "static/lambang.png"\nfonts = ["static/huruf.ttf"]\n'
                '[qr]\nlogo = "static/logo.png"\ncard_size = "{size}"\n')
 FULL_EDITS = st.sampled_from(["body", "title", "speaker", "recipients.yaml", "reorder", "font", "emblem", "logo",
-                              "card size", "release", "correct", "template", "print template"])
+                              "card size", "release", "correct", "template", "print template", "font", "emblem"])
 PRINT_TEMPLATES = [
     '{% extends "!default/print/book.html" %}{% block colophon %}{{ super() }}'
     "<p>{{ site.recipients | length }} {{ version.place }}</p>{% endblock %}",
