@@ -2,6 +2,7 @@
 
     python tests/mutations.py                 # every mutation, against this checkout
     python tests/mutations.py --only site-reads order
+    MUTATIONS_LOG=/tmp/mutations.txt python tests/mutations.py     # each failing test's whole report kept
 
 Each mutation copies the project's code and tests into a scratch folder, changes one line there (every place it is written)
 (never in this checkout), and runs tests/test_incremental_property.py against the copy: first the
@@ -84,6 +85,9 @@ def run(copy: Path, test: str) -> tuple[bool, str]:
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--hypothesis-profile=found",
                            f"tests/test_incremental_property.py::{test}"],
                           cwd=copy, env=env, capture_output=True, text=True)
+    if done.returncode != 0 and os.environ.get("MUTATIONS_LOG"):       # the whole report, to read later
+        with open(os.environ["MUTATIONS_LOG"], "a", encoding="utf-8") as log:
+            log.write(f"==== {copy} {test}\n{done.stdout}\n")
     last = [line for line in done.stdout.splitlines() if "Error" in line or "passed" in line or "failed" in line]
     return done.returncode == 0, (last[0] if last else done.stdout[-300:]).strip()
 
