@@ -145,7 +145,7 @@ EDITS = st.sampled_from(["body", "title", "subtitle", "speaker", "date", "occasi
                          "recipients", "slug", "add", "delete", "rename", "translate", "untranslate",
                          "recipients.yaml", "template", "untemplate", "static", "config", "reorder",
                          "recipients.yaml", "reorder", "config", "recipients", "add", "embargo", "embargo",
-                         "languages", "languages"])
+                         "languages", "languages", "languages", "translate"])
 # `embargo:` moments on either side of the clock: an edit between them crosses the moment
 EMBARGOES = [None, "2020-01-01T09:00:00+07:00", "2099-01-01T09:00:00+07:00"]
 
@@ -186,7 +186,7 @@ def apply(files: dict, edit: str, data) -> None:
         files["speechgen.toml"] = data.draw(st.sampled_from(CONFIGS))
         return
     if edit == "languages":          # what a source's name means changes: known, unknown, or not first
-        files["speechgen.toml"] = data.draw(st.sampled_from([CONFIGS[0], CONFIGS[5], CONFIGS[6]]))
+        files["speechgen.toml"] = data.draw(st.sampled_from([CONFIGS[0], CONFIGS[5], CONFIGS[5], CONFIGS[6]]))
         return
     if edit == "delete":
         del files[path]
