@@ -288,7 +288,7 @@ def init_project(folder: Path, *, title: str = "Arsip Pidato") -> list[Path]:
             date=today.isoformat(), status="published", body=_SAMPLE_BODY),
         "static/.keep": "",
         "templates/.keep": "",
-        ".gitignore": "site/\n",
+        ".gitignore": "site/\nsite-embargo/\n",     # embargoed speeches' card sheets print their titles
     }
     written = []
     for rel, text in files.items():

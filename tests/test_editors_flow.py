@@ -123,10 +123,11 @@ def test_every_help_text_is_in_both_languages() -> None:
     assert "Bantuan / show this message and exit." in run("--help")
 
 
-def test_init_says_what_next_in_both_languages_and_ignores_only_the_site(tmp_path: Path) -> None:
+def test_init_says_what_next_in_both_languages_and_ignores_only_the_outputs(tmp_path: Path) -> None:
     output = run("init", str(tmp_path / "p"))
     assert f"Lalu / next: speechgen build {tmp_path / 'p'}" in output
-    assert (tmp_path / "p/.gitignore").read_text() == "site/\n"
+    # the site, and the private folder of embargoed speeches' card sheets (they print the titles)
+    assert (tmp_path / "p/.gitignore").read_text() == "site/\nsite-embargo/\n"
     config = (tmp_path / "p/speechgen.toml").read_text()
     assert '# emblem = "static/lambang.png"' in config and "under static/" in config
 

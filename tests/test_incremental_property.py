@@ -234,13 +234,14 @@ _CLOCK = itertools.count()
 
 
 def write_tree(root: Path, files: dict) -> None:
-    """Make `root` hold exactly `files` (the speechgen output and dot folders aside). Each file
+    """Make `root` hold exactly `files` (the speechgen output, its private folder beside it and dot
+    folders aside). Each file
     written is stamped in the past with a time of its own: as an editor's files are, long settled,
     so that the build trusts their stamps (the parsed-source and stat caches are used, not
     bypassed for a file written within the racy window)."""
     for path in [p for p in root.rglob("*") if p.is_file()]:
         rel = path.relative_to(root).as_posix()
-        if not rel.startswith(("site/", ".")) and rel not in files:
+        if not rel.startswith(("site/", "site-embargo/", ".")) and rel not in files:
             path.unlink()
     for rel, content in files.items():
         target = root / rel
@@ -273,7 +274,7 @@ def settled():
 def compare_with_clean(root: Path, project: Path, step: int, label, **options) -> None:
     incremental = outcome(project, project / "site", None, **options)
     clean_project = root / f"clean-{step}"
-    shutil.copytree(project, clean_project, ignore=shutil.ignore_patterns("site", ".site*"))
+    shutil.copytree(project, clean_project, ignore=shutil.ignore_patterns("site", "site-embargo", ".site*"))
     clean = outcome(clean_project, root / f"clean-{step}-site", Cache.disabled(), **options)
     shutil.rmtree(clean_project)
     if isinstance(incremental, dict) and isinstance(clean, dict):
