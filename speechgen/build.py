@@ -140,7 +140,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
         problems.add(config.path, None, "--require-signed: " + (
             f"no signing key: set {signing_env()} to the publisher's PKCS#12 file"
             if config.signing.certificate else "[signing] certificate is not set"))
-    plan = editions.plan(config, sources, problems, _sha_memo(store))
+    plan = editions.plan(config, sources, problems, _sha_memo(store), notice=notice)
     if require_released:             # with or without PDFs: what is published must be released
         for speech_id, lang in plan.unreleased:
             speech = next(s for s in sources.speeches if s.id == speech_id)

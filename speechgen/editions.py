@@ -308,9 +308,12 @@ def _parse(line: str, number: int) -> Entry | str:
     return Entry(speech, lang, int(edition), day, sha, int(size), int(pages), text_sha, source_sha, number)
 
 
-def plan(config: Config, sources: Sources, problems: Problems, sha_of: ShaOf) -> Editions:
+def plan(config: Config, sources: Sources, problems: Problems, sha_of: ShaOf,
+         notice: Callable[[str], None] = lambda message: None) -> Editions:
     """The ledger checked against the kept files and the sources. Every problem names the ledger's
-    line or the source's (the ledger's, MAX_PROBLEMS at most); the caller raises them with the others."""
+    line or the source's (the ledger's, MAX_PROBLEMS at most); the caller raises them with the others.
+    A kept PDF left by a killed `speechgen renew` (its recorded revision followed only by the
+    renewal's updates) is put back to that revision, under the project's lock (`notice` says so)."""
     ledger = config.ledger_file
     capped = _Capped(problems, ledger)
     entries = read_ledger(config, capped)
@@ -330,7 +333,7 @@ def plan(config: Config, sources: Sources, problems: Problems, sha_of: ShaOf) ->
             capped.add(ledger, entry.line, f"{entry.speech} ({entry.lang}) edition {entry.number} is dated "
                        f"{entry.date}, before edition {earlier[-1].number} ({earlier[-1].date})")
         if not capped.full:
-            _check_kept(config, entry, capped, sha_of, folders)
+            _check_kept(config, entry, capped, sha_of, folders, notice)
         elif capped.unchecked_from is None:
             capped.unchecked_from = entry.line
         earlier.append(entry)
@@ -441,7 +444,8 @@ def folder_problem(folder: Path) -> str | None:
     return None
 
 
-def _check_kept(config: Config, entry: Entry, problems: _Capped, sha_of: ShaOf, folders: _Folders) -> None:
+def _check_kept(config: Config, entry: Entry, problems: _Capped, sha_of: ShaOf, folders: _Folders,
+                notice: Callable[[str], None] = lambda message: None) -> None:
     for path, want, what in ((kept_pdf(config, entry.speech, entry.lang, entry.number), entry.current_sha256, "PDF"),
                              (kept_source(config, entry.speech, entry.lang, entry.number), entry.source_sha,
                               "source")):
@@ -462,6 +466,11 @@ def _check_kept(config: Config, entry: Entry, problems: _Capped, sha_of: ShaOf, 
         except OSError as exc:
             problems.add(config.ledger_file, entry.line, f"{said}its kept {what} {shown} cannot be read: "
                          f"{exc.strerror or exc}")
+            continue
+        if found != want and what == "PDF" and _interrupted(path, entry) is not None:
+            busy = _roll_back_alone(config, entry, path, notice)
+            if busy:
+                problems.add(config.ledger_file, entry.line, f"{said}{shown} {busy}")
             continue
         if found != want:
             problems.add(config.ledger_file, entry.line, f"{said}"
@@ -589,6 +598,7 @@ def release(config: Config, *, dry_run: bool = False, jobs: int | None = None, u
     try:
         if not dry_run:
             _clean_leftovers(config)
+            _roll_back_renewals(config, notice)
         try:
             build(config, write=False, inspect=keep, pdf=True, search=False, card_pdfs=False, jobs=jobs, unseal=True,
                   log=log, progress=progress, notice=notice, cache=Cache.for_project(config.root, writable=True))
@@ -736,7 +746,10 @@ def renew(config: Config, *, within_days: int = RENEW_WITHIN_DAYS, dry_run: bool
     files beside the kept ones, and checked (its prefix is the old revision; its new timestamp's
     TSA certificate ends beyond the horizon, else renewing again would be due at once); only
     then are they renamed into place and the ledger replaced, atomically. A TSA, OCSP responder
-    or CRL that does not answer changes nothing."""
+    or CRL that does not answer changes nothing. Killed between those renames and the ledger's,
+    it leaves kept files that are the recorded revision followed only by the renewal's updates:
+    the next build, release or renew puts them back (`_roll_back_renewals`, `plan`), and this
+    renew, run again, renews them once."""
     from speechgen import signing
     from speechgen.errors import ConfigError
     from speechgen.writer import lock_project
@@ -759,6 +772,7 @@ def renew(config: Config, *, within_days: int = RENEW_WITHIN_DAYS, dry_run: bool
     try:
         if not dry_run:
             _clean_leftovers(config)
+            _roll_back_renewals(config, notice)
         problems = Problems(config.root)
         capped = _Capped(problems, config.ledger_file)
         text = _ledger_text(config, capped)
@@ -818,10 +832,101 @@ def _kept_revision(config: Config, entry: Entry, path: Path, shown: str) -> byte
         raise SourceError(Problem(config.ledger_file.name, entry.line, f"{said}its kept PDF {shown} cannot be "
                                   f"read: {getattr(exc, 'strerror', None) or exc}")) from None
     if hashlib.sha256(data).hexdigest() != entry.current_sha256:
+        old = _interrupted(path, entry)       # a dry run reads a killed renewal's file as the recorded revision
+        if old is not None:
+            return old
         raise SourceError(Problem(config.ledger_file.name, entry.line, f"{said}{shown} is not the revision the "
                                   f"ledger records (SHA-256 {entry.current_sha256[:16]}...); a released edition "
                                   "never changes: restore the file, then renew. Nothing was changed"))
     return data
+
+
+def _interrupted(path: Path, entry: Entry) -> bytes | None:
+    """The ledger's latest revision of `entry`, when its kept PDF at `path` is a renewal a killed
+    `speechgen renew` left: exactly that revision's bytes first, then only validation data and
+    document timestamps (`signing.maintenance_only`). None for anything else, which stays a
+    mismatch naming the file."""
+    from speechgen import signing
+
+    try:
+        if os.lstat(path).st_size <= entry.current_bytes:
+            return None
+        data = read_capped(path, 1 << 30)
+    except (Unreadable, OSError):
+        return None
+    old = data[:entry.current_bytes]
+    if hashlib.sha256(old).hexdigest() != entry.current_sha256 or not signing.maintenance_only(old, data):
+        return None
+    return old
+
+
+def _roll_back(config: Config, entry: Entry, path: Path, notice: Callable[[str], None]) -> str | None:
+    """Put the kept PDF of `entry` back to the ledger's latest revision if a killed renewal left
+    it (`_interrupted`). Under the project's lock. Returns what is wrong when it could not."""
+    old = _interrupted(path, entry)
+    shown = display_path(path, config.root)
+    if old is None:
+        try:
+            with path.open("rb") as handle:
+                same = hashlib.file_digest(handle, "sha256").hexdigest() == entry.current_sha256
+        except OSError:
+            same = False
+        return None if same else ("changed while it was read (another command wrote it); run the command "
+                                  "again (berubah saat dibaca; jalankan lagi)")
+    try:
+        _write_atomic(path, old)
+    except OSError as exc:
+        return (f"is a renewal left unfinished, and cannot be put back to the revision the ledger "
+                f"records: {_reason(exc)}")
+    notice(f"{shown}: pembaruan yang terputus dikembalikan ke revisi di {config.ledger_file.name}; jalankan "
+           f"`speechgen renew` lagi / a renewal left unfinished (speechgen renew was stopped) was put back "
+           f"to the revision {config.ledger_file.name} records; run `speechgen renew` again")
+    return None
+
+
+def _roll_back_alone(config: Config, entry: Entry, path: Path, notice: Callable[[str], None]) -> str | None:
+    """`_roll_back` from a build, which holds no lock on the project: it takes the project's lock
+    (the one `renew` holds all along) without waiting, reads the ledger again under it, and puts
+    the file back only if its line is still the one the build read. Returns what is wrong when it
+    could not."""
+    import fcntl
+
+    try:
+        fd = os.open(config.root, os.O_RDONLY)
+    except OSError as exc:
+        return f"is a renewal left unfinished, and the project cannot be locked to put it back: {_reason(exc)}"
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return ("is being renewed: `speechgen renew` (or a release) is running in this project; build "
+                    "again when it ends (sedang diperbarui; jalankan build lagi setelah selesai)")
+        except OSError as exc:
+            return f"is a renewal left unfinished, and the project cannot be locked to put it back: {_reason(exc)}"
+        ignored = _Capped(Problems(config.root), config.ledger_file)
+        now = _parse_ledger(_ledger_text(config, ignored) or "", config.ledger_file, ignored)
+        if not any((e.speech, e.lang, e.number, e.current_sha256) ==
+                   (entry.speech, entry.lang, entry.number, entry.current_sha256) for e in now):
+            return ("was renewed while this build read the ledger; build again "
+                    "(diperbarui saat build membaca; jalankan build lagi)")
+        return _roll_back(config, entry, path, notice)
+    finally:
+        os.close(fd)
+
+
+def _roll_back_renewals(config: Config, notice: Callable[[str], None]) -> None:
+    """Under the project's lock (`release`, `renew`): every kept PDF a killed renewal left is put
+    back to the ledger's latest revision of it. A ledger with problems is left to the caller,
+    which says them; a kept file that is something else is left to the checks that name it."""
+    ignored = _Capped(Problems(config.root), config.ledger_file)
+    folders = _Folders(config, ignored)
+    for entry in _parse_ledger(_ledger_text(config, ignored) or "", config.ledger_file, ignored):
+        path = kept_pdf(config, entry.speech, entry.lang, entry.number)
+        if not folders.refused(path.parent) and kept_problem(path, "PDF") is None \
+                and _interrupted(path, entry) is not None:
+            wrong = _roll_back(config, entry, path, notice)
+            if wrong is not None:
+                raise OutputError(f"{display_path(path, config.root)}: {wrong}")
 
 
 def _write_beside(path: Path, data: bytes) -> str:

@@ -754,6 +754,45 @@ def renewal_field(reader) -> str:
     return TIMESTAMP_FIELD if number == 1 else f"{TIMESTAMP_FIELD}-{number}"
 
 
+def maintenance_only(old: bytes, data: bytes) -> bool:
+    """True when `data` is `old` (a signed PDF) followed only by the updates `renew_pdf` appends:
+    validation data (/DSS) and document timestamps, at least one, as pyHanko's difference analysis
+    judges the updates after `old`'s last signature (ETSI EN 319 142-1 "LTA updates"). False for
+    anything else: other bytes first, another kind of change, a new signature of approval, or
+    bytes pyHanko cannot read. How `speechgen renew` knows its own renewal, interrupted."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
+    from pyhanko.sign.validation.pdf_embedded import SuspiciousModification
+
+    if len(data) <= len(old) or not data.startswith(old):
+        return False
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        signatures = list(reader.embedded_signatures)
+
+        def end(signature) -> int:
+            *_, second, length = (int(n) for n in signature.sig_object["/ByteRange"])
+            return second + length
+
+        before = [s for s in signatures if end(s) <= len(old)]
+        after = [s for s in signatures if end(s) > len(old)]
+        if not before or not after or any(s.sig_object.get("/Type") != "/DocTimeStamp" for s in after):
+            return False
+        last = max(before, key=end)
+        try:
+            last.compute_integrity_info(DEFAULT_DIFF_POLICY)
+        except SuspiciousModification:       # raised as well as returned, by the rule that sees it
+            return False
+        result = last.diff_result
+        if result is None or isinstance(result, SuspiciousModification):
+            return False
+        return result.modification_level.value <= ModificationLevel.LTA_UPDATES.value
+    except Exception as exc:
+        if not _read_failure(exc):
+            raise
+        return False
+
+
 def renew_pdf(data: bytes, timestamp_url: str, *, name: str = "PDF", trust: tuple[bytes, ...] = ()) -> bytes:
     """`data` (a released edition, signed with a timestamp) with one incremental update: a /DSS
     holding the certificates and the OCSP responses or CRLs, fetched now, of the chain of the TSA

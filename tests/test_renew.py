@@ -266,3 +266,193 @@ def test_after_the_certificates_expired_verify_proves_the_renewed_file_only(proj
     earlier = verify(old)
     assert earlier.returncode == 1, earlier.stdout + earlier.stderr
     assert "Cocok / Match" not in earlier.stdout and "Not proven authentic" in earlier.stderr
+
+
+# --- a renewal killed at any step ----------------------------------------------------------------
+# `renew` renames each new revision over its kept file, then replaces the ledger. Killed between
+# two of those steps, it leaves kept files that are the ledger's revision followed only by the
+# renewal's updates; the next build, release or renew puts each back (the ledger is the truth),
+# and a second renew does the renewal again. Anything else in a kept file stays a mismatch.
+
+class Killed(BaseException):
+    """What SIGKILL would do at that moment: nothing after it runs (no `except OSError` undo)."""
+
+
+def _kill_renew_at(project: Path, step: int, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Run `speechgen renew` until its `step`-th rename into editions/ or onto the ledger (1-3:
+    the kept files, 4: the ledger), killed just before that rename. Returns the renames done."""
+    import os
+
+    real = os.replace
+    done: list[str] = []
+
+    def replace(source, target, *args, **kwargs):
+        target_path = Path(target)
+        if target_path == project / "editions.txt" or (project / "editions") in target_path.parents:
+            if len(done) + 1 == step:
+                raise Killed
+            done.append(target_path.name)
+        return real(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    try:
+        with pytest.raises(Killed):
+            CliRunner().invoke(main, ["renew", str(project)])
+    finally:
+        monkeypatch.setattr(os, "replace", real)
+    return done
+
+
+def _sign_env(monkeypatch: pytest.MonkeyPatch, pki: Pki) -> None:
+    monkeypatch.setenv(signing.KEY_ENV, str(pki.publisher_key))
+    monkeypatch.setenv(signing.PASSPHRASE_ENV, PASSPHRASE)
+
+
+def _build_and_verify(project: Path, pki: Pki) -> str:
+    result = CliRunner().invoke(main, ["build", str(project), "--no-search"])
+    assert result.exit_code == 0, result.output
+    served = project / "site/2025/kenegaraan/kenegaraan.id.pdf"
+    assert served.read_bytes() == (project / "editions/2025/kenegaraan/kenegaraan.id.edisi-1.pdf").read_bytes()
+    verified = CliRunner().invoke(main, ["verify", str(served), "--site", str(project / "site"),
+                                         "--certificate", str(pki.root)])
+    assert verified.exit_code == 0, verified.output
+    assert "Cocok / Match" in verified.stdout and "edisi/edition 1 of 1" in verified.stdout, verified.stdout
+    return result.output
+
+
+def _assert_renewed(project: Path, before: dict[str, bytes]) -> None:
+    old_ledger = before["editions.txt"].decode()
+    ledger = (project / "editions.txt").read_text()
+    assert ledger.startswith(old_ledger)
+    renewals = [line.split() for line in ledger[len(old_ledger):].splitlines()]
+    assert len(renewals) == 3 and all(r[0] == "renewal" for r in renewals), ledger
+    for path in _kept(project):
+        old, new = before[str(path.relative_to(project))], path.read_bytes()
+        assert new.startswith(old) and len(new) > len(old)
+        assert [hashlib.sha256(new).hexdigest(), str(len(new)), hashlib.sha256(old).hexdigest()] in \
+            [r[5:] for r in renewals]
+        assert new.count(b"/DocTimeStamp") == old.count(b"/DocTimeStamp") + 1   # renewed once, not twice
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4])
+def test_renew_killed_at_any_step_then_build_verify_and_renew(project: Path, pki: Pki, step: int,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed before the `step`-th rename: the ledger is as it was; the build puts every kept file
+    back to the revision it records (saying so), serves it, and verify proves it; renew again
+    renews every edition once; build and verify again."""
+    before = _state(project)
+    _set_tsa(project, pki.tsa)
+    done = _kill_renew_at(project, step, monkeypatch)
+    assert len(done) == step - 1 and "editions.txt" not in done
+    assert (project / "editions.txt").read_bytes() == before["editions.txt"]
+    left = [p for p in _kept(project) if p.read_bytes() != before[str(p.relative_to(project))]]
+    assert len(left) == step - 1 and all(p.read_bytes().startswith(before[str(p.relative_to(project))])
+                                         for p in left)
+
+    _sign_env(monkeypatch, pki)
+    said = _build_and_verify(project, pki)
+    assert said.count("a renewal left unfinished") == step - 1, said
+    assert {k: v for k, v in _state(project).items() if "/." not in k} == before   # the old state, exactly
+
+    result = CliRunner().invoke(main, ["renew", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "3 edisi diperbarui / renewed" in result.stdout, result.stdout
+    _assert_renewed(project, before)
+    _build_and_verify(project, pki)
+    result = CliRunner().invoke(main, ["renew", str(project)])
+    assert result.exit_code == 0 and "nothing to renew" in result.stdout, result.output
+
+
+def test_renew_after_a_killed_renew_finishes_the_job(project: Path, pki: Pki,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed with every kept file renamed and the ledger not yet written: the next renew itself
+    puts them back and renews each edition once (no stacked timestamps, no ledger line missing)."""
+    before = _state(project)
+    _set_tsa(project, pki.tsa)
+    assert len(_kill_renew_at(project, 4, monkeypatch)) == 3
+    left = _state(project)
+    result = CliRunner().invoke(main, ["renew", str(project), "--dry-run"])     # reads, writes nothing
+    assert result.exit_code == 0, result.output
+    assert "3 edisi akan diperbarui / would be renewed" in result.stdout, result.stdout
+    assert _state(project) == left
+    result = CliRunner().invoke(main, ["renew", str(project)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("a renewal left unfinished") == 3, result.output
+    assert "3 edisi diperbarui / renewed" in result.stdout
+    _assert_renewed(project, before)
+    _sign_env(monkeypatch, pki)
+    _build_and_verify(project, pki)
+
+
+def test_a_renewal_killed_by_sigkill_in_a_subprocess(project: Path, pki: Pki,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real thing: `speechgen renew` in a process of its own, SIGKILLed by itself right after
+    its second kept file is renamed (its temporary files stay behind); then build and renew."""
+    import os
+    import subprocess
+    import sys
+
+    before = _state(project)
+    _set_tsa(project, pki.tsa)
+    script = (
+        "import os, signal, sys\n"
+        "from speechgen.cli import main\n"
+        "real, count = os.replace, [0]\n"
+        "def replace(source, target, *a, **k):\n"
+        "    real(source, target, *a, **k)\n"
+        "    if str(target).endswith('.pdf'):\n"
+        "        count[0] += 1\n"
+        "        if count[0] == 2:\n"
+        "            os.kill(os.getpid(), signal.SIGKILL)\n"
+        "os.replace = replace\n"
+        "main(['renew', sys.argv[1]])\n")
+    done = subprocess.run([sys.executable, "-c", script, str(project)], capture_output=True, text=True,
+                          timeout=600, env={**os.environ})
+    assert done.returncode == -9, done.stdout + done.stderr
+    assert (project / "editions.txt").read_bytes() == before["editions.txt"]
+    assert sum(p.read_bytes() != before[str(p.relative_to(project))] for p in _kept(project)) == 2
+    assert any(".pdf" in p.name and p.name.startswith(".") for p in (project / "editions").rglob("*"))  # a leftover
+    _sign_env(monkeypatch, pki)
+    said = _build_and_verify(project, pki)
+    assert said.count("a renewal left unfinished") == 2, said
+    result = CliRunner().invoke(main, ["renew", str(project)])
+    assert result.exit_code == 0, result.output
+    _assert_renewed(project, before)
+    assert _state(project).keys() == before.keys()          # the temporary files are gone
+    _build_and_verify(project, pki)
+
+
+def test_a_kept_file_that_is_not_an_unfinished_renewal_is_still_a_mismatch(project: Path, pki: Pki,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kept file that is the ledger's revision plus anything but validation data and document
+    timestamps (here: an unfinished renewal with a change of the catalogue after it; the
+    revision with bytes appended that are no update) is named, by build and by renew, and left
+    as it is."""
+    import io
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    before = _state(project)
+    _set_tsa(project, pki.tsa)
+    _kill_renew_at(project, 4, monkeypatch)
+    first, second = _kept(project)[:2]
+    writer = IncrementalPdfFileWriter(io.BytesIO(first.read_bytes()), strict=False)
+    writer.root["/PageMode"] = generic.NameObject("/UseOutlines")
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    first.write_bytes(out.getvalue())
+    second.write_bytes(before[str(second.relative_to(project))] + b"\n% appended\n")
+    altered = {p: p.read_bytes() for p in (first, second)}
+    _sign_env(monkeypatch, pki)
+    result = CliRunner().invoke(main, ["build", str(project), "--no-search"])
+    assert result.exit_code == 1, result.output
+    for path in (first, second):
+        assert f"{path.relative_to(project).as_posix()} has SHA-256" in result.output, result.output
+        assert path.read_bytes() == altered[path]
+    result = CliRunner().invoke(main, ["renew", str(project)])
+    assert result.exit_code == 1, result.output
+    assert "is not the revision the ledger records" in result.output
+    assert all(path.read_bytes() == data for path, data in altered.items())
+    assert (project / "editions.txt").read_bytes() == before["editions.txt"]
