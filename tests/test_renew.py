@@ -456,3 +456,29 @@ def test_a_kept_file_that_is_not_an_unfinished_renewal_is_still_a_mismatch(proje
     assert "is not the revision the ledger records" in result.output
     assert all(path.read_bytes() == data for path, data in altered.items())
     assert (project / "editions.txt").read_bytes() == before["editions.txt"]
+
+
+def test_a_build_leaves_a_renewal_alone_while_the_project_is_locked(project: Path, pki: Pki,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a renew holds the project's lock, a build into another folder does not touch a kept
+    file being renewed: it says so and stops; once the lock is free, the build puts it back."""
+    import os
+
+    from speechgen.writer import lock_project
+
+    before = _state(project)
+    _set_tsa(project, pki.tsa)
+    _kill_renew_at(project, 4, monkeypatch)
+    left = _state(project)
+    _sign_env(monkeypatch, pki)
+    lock = lock_project(project, exclusive=True, wait=lambda: None)
+    try:
+        result = CliRunner().invoke(main, ["build", str(project), "--no-search", "--out",
+                                           str(project.parent / "elsewhere")])
+    finally:
+        os.close(lock)
+    assert result.exit_code == 1, result.output
+    assert result.output.count("is being renewed: `speechgen renew` (or a release) is running") == 3, result.output
+    assert _state(project) == left
+    _build_and_verify(project, pki)
+    assert {k: v for k, v in _state(project).items() if "/." not in k} == before
