@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from conftest import copy_project
@@ -73,3 +74,44 @@ def test_the_favicon_is_the_emblem_or_the_titles_initial(project: Path) -> None:
     assert plain != (project / "site/favicon.png").read_bytes()
     with Image.open(io.BytesIO(plain)) as icon:
         assert icon.size == (64, 64) and icon.getpixel((2, 2))[:3] == (138, 28, 28)
+
+
+NOTO = Path("/usr/share/fonts/truetype/noto")
+
+
+def _ink_columns(png: bytes, top: int = 196, bottom: int = 462) -> list[int]:
+    """The x of every column of the title's box that holds ink (right of the accent bar)."""
+    import numpy
+
+    pixels = numpy.asarray(Image.open(io.BytesIO(png)).convert("L").crop((0, top, SIZE[0], bottom)))
+    return [int(x) for x in numpy.nonzero(pixels.min(axis=0) < 128)[0] if x > 40]
+
+
+def _words(columns: list[int], gap: int = 12) -> list[tuple[int, int]]:
+    """Runs of ink columns apart by more than `gap` (the words of a line): (first, last)."""
+    words = [[columns[0], columns[0]]]
+    for x in columns[1:]:
+        if x - words[-1][1] > gap:
+            words.append([x, x])
+        words[-1][1] = x
+    return [tuple(w) for w in words]
+
+
+def test_a_title_in_two_scripts_takes_each_character_from_the_font_that_has_it() -> None:
+    """A Georgian word beside a Latin one: no font has both, so each run is drawn in its own font
+    (the project's Georgian face, the bundled serif) on one baseline, never as empty boxes."""
+    georgian = NOTO / "NotoSansGeorgian-Regular.ttf"
+    if not georgian.is_file():
+        pytest.skip("Debian's fonts-noto-core: .ci/setup --test")
+    drawn = preview_png("ხალხი rakyat", "Ani", "16 Agustus 2025", "Arsip", extra_fonts=(georgian,))
+    boxes = preview_png("ხალხი rakyat", "Ani", "16 Agustus 2025", "Arsip")           # no font has Georgian
+    latin = preview_png("rakyat", "Ani", "16 Agustus 2025", "Arsip", extra_fonts=(georgian,))
+    assert drawn != boxes
+    # the Georgian word is drawn in the project's face: its glyphs are not the boxes drawn without it
+    word = preview_png("ხალხი", "Ani", "16 Agustus 2025", "Arsip", extra_fonts=(georgian,))
+    assert _ink_columns(word) != _ink_columns(preview_png("ხალხი", "Ani", "16 Agustus 2025", "Arsip"))
+    # two words on one line, the Latin one in the bundled bold serif: as wide as drawn alone
+    (first, last), = _words(_ink_columns(latin))
+    georgian_word, latin_word = _words(_ink_columns(drawn))
+    assert georgian_word[1] < latin_word[0]
+    assert abs((latin_word[1] - latin_word[0]) - (last - first)) <= 2

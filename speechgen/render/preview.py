@@ -1,8 +1,10 @@
 """The link preview of a speech page: a 1200x630 PNG (Open Graph `og:image`, JSON-LD `image`)
 with the emblem, the title, the speaker and the date, drawn with Pillow in the bundled fonts.
 
-Pure: values in, PNG bytes out; the same values give the same bytes. A text is drawn in the
-first font (bundled, then the project's `[pdf] fonts`) that has a glyph for every character.
+Pure: values in, PNG bytes out; the same values give the same bytes. Each character is drawn in
+the first font that has a glyph for it: the text's own face (regular or bold serif), the other
+bundled fonts, then the project's `[pdf] fonts` (a title in two scripts takes each from its font,
+on one baseline), as books and cards fall back.
 """
 
 from __future__ import annotations
@@ -61,12 +63,12 @@ def preview_png(title: str, speaker: str, date_text: str, site_title: str,
         lines = lines[:room - 1] + [_fit(draw, " ".join(lines[room - 1:]), font, width)]
     y = TITLE_TOP
     for line in lines:
-        draw.text((x, y), line, font=font, fill=RAMP)
+        font.draw(draw, (x, y), line, RAMP)
         y += int(size * 1.22)
 
     foot = " · ".join(t for t in (speaker, date_text) if t)
     small = _font(foot, REGULAR, 32, extra_fonts)
-    draw.text((x, FOOT_TOP), _fit(draw, foot, small, width), font=small, fill=RAMP)
+    small.draw(draw, (x, FOOT_TOP), _fit(draw, foot, small, width), RAMP)
 
     palette = list(_RAMP_PALETTE)       # a copy: a preview with an emblem writes its colours in
     palette[3:3 + len(colours)] = colours
@@ -98,7 +100,7 @@ def _base(site_title: str, emblem_png: bytes, head) -> tuple:
     emblem = _emblem(emblem_png) if emblem_png else None
     x_head = x + emblem[0].width + 28 if emblem is not None else x
     for n, line in enumerate(_wrap(draw, site_title.upper(), head, SIZE[0] - x_head - MARGIN)[:2]):
-        draw.text((x_head, top + 20 + n * 34), line, font=head, fill=_level(MUTED))
+        head.draw(draw, (x_head, top + 20 + n * 34), line, _level(MUTED))
     draw.line((x, RULE_Y, SIZE[0] - MARGIN, RULE_Y), fill=_level((216, 212, 200)), width=2)
     colours: list[int] = []
     if emblem is not None:
@@ -130,13 +132,55 @@ def _emblem(emblem_png: bytes):
     return shifted, colours
 
 
-def _font(text: str, preferred: Path, size: int, extra: tuple[Path, ...]):
-    """The preferred bundled face when it has every character, else the first that does."""
-    needed = {ord(c) for c in text if not c.isspace()}
-    for path in (preferred, *fonts.BUNDLED, *extra):
-        if needed <= fonts.read_face(path).chars:
-            return _load_font(path, size)
-    return _load_font(preferred, size)
+def _font(text: str, preferred: Path, size: int, extra: tuple[Path, ...]) -> "_Chain":
+    """The faces `text` is drawn in: the preferred one, then every other font a character of it
+    needs (the first that has its glyph)."""
+    chain = [preferred]
+    for char in {ord(c) for c in text if not c.isspace()}:
+        if not any(char in fonts.read_face(path).chars for path in chain):
+            found = next((path for path in (*fonts.BUNDLED, *extra) if char in fonts.read_face(path).chars), None)
+            if found is not None:
+                chain.append(found)
+    order = {path: n for n, path in enumerate((preferred, *fonts.BUNDLED, *extra))}
+    chain.sort(key=order.__getitem__)               # the same faces in the same order, whatever the text
+    return _Chain(tuple((_load_font(path, size), fonts.read_face(path).chars) for path in chain),
+                  tuple((str(path), size, fonts.stamps(path)) for path in chain))
+
+
+class _Chain:
+    """Faces tried in order for each character; a text is drawn run by run on one baseline (the
+    first face's), each run in its face."""
+
+    def __init__(self, faces: tuple, key: tuple) -> None:
+        self.faces = faces
+        self.key = key               # the files and size: equal chains draw alike (`_base` is kept by it)
+        self.ascent = faces[0][0].getmetrics()[0]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Chain) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def runs(self, text: str) -> list[tuple[str, object]]:
+        found: list[tuple[str, object]] = []
+        for char in text:
+            face = found[-1][1] if found and char.isspace() else next(
+                (font for font, chars in self.faces if ord(char) in chars), self.faces[0][0])
+            if found and found[-1][1] is face:
+                found[-1] = (found[-1][0] + char, face)
+            else:
+                found.append((char, face))
+        return found
+
+    def length(self, draw, text: str) -> float:
+        return sum(draw.textlength(run, font=face) for run, face in self.runs(text))
+
+    def draw(self, draw, xy: tuple[int, int], text: str, fill: int) -> None:
+        x, y = xy
+        for run, face in self.runs(text):
+            draw.text((x, y + self.ascent), run, font=face, fill=fill, anchor="ls")
+            x += draw.textlength(run, font=face)
 
 
 def _load_font(path: Path, size: int):
@@ -159,9 +203,9 @@ def _wrap(draw, text: str, font, width: int) -> list[str]:
     lines: list[str] = []
     line: list[str] = []
     used = 0.0
-    space = draw.textlength(" ", font=font)
+    space = font.length(draw, " ")
     for word in text.split():
-        wide = draw.textlength(word, font=font)
+        wide = font.length(draw, word)
         if line and used + space + wide > width:
             lines.append(" ".join(line))
             line, used = [word], wide
@@ -174,9 +218,9 @@ def _wrap(draw, text: str, font, width: int) -> list[str]:
 
 
 def _fit(draw, text: str, font, width: int) -> str:
-    if draw.textlength(text, font=font) <= width:
+    if font.length(draw, text) <= width:
         return text
-    while text and draw.textlength(text + "…", font=font) > width:
+    while text and font.length(draw, text + "…") > width:
         text = text[:-1]
     return text + "…"
 
@@ -198,7 +242,7 @@ def favicon_png(emblem_png: bytes | None, site_title: str) -> bytes:
     else:
         icon = Image.new("RGBA", (FAVICON_SIZE, FAVICON_SIZE), ACCENT + (255,))
         letter = next((c for c in site_title if c.isalnum()), "·").upper()
-        font = _font(letter, BOLD, 44, ())
+        font = _font(letter, BOLD, 44, ()).runs(letter)[0][1]        # one letter: one face
         draw = ImageDraw.Draw(icon)
         draw.text((FAVICON_SIZE / 2, FAVICON_SIZE / 2), letter, font=font, fill=(255, 255, 255), anchor="mm")
     out = io.BytesIO()
