@@ -286,17 +286,23 @@ def compare_with_clean(root: Path, project: Path, step: int, label, **options) -
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(start=projects(), edits=st.lists(EDITS, min_size=1, max_size=5), data=st.data())
 def test_every_edit_gives_the_clean_build(start, edits, data) -> None:
+    edited(start, edits, lambda files, edit, project: apply(files, edit, data))
+
+
+def edited(start: dict, edits: list[str], edit_with, **options) -> None:
+    """Build `start`, then after each edit (`edit_with(files, edit, project)`) compare the
+    incremental build with a clean one."""
     with tempfile.TemporaryDirectory() as scratch, settled():
         root = Path(scratch)
         project = root / "project"
         project.mkdir()
         files = dict(start)
         write_tree(project, files)
-        outcome(project, project / "site", None)            # the first build fills the cache
+        outcome(project, project / "site", None, **options)            # the first build fills the cache
         for step, edit in enumerate(edits):
-            apply(files, edit, data)
+            edit_with(files, edit, project)
             write_tree(project, files)
-            compare_with_clean(root, project, step, edits[:step + 1])
+            compare_with_clean(root, project, step, edits[:step + 1], **options)
 
 
 # --- everything on: books, card sheets, the search index ------------------------------------------
@@ -406,15 +412,5 @@ def apply_full(files: dict, edit: str, data, project: Path) -> None:
           phases=[Phase.explicit, Phase.reuse, Phase.generate])   # a shrink of books would take minutes
 @given(start=full_projects(), edits=st.lists(FULL_EDITS, min_size=2, max_size=4), data=st.data())
 def test_with_books_cards_and_search_every_edit_gives_the_clean_build(start, edits, data) -> None:
-    everything = {"pdf": True, "card_pdfs": True, "search": True}
-    with tempfile.TemporaryDirectory() as scratch, settled():
-        root = Path(scratch)
-        project = root / "project"
-        project.mkdir()
-        files = dict(start)
-        write_tree(project, files)
-        outcome(project, project / "site", None, **everything)
-        for step, edit in enumerate(edits):
-            apply_full(files, edit, data, project)
-            write_tree(project, files)
-            compare_with_clean(root, project, step, edits[:step + 1], **everything)
+    edited(start, edits, lambda files, edit, project: apply_full(files, edit, data, project),
+           pdf=True, card_pdfs=True, search=True)
