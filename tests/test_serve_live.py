@@ -26,8 +26,21 @@ FIRST_ANSWER = 2.0            # seconds from start to the first HTTP answer, col
 pytestmark = pytest.mark.pdf
 
 
+@pytest.fixture(autouse=True)
+def _no_preview_outlives_its_test():
+    """A test that fails midway leaves no preview running (its whole process group is killed)."""
+    yield
+    while Serve.started_here:
+        process = Serve.started_here.pop()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 class Serve:
     """`python -m speechgen serve PROJECT --port 0` in a session of its own."""
+
+    started_here: list[subprocess.Popen] = []
 
     def __init__(self, project: Path, tmp: Path, cache: Path) -> None:
         env = {**os.environ, "TMPDIR": str(tmp), "SPEECHGEN_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1"}
@@ -35,6 +48,7 @@ class Serve:
         self.process = subprocess.Popen([sys.executable, "-m", "speechgen", "serve", str(project), "--port", "0"],
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                         start_new_session=True)
+        Serve.started_here.append(self.process)
         self.out: list[str] = []
         self.err: list[str] = []
         for stream, lines in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
