@@ -417,7 +417,8 @@ def init(folder: Path, title: str) -> None:
 @click.argument("pdf", type=_Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--site", "-s", default=None,
               help="Folder situs hasil build, atau URL situs / the built site folder, or the site's URL "
-                   "(default: site, when this folder holds a built site).")
+                   "(default: site, when this folder holds a built site; with a pinned certificate, only for "
+                   "a PDF inside it).")
 @click.option("--latest", is_flag=True, help="Hanya edisi terbaru / a superseded edition fails (exit 1).")
 @click.option("--certificate", "-c", type=_Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Sertifikat penerbit / the publisher's certificate (PEM) to check the signature against.")
@@ -443,8 +444,9 @@ def verify(pdf: Path, site: str | None, latest: bool, certificate: Path | None, 
     from speechgen.verify import verify as run_verify
 
     pinned = certificate is not None or fingerprint is not None
-    if site is None and (not pinned or Path("site", MANIFEST).is_file()):
-        site = "site"           # the built site here: with a pin, its signed manifest is checked too
+    if site is None and (not pinned or (Path("site", MANIFEST).is_file() and pdf.resolve().is_relative_to(
+            Path("site").resolve()))):
+        site = "site"           # the built site here, the PDF's own: with a pin, its signed manifest is checked too
     try:
         verdict = run_verify(pdf, site, certificate=certificate, fingerprint=fingerprint,
                              tsa_certificates=tsa_certificates)

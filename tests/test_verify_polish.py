@@ -54,3 +54,28 @@ def test_a_pinned_certificate_checks_the_site_here_and_says_sample_once(project:
     assert "manifest.json: ditandatangani oleh / signed by Penerbit Uji" in result.output   # the site here
     signed = [line for line in result.output.splitlines() if "signed by" in line]
     assert signed and all(line.count("SAMPLE") == 1 for line in signed), signed
+
+
+def test_a_pinned_pdf_from_elsewhere_is_not_judged_by_an_unrelated_site_here(project: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader with some other site built in the current folder verifies a PDF they downloaded:
+    that site's manifest has nothing to say about it."""
+    cert, key = signing.new_sample_keys(tmp_path / "keys", "Penerbit Uji", PASSPHRASE, 30)
+    shutil.copy(cert, project / "publisher.pem")
+    with (project / "speechgen.toml").open("a") as f:
+        f.write('\n[signing]\ncertificate = "publisher.pem"\n')
+    monkeypatch.setenv(signing.KEY_ENV, str(key))
+    monkeypatch.setenv(signing.PASSPHRASE_ENV, PASSPHRASE)
+    assert _run("release", str(project), "-j", "1").exit_code == 0
+    downloaded = tmp_path / "unduhan.pdf"
+    shutil.copy(next((project / "editions").rglob("*.pdf")), downloaded)
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(project, elsewhere, ignore=shutil.ignore_patterns("site", "editions", "editions.txt"))
+    other_cert, other_key = signing.new_sample_keys(tmp_path / "other", "Penerbit Lain", PASSPHRASE, 30)
+    shutil.copy(other_cert, elsewhere / "publisher.pem")
+    monkeypatch.setenv(signing.KEY_ENV, str(other_key))
+    assert _run("build", str(elsewhere), "--no-search").exit_code == 0      # another publisher's site, signed
+    monkeypatch.chdir(elsewhere)
+    result = _run("verify", str(downloaded), "--certificate", str(cert))
+    assert result.exit_code == 0, result.output
+    assert "manifest.json" not in result.output
