@@ -540,11 +540,11 @@ class Server:
         """Poll, rebuild on a change. Whatever fails in one round (a folder that vanished, a name
         the terminal cannot print, a bug) is shown as the preview's error and logged once, and the
         next round runs as usual."""
-        seen = self._seen
         try:
-            self.rebuild(seen)           # an edit while the first PDFs are made stops them too
+            self.rebuild()
         finally:
             self._first.set()
+        seen = self._seen
         last_failure = None
         pause = self.interval
         while not self._stop.wait(pause):
