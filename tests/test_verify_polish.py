@@ -23,6 +23,18 @@ def _run(*args: str):
     return CliRunner().invoke(main, list(args))
 
 
+def _released_signed(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project signed by a sample publisher and released; that publisher's certificate."""
+    cert, key = signing.new_sample_keys(tmp_path / "keys", "Penerbit Uji", PASSPHRASE, 30)
+    shutil.copy(cert, project / "publisher.pem")
+    with (project / "speechgen.toml").open("a") as f:
+        f.write('\n[signing]\ncertificate = "publisher.pem"\n')
+    monkeypatch.setenv(signing.KEY_ENV, str(key))
+    monkeypatch.setenv(signing.PASSPHRASE_ENV, PASSPHRASE)
+    assert _run("release", str(project), "-j", "1").exit_code == 0
+    return cert
+
+
 def test_latest_on_a_superseded_edition_gives_the_latest_address(released_project: Path) -> None:
     from test_editions import OLD_WORDS, _build, _correct
 
@@ -39,13 +51,7 @@ def test_latest_on_a_superseded_edition_gives_the_latest_address(released_projec
 
 def test_a_pinned_certificate_checks_the_site_here_and_says_sample_once(project: Path, tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    cert, key = signing.new_sample_keys(tmp_path / "keys", "Penerbit Uji", PASSPHRASE, 30)
-    shutil.copy(cert, project / "publisher.pem")
-    with (project / "speechgen.toml").open("a") as f:
-        f.write('\n[signing]\ncertificate = "publisher.pem"\n')
-    monkeypatch.setenv(signing.KEY_ENV, str(key))
-    monkeypatch.setenv(signing.PASSPHRASE_ENV, PASSPHRASE)
-    assert _run("release", str(project), "-j", "1").exit_code == 0
+    cert = _released_signed(project, tmp_path, monkeypatch)
     assert _run("build", str(project), "--no-search").exit_code == 0
     served = project / "site/2025/kenegaraan/kenegaraan.id.pdf"
     monkeypatch.chdir(project)                    # the reader is where the site was built
@@ -60,13 +66,7 @@ def test_a_pinned_pdf_from_elsewhere_is_not_judged_by_an_unrelated_site_here(pro
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """A reader with some other site built in the current folder verifies a PDF they downloaded:
     that site's manifest has nothing to say about it."""
-    cert, key = signing.new_sample_keys(tmp_path / "keys", "Penerbit Uji", PASSPHRASE, 30)
-    shutil.copy(cert, project / "publisher.pem")
-    with (project / "speechgen.toml").open("a") as f:
-        f.write('\n[signing]\ncertificate = "publisher.pem"\n')
-    monkeypatch.setenv(signing.KEY_ENV, str(key))
-    monkeypatch.setenv(signing.PASSPHRASE_ENV, PASSPHRASE)
-    assert _run("release", str(project), "-j", "1").exit_code == 0
+    cert = _released_signed(project, tmp_path, monkeypatch)
     downloaded = tmp_path / "unduhan.pdf"
     shutil.copy(next((project / "editions").rglob("*.pdf")), downloaded)
     elsewhere = tmp_path / "elsewhere"
