@@ -1,7 +1,8 @@
 """The build's cache: authenticated entries in the user's cache folder, never in the project.
 
-Only `build.py` uses it. An entry is accepted only if it carries an HMAC made with this machine's
-cache key (or the CI's, below), which lives outside the cache (in the user's state folder, mode 0600): an entry
+Only `memo.py` reads and writes it (the build opens it). An entry is accepted only if it carries
+an HMAC made with this machine's cache key (or the CI's, below), which lives outside the cache (in
+the user's state folder, mode 0600): an entry
 committed with the sources, restored from a shared CI cache or edited by hand is a miss, never
 input. Entries are written atomically; a torn or foreign entry is a miss, never an error. A cache
 opened read-only (`speechgen check`) writes nothing anywhere.

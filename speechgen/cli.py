@@ -117,7 +117,7 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: b
     unchanged page or speech is never rendered twice, and a project that has not changed since
     the last build into the same folder is not even read.
     """
-    from speechgen.build import build as run_build
+    from speechgen.build import BuildOptions, build as run_build
     from speechgen.config import load_config
 
     started = time.perf_counter()
@@ -132,10 +132,10 @@ def build(project: Path, out: Path | None, drafts: bool, quiet: bool, verbose: b
         switches = {"pdf": False} if no_pdf else {}      # otherwise [pdf] enabled decides
         if no_search:
             switches["search"] = False
-        report = run_build(config, out=out, drafts=drafts, log=log, jobs=jobs,
-                           progress=None if quiet else progress,
-                           notice=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)),
-                           require_released=require_released, require_signed=require_signed, at=at, **switches)
+        report = run_build(config, BuildOptions(
+            out=out, drafts=drafts, log=log, jobs=jobs, progress=None if quiet else progress,
+            notice=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)),
+            require_released=require_released, require_signed=require_signed, at=at, **switches))
     except SpeechgenError as error:
         progress.close()
         _fail(error)

@@ -21,7 +21,7 @@ from typing import Any
 from speechgen import markdown, yamlsafe
 from speechgen.config import Config, Unreadable, read_capped
 from speechgen.errors import Problem, Problems, SourceError
-from speechgen.model import Correction, Heading, Recipient, Sources, Speech, Version, Withdrawal
+from speechgen.model import Correction, Recipient, Sources, Speech, Version, Withdrawal
 
 # 512 KiB is ~12x the longest speech we know; it bounds the worst Markdown case to seconds.
 MAX_SOURCE_BYTES = 512 * 1024
@@ -88,45 +88,6 @@ class _Parsed:
 
 Render = Callable[[str, int], markdown.Rendered]     # (body, its first line) -> rendered
 Read = Callable[[Path, Config, Problems, Render], "_Parsed | None"]     # one source, as read_source
-
-
-def parsed_record(parsed: _Parsed) -> bytes:
-    """What reading found in a valid source, its long texts by digest: `parsed_from_record`
-    makes the same `_Parsed` again without reading the file's front matter or body."""
-    v = parsed.version
-    return json.dumps(dict(
-        year=parsed.year, stem=parsed.stem, slug=parsed.slug, status=parsed.status,
-        recipients=parsed.recipients, recipients_line=parsed.recipients_line, images=parsed.images,
-        lang=v.lang, title=v.title, speaker=v.speaker, date=v.date.isoformat(), source_sha=v.source_sha,
-        body_sha=v.body_sha, headings=[(h.level, h.id, h.text) for h in v.headings], subtitle=v.subtitle,
-        occasion=v.occasion, place=v.place, summary=v.summary, version_images=v.images, text_sha=v.text_sha,
-        corrections=[(c.date.isoformat(), c.notes, c.line) for c in v.corrections],
-        embargo=v.embargo.isoformat() if v.embargo is not None else None, embargo_line=v.embargo_line,
-        withdrawn=(parsed.withdrawn.date.isoformat(), parsed.withdrawn.notes, parsed.withdrawn.line)
-        if parsed.withdrawn is not None else None, aliases=parsed.aliases,
-    ), ensure_ascii=False, sort_keys=True).encode("utf-8")
-
-
-def parsed_from_record(record: bytes, path: Path) -> _Parsed:
-    """The `_Parsed` of `parsed_record`, for the source at `path`; its texts must be in (or
-    expected by) `speechgen.texts`. Raises ValueError, KeyError or TypeError on a foreign record."""
-    r = json.loads(record)
-    version = Version.known(
-        lang=r["lang"], title=r["title"], speaker=r["speaker"], date=dt.date.fromisoformat(r["date"]),
-        source=path, source_sha=r["source_sha"], body_sha=r["body_sha"],
-        headings=tuple(Heading(int(level), id_, text) for level, id_, text in r["headings"]),
-        subtitle=r["subtitle"], occasion=r["occasion"], place=r["place"], summary=r["summary"],
-        images=tuple(r["version_images"]), text_sha=r["text_sha"],
-        corrections=tuple(Correction(dt.date.fromisoformat(d), tuple(tuple(n) for n in notes), int(line))
-                          for d, notes, line in r["corrections"]),
-        embargo=dt.datetime.fromisoformat(r["embargo"]) if r["embargo"] is not None else None,
-        embargo_line=int(r["embargo_line"]))
-    withdrawn = r["withdrawn"]
-    return _Parsed(path, r["year"], r["stem"], r["slug"], r["status"], tuple(r["recipients"]),
-                   r["recipients_line"], version, tuple((src, int(line)) for src, line in r["images"]),
-                   Withdrawal(dt.date.fromisoformat(withdrawn[0]), tuple(tuple(n) for n in withdrawn[1]),
-                              int(withdrawn[2])) if withdrawn is not None else None,
-                   tuple((alias, int(line)) for alias, line in r["aliases"]))
 
 
 def read_project(config: Config, *, drafts: bool = False, problems: Problems | None = None,

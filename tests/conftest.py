@@ -45,10 +45,10 @@ def _pdfs_only_where_asked(request: pytest.FixtureRequest, monkeypatch: pytest.M
     """A PDF costs about a second to render, so `build()` makes none unless a test is marked
     `pdf` or passes `pdf=True` (tests/test_pdf.py builds its project once per module)."""
     if request.node.get_closest_marker("pdf") is None:
-        from speechgen import build as build_module
+        from speechgen.build import BuildOptions
 
-        defaults = {**build_module.build.__kwdefaults__, "pdf": False}
-        monkeypatch.setattr(build_module.build, "__kwdefaults__", defaults)
+        defaults = {**BuildOptions.__init__.__kwdefaults__, "pdf": False}
+        monkeypatch.setattr(BuildOptions.__init__, "__kwdefaults__", defaults)
 
 
 @pytest.fixture

@@ -220,11 +220,11 @@ def test_bodies_rendered_ahead_are_the_ones_reading_finds(project: Path, tmp_pat
     """A cold build renders the missing bodies ahead (in workers when there are many), and
     reading then finds every one in the cache: each body is rendered once, and the site is the
     site of a build that rendered each while reading."""
-    from speechgen import build as build_module
+    from speechgen import memo as memo_module
     from speechgen import markdown
 
     expected = clean(project, tmp_path)
-    monkeypatch.setattr(build_module, "MARKDOWN_AHEAD_MIN", 1)
+    monkeypatch.setattr(memo_module, "MARKDOWN_AHEAD_MIN", 1)
     original = markdown.render
     calls = []
 
@@ -247,11 +247,11 @@ def test_the_ahead_pass_reads_only_sources_changed_since_it_last_saw_them(projec
     wrong (the body gone from the cache) costs a render while reading, never a wrong page."""
     import traceback
 
-    from speechgen import build as build_module
+    from speechgen import memo as memo_module
     from speechgen import reader
 
-    monkeypatch.setattr(build_module, "RACY_NS", 0)             # no source is "too recent" here
-    monkeypatch.setattr(build_module, "MARKDOWN_AHEAD_MIN", 1)   # the cold build renders ahead
+    monkeypatch.setattr(memo_module, "RACY_NS", 0)             # no source is "too recent" here
+    monkeypatch.setattr(memo_module, "MARKDOWN_AHEAD_MIN", 1)   # the cold build renders ahead
     build(load_config(project), card_pdfs=False)
     original = reader.read_project_file
     ahead: list[str] = []
@@ -278,14 +278,14 @@ def test_an_unchanged_source_is_not_parsed_again_and_its_body_made_only_when_ask
     """A source read before at the same stamps is not parsed again (its front matter, checks and
     body): the site is the clean build's, and a template that shows another speech's body still
     gets that body (rendered from the Markdown cache when asked for)."""
-    from speechgen import build as build_module
+    from speechgen import memo as memo_module
     from speechgen import reader, texts
 
     (project / "templates").mkdir()
     (project / "templates/home.html").write_text(
         '{% extends "!default/home.html" %}{% block main %}{{ super() }}'
         '<div id="latest">{{ site.speeches[0].primary.body_html | safe }}</div>{% endblock %}')
-    monkeypatch.setattr(build_module, "RACY_NS", 0)
+    monkeypatch.setattr(memo_module, "RACY_NS", 0)
     build(load_config(project), card_pdfs=False)
     parsed: list[str] = []
     original = reader.read_source
@@ -310,11 +310,11 @@ def test_a_remembered_reading_is_used_only_while_the_file_holds_its_bytes(projec
                                                                           monkeypatch) -> None:
     """Even with stamps that collide (faked here: every file looks as it was), a file whose bytes
     changed is read again."""
-    from speechgen import build as build_module
+    from speechgen import memo as memo_module
 
-    monkeypatch.setattr(build_module, "RACY_NS", 0)
-    original = build_module.key
-    monkeypatch.setattr(build_module, "key", lambda kind, *parts: original(kind, *parts[:2]) if kind == "parsed"
+    monkeypatch.setattr(memo_module, "RACY_NS", 0)
+    original = memo_module.key
+    monkeypatch.setattr(memo_module, "key", lambda kind, *parts: original(kind, *parts[:2]) if kind == "parsed"
                         else original(kind, *parts))
     build(load_config(project), card_pdfs=False)
     source = project / "speeches/2024/lama.id.md"

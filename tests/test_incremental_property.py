@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from conftest import search_view, tree_bytes
 from speechgen import build as build_module
+from speechgen import memo as memo_module
 from speechgen.build import build
 from speechgen.cache import Cache
 from speechgen.config import load_config
@@ -268,7 +269,7 @@ def outcome(project: Path, out: Path, cache: Cache | None, **options) -> dict[st
 def settled():
     """Files changed since the last build are trusted by their stamps at once: the test's own
     stamps are unique, so nothing is missed, and every cache keyed by stamps is exercised."""
-    return mock.patch.object(build_module, "RACY_NS", 0)
+    return mock.patch.object(memo_module, "RACY_NS", 0)
 
 
 def compare_with_clean(root: Path, project: Path, step: int, label, **options) -> None:

@@ -360,9 +360,9 @@ def test_one_edit_uploads_only_what_changed(s3: SeaweedS3, bucket: str, project:
 
 def test_stale_objects_stay_unless_delete_and_only_under_the_prefix(s3: SeaweedS3, bucket: str, project: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from speechgen import build as build_module
+    from speechgen import indexing as indexing_module
 
-    monkeypatch.setattr(build_module, "SEARCH_RECENT_MAX", 0)     # an edit indexes its shard again
+    monkeypatch.setattr(indexing_module, "SEARCH_RECENT_MAX", 0)     # an edit indexes its shard again
     site = built(project)
     run(s3, site, bucket)
     client = s3.client()
@@ -480,9 +480,9 @@ def test_a_missing_bucket_or_an_unreachable_endpoint_is_one_clear_message(s3: Se
 
 def test_the_server_dying_midway_leaves_the_old_site_whole_and_a_rerun_finishes(
         s3: SeaweedS3, bucket: str, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from speechgen import build as build_module
+    from speechgen import indexing as indexing_module
 
-    monkeypatch.setattr(build_module, "SEARCH_RECENT_MAX", 0)     # the edit indexes its shard again
+    monkeypatch.setattr(indexing_module, "SEARCH_RECENT_MAX", 0)     # the edit indexes its shard again
     static = project / "static"
     site = built(project)
     run(s3, site, bucket)

@@ -102,7 +102,7 @@ def test_a_remembered_reading_gives_back_every_field(project: Path) -> None:
     here, and every one must come back (texts by digest)."""
     import dataclasses
 
-    from speechgen import reader
+    from speechgen import memo, reader
     from speechgen.errors import Problems
     from speechgen.model import Version
 
@@ -117,4 +117,4 @@ def test_a_remembered_reading_gives_back_every_field(project: Path) -> None:
     assert parsed is not None and not problems.items
     unset = [f.name for f in dataclasses.fields(Version) if getattr(parsed.version, f.name) == f.default]
     assert unset == [], f"give these a value in this test: {unset}"
-    assert reader.parsed_from_record(reader.parsed_record(parsed), source) == parsed
+    assert memo.parsed_from_record(memo.parsed_record(parsed), source) == parsed

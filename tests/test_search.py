@@ -156,11 +156,11 @@ def test_an_edit_goes_into_the_recent_bundle_and_hides_the_shard_entry(project: 
 
 
 def test_too_many_changed_pages_index_their_shard_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from speechgen import build as build_module
+    from speechgen import indexing as indexing_module
 
     site = project / "site"
     build(load_config(project), card_pdfs=False)
-    monkeypatch.setattr(build_module, "SEARCH_RECENT_MAX", 0)
+    monkeypatch.setattr(indexing_module, "SEARCH_RECENT_MAX", 0)
     _edit(project, "Teks lama, kini dengan zamrud.")
     lines: list[str] = []
     build(load_config(project), log=lines.append, card_pdfs=False)

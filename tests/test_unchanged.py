@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_project, search_view, tree_bytes
-from speechgen import build as build_module
+from speechgen import memo as memo_module
 from speechgen import reader
 from speechgen.build import build
 from speechgen.cache import Cache
@@ -26,7 +26,7 @@ from speechgen.writer import MARKER
 
 @pytest.fixture(autouse=True)
 def _trust_fresh_stamps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build_module, "RACY_NS", 0)
+    monkeypatch.setattr(memo_module, "RACY_NS", 0)
 
 
 def published(folder: Path) -> dict[str, bytes]:
@@ -196,7 +196,7 @@ def test_recently_changed_files_are_compared_by_their_bytes(built, monkeypatch: 
     unchanged, the build still stops early; changed in the same tick (same size, same stamps as
     far as they tell), it is read."""
     project, _ = built
-    monkeypatch.setattr(build_module, "RACY_NS", 10**15)     # every file is "too recent"
+    monkeypatch.setattr(memo_module, "RACY_NS", 10**15)     # every file is "too recent"
     build(load_config(project))                              # recorded with every file's bytes
     reads = count_reading(monkeypatch)
     build(load_config(project))
@@ -214,6 +214,6 @@ def test_recently_changed_files_are_compared_by_their_bytes(built, monkeypatch: 
             return os.stat_result(fields, {"st_atime_ns": info.st_atime_ns, "st_mtime_ns": info.st_mtime_ns,
                                            "st_ctime_ns": info.st_ctime_ns})
         return found
-    monkeypatch.setattr(build_module.os, "stat", same_stamps)
+    monkeypatch.setattr(memo_module.os, "stat", same_stamps)
     build(load_config(project))
     assert reads[0] == 1

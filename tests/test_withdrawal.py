@@ -189,7 +189,7 @@ def test_withdrawal_is_not_text() -> None:
 
 def test_a_remembered_reading_keeps_withdrawal_and_aliases(tmp_path: Path) -> None:
     """The build remembers what reading found (`parsed_record`); both come back as they were."""
-    from speechgen import reader
+    from speechgen import memo, reader
     from speechgen.errors import Problems
 
     fresh = copy_project(tmp_path / "fresh")
@@ -201,4 +201,4 @@ def test_a_remembered_reading_keeps_withdrawal_and_aliases(tmp_path: Path) -> No
     assert problems.items == [] and parsed is not None
     assert parsed.withdrawn is not None and parsed.withdrawn.note("en") == "Withdrawn."
     assert parsed.aliases == (("2025/pidato-lama", 10),)
-    assert reader.parsed_from_record(reader.parsed_record(parsed), parsed.path) == parsed
+    assert memo.parsed_from_record(memo.parsed_record(parsed), parsed.path) == parsed

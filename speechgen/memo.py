@@ -1,0 +1,605 @@
+"""The build's one memo: what an output is made of -> a cache key -> the output, reused or kept.
+
+The only module that makes cache keys and reads or keeps memoized results. Renderers and the
+reader are pure functions of their inputs; a stage of the build hands the memo what an output is
+made of (texts, digests of bytes, the output's own fields; never a path alone: fonts by their
+bytes, the emblem by its bytes) and gets the output back, or renders it and hands it over to keep:
+
+- a page or book records what its template read (`deps`), and is reused when every object it read
+  digests as before, with the same code, templates, config and direct inputs (its static key:
+  `page_key`, `book_key`); a book also records every file WeasyPrint read, with its SHA-256;
+- QR codes, card sheets' parts, link previews, Markdown, a source's reading and the search index
+  are keyed by their whole input (`qr_key`, `card_part_key`, `preview_key`, `markdown_key`,
+  `parsed_key`, `search_key`);
+- a file's SHA-256 is remembered by its stamps (`sha_memo`), outside the clock's racy window;
+- an unchanged project is not read at all (`unchanged_output`, over `inputs`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from stat import S_ISREG
+
+from speechgen import deps, markdown, reader, signing, texts
+from speechgen.cache import Cache, key
+from speechgen.config import Config
+from speechgen.errors import Problem, Problems, SourceError
+from speechgen.model import Correction, Heading, Version, Withdrawal
+from speechgen.writer import SiteWriter, clean_leftovers, lock_output, read_marker, sha256_file, site_digest
+
+Log = Callable[[str], None]
+RACY_NS = 2_000_000_000          # a file stamped this recently is hashed, not trusted by its stamp
+RACY_READ_LIMIT = 64 * 1024 * 1024   # a larger recent file is not hashed for the shortcut: the build runs
+MARKDOWN_AHEAD_MIN = 100        # fewer missing bodies than this are rendered while reading
+
+
+def project_settings(config: Config) -> str:
+    """The config as cache keys take it: wherever the project is (a CI checkout with a restored
+    cache may be anywhere), never its absolute path; what the outputs are made from is the same."""
+    return repr(dataclasses.replace(config, root=Path(".")))
+
+
+# --- key recipes: what each kind of output is made of ----------------------------------------------
+
+def globals_key(templates_digest: str, config: Config, fonts: tuple[str, ...]) -> str:
+    """What every templated output shares: the templates, the config and the fonts by their bytes."""
+    return key("globals", templates_digest, project_settings(config), *fonts)
+
+
+def book_key(globals_: str, dest: str, context: dict) -> str:
+    return key("book", globals_, dest, deps.shallow(dict(context, config=None)))   # config: in globals
+
+
+def page_key(globals_: str, page: object, extra: dict) -> str:
+    return key("page", globals_, deps.fields(page), deps.shallow(extra))
+
+
+def preview_key(title: str, speaker: str, date_text: str, site_title: str, emblem: bytes,
+                fonts: tuple[str, ...]) -> str:
+    """A link preview by its texts, the image it shows (its bytes) and the fonts (their bytes)."""
+    return key("preview", str(title), str(speaker), str(date_text), str(site_title), emblem, "\0".join(fonts))
+
+
+def qr_key(recipe: str, url: str) -> str:
+    return key("qr", recipe, url)
+
+
+def card_part_key(globals_: str, speech_id: str, number: int, recipe: str, layout: str, fingerprint: str,
+                  edition: int | None, proof: bool, emblem: bytes, fonts: tuple[str, ...], part) -> str:
+    """A part of a card sheet by everything it prints: its copies, layout, QR recipe, first edition,
+    the emblem's bytes and the fonts' bytes."""
+    return key("cardpart", globals_, speech_id, str(number), recipe, layout, fingerprint, str(edition),
+               str(proof), deps.digest(emblem), *fonts,
+               *(f"{c.number}/{c.total}/{c.recipient!r}" if c else "-" for c in part))
+
+
+def card_pdf_key(html: str, fonts: tuple[str, ...]) -> str:
+    return key("cards", html, *fonts)
+
+
+def glyphs_key(source_sha: str, fonts: tuple[str, ...]) -> str:
+    return key("glyphs", source_sha, "\0".join(fonts))
+
+
+def search_key(version: str, dest: str) -> str:
+    return key("search", version, dest)
+
+
+def recent_key(version: str, pages: Iterable[tuple[str, str]]) -> str:
+    """The recent bundle by its pages, each by its SHA-256."""
+    return key("recent", version, *(f"{d}\0{sha}" for d, sha in pages))
+
+
+def markdown_key(body: str, first_line: int) -> str:
+    return key("markdown", str(first_line), body)
+
+
+def stamps_key(target: Path) -> str:
+    return key("stamps", str(target))
+
+
+def unchanged_key(out: Path) -> str:
+    return key("unchanged", str(out))
+
+
+def font_digests(paths) -> tuple[str, ...]:
+    """The project's fonts by their bytes, never their names or times alone: a font replaced under
+    the same name changes every output drawn with it."""
+    return tuple(deps.digest(path.read_bytes()) for path in paths)
+
+
+# --- outputs with what they read -------------------------------------------------------------------
+
+class Memo:
+    """One build's memo over the cache and the writer: an output reused when it is proven unchanged,
+    else kept with what it read. `rendered` counts the outputs made this time."""
+
+    def __init__(self, store: Cache, writer: SiteWriter, root: Path, resolver: deps.Resolver) -> None:
+        self.store = store
+        self.writer = writer
+        self.root = root
+        self.resolver = resolver     # digests what a template read; replaced once the books are known
+        self.rendered = 0
+
+    def recall(self, static: str) -> dict | None:
+        """The record of an output made from `static` inputs, if everything it read is unchanged
+        and its bytes are at hand (in the previous output or the cache)."""
+        raw = self.store.get("trace", static)
+        if raw is None:
+            return None
+        try:
+            head, _, inline = raw.partition(b"\n")
+            record = json.loads(head)
+            if record.get("inline"):
+                record["data"] = inline
+            unchanged = all(self.resolver.token_digest(t) == d for t, d in record["deps"].items()) \
+                and all(file_sha(located(p, self.root)) == s for p, s in record.get("files", {}).items())
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return record if unchanged else None
+
+    def reused(self, static: str, dest: str) -> dict | None:
+        """The output at `dest` written again from its record, if it is proven unchanged; else None."""
+        record = self.recall(static)
+        return record if record is not None and self.put_back(dest, record) else None
+
+    def put_back(self, dest: str, record: dict) -> bool:
+        """Write a recalled output: linked from the previous output, or its bytes from the cache."""
+        sha = record["sha256"]
+        if self.writer.reuse(dest, sha):
+            return True
+        data = record["data"] if record.get("inline") else self.store.get("blob", sha)
+        if data is None or hashlib.sha256(data).hexdigest() != sha:
+            return False
+        self.writer.write(dest, data)
+        return True
+
+    def put_back_all(self, files: list[list[str]]) -> bool:
+        """Every file of a remembered set, or none: linked from the previous output where it
+        still is, else its bytes from the cache (each checked against its SHA-256)."""
+        todo = [(dest, sha) for dest, sha in files if not self.writer.has(dest, sha)]
+        blobs = {dest: self.store.get("blob", sha) for dest, sha in todo}
+        if not all(blobs[d] is not None and hashlib.sha256(blobs[d]).hexdigest() == s for d, s in todo):
+            return False
+        for dest, sha in files:
+            if not self.writer.reuse(dest, sha):
+                self.writer.write(dest, blobs[dest])
+        return True
+
+    def reads(self, tokens: Iterable[str]) -> dict[str, str]:
+        return {t: self.resolver.token_digest(t) for t in sorted(tokens)}
+
+    def keep(self, static: str, dest: str, data: bytes, tokens: Iterable[str], *, inline: bool = False,
+             **extra) -> dict:
+        """Write a fresh output and remember it with what it read. Small outputs (pages) keep their
+        bytes in the record itself, one cache file each; large ones (books) in a blob of their own,
+        so checking a record never reads a PDF."""
+        sha = self.writer.write(dest, data)
+        record = dict(sha256=sha, bytes=len(data), inline=inline, deps=self.reads(tokens), **extra)
+        entry = json.dumps(record, sort_keys=True).encode()
+        if inline:
+            entry += b"\n" + data
+        else:
+            self.store.put("blob", sha, data)
+        self.store.put("trace", static, entry)
+        self.rendered += 1
+        return record
+
+    def keep_reads(self, static: str, tokens: Iterable[str], **extra) -> None:
+        """Remember what an intermediate result (a card part's HTML, by its key) read, no output."""
+        self.store.put("trace", static, json.dumps({"deps": self.reads(tokens), **extra}, sort_keys=True).encode())
+
+    def copied(self, dest: str, source: Path) -> None:
+        """A file copied as it is: linked from the previous output when its bytes (remembered by its
+        stamps) are there, else copied and its SHA-256 remembered."""
+        entry, known = stat_known(self.store, source)
+        if known is not None and self.writer.reuse(dest, known):
+            return
+        sha = self.writer.copy(dest, source)
+        self.store.put("stat", entry, sha.encode())
+
+    def get(self, kind: str, entry: str) -> bytes | None:
+        return self.store.get(kind, entry)
+
+    def put(self, kind: str, entry: str, data: bytes, *, made: bool = False) -> None:
+        """Keep `data`; `made`: a result rendered this time, counted."""
+        self.store.put(kind, entry, data)
+        self.rendered += made
+
+    def json_record(self, kind: str, entry: str, *keys: str) -> dict | None:
+        return json_record(self.store.get(kind, entry), *keys)
+
+
+def json_record(raw: bytes | None, *keys: str) -> dict | None:
+    """A cache record as a dict holding `keys`; None when absent or of another layout."""
+    try:
+        record = json.loads(raw) if raw is not None else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and all(k in record for k in keys) else None
+
+
+def known_glyphs(store: Cache, versions: list, fonts: tuple[str, ...]) -> tuple[list, Callable[[], None]]:
+    """The versions whose glyph check is not remembered for these fonts (their bytes), and what
+    remembers them once the check has passed."""
+    entries = {id(v): glyphs_key(v.source_sha, fonts) for v in versions}
+    todo = [v for v in versions if store.get("glyphs", entries[id(v)]) is None]
+
+    def passed() -> None:
+        for version in todo:
+            store.put("glyphs", entries[id(version)], b"ok")
+    return todo, passed
+
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def portable(path: str, root: Path) -> str:
+    """A file a book read, as its record names it: within the project or speechgen's own theme,
+    by its place there, so that a checkout elsewhere (a CI runner) finds it again."""
+    for base, prefix in ((root, ""), (_PACKAGE, "<speechgen>/")):
+        try:
+            return prefix + Path(path).relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return path
+
+
+def located(name: str, root: Path) -> Path:
+    """Where a file named by `portable` is now (a name from an older record is absolute)."""
+    if name.startswith("<speechgen>/"):
+        return _PACKAGE / name[len("<speechgen>/"):]
+    return root / name
+
+
+def file_sha(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "absent"
+
+
+def stat_known(store: Cache, path: Path) -> tuple[str, str | None]:
+    """A file's stat entry in the cache, and the SHA-256 remembered under it: by size, time stamp
+    and inode, except for a file stamped within the file system's clock tick (read it again)."""
+    stat = path.stat()
+    entry = key("stat", str(path), f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}")
+    if time.time_ns() - stat.st_mtime_ns < RACY_NS:
+        return entry, None
+    known = store.get("stat", entry)
+    return entry, known.decode() if known is not None else None
+
+
+def sha_memo(store: Cache) -> Callable[[Path], str]:
+    """A file's SHA-256, remembered by its stat entry (`stat_known`)."""
+    def sha_of(path: Path) -> str:
+        entry, known = stat_known(store, path)
+        if known is not None:
+            return known
+        sha = file_sha(path)
+        store.put("stat", entry, sha.encode())
+        return sha
+    return sha_of
+
+
+# --- reading: Markdown bodies and sources ----------------------------------------------------------
+
+def remembered_markdown(store: Cache) -> reader.Render:
+    """Markdown is most of reading's cost: keep each body's rendering by its text (as JSON)."""
+    def render(body: str, first_line: int) -> markdown.Rendered:
+        entry = markdown_key(body, first_line)
+        hit = store.get("markdown", entry)
+        if hit is not None:
+            try:
+                return markdown.Rendered.from_json(hit)
+            except (ValueError, KeyError, TypeError):
+                pass                               # an entry from another layout: render again
+        rendered = markdown.render(body, first_line)
+        store.put("markdown", entry, rendered.to_json())
+        return rendered
+    return render
+
+
+def markdown_ahead(config: Config, store: Cache, mapper: Callable[..., Iterator], log: Log) -> None:
+    """Render (with `mapper`, in worker processes) every body the cache does not hold yet, so that
+    reading (one source after another) finds each in the cache: Markdown is most of a cold read's
+    time, and a machine has more than one core. Nothing when only a few are missing. Bodies are
+    read again as the workers take them, never all held at once."""
+    if not store.writable:
+        return
+    hints: dict[Path, str] = {}
+
+    def seen(path: Path) -> bool:
+        """This file, at these stamps, was last read with its body in the cache: not read now.
+        Only a hint (a wrong one costs a body rendered while reading, never a wrong page)."""
+        stamps = settled(path)
+        if stamps is None:
+            return False
+        hints[path] = key("ahead", os.fsencode(path), stamps)
+        return store.has("ahead", hints[path])
+
+    missing = []
+    for path, body, line in reader.bodies(config, skip=seen):
+        if not store.has("markdown", markdown_key(body, line)):
+            missing.append(path)
+        elif path in hints:
+            store.put("ahead", hints[path], b"")
+    if len(missing) < MARKDOWN_AHEAD_MIN:
+        return
+    todo = ((body, line) for _, body, line in reader.bodies(config, missing))
+    for entry, made in mapper(_render_markdown, todo, count=len(missing)):
+        store.put("markdown", entry, made)
+    for path in missing:
+        if path in hints:                 # as read at those stamps: its body is in the cache now
+            store.put("ahead", hints[path], b"")
+    log(f"markdown: {len(missing)} bodies rendered ahead")
+
+
+def _render_markdown(item: tuple[str, int]) -> tuple[str, bytes]:
+    """A body's cache entry and its rendering (in a worker: the body never comes back)."""
+    body, line = item
+    return markdown_key(body, line), markdown.render(body, line).to_json()
+
+
+def remembered_sources(store: Cache, config: Config) -> reader.Read:
+    """A source read before, holding the same bytes at the same place in the project and read
+    with the same config, with nothing wrong in it, is not parsed again: what reading found is
+    remembered (`parsed_record`), keyed by the file's SHA-256, never its stamps or absolute
+    path (a fresh checkout, a CI runner's with the cache restored, finds every entry). Its body is
+    rendered (from the Markdown cache) only if a stage asks for it."""
+    settings = project_settings(config)
+
+    def read(path: Path, config: Config, problems: Problems, render: reader.Render):
+        data = reader.read_project_file(path, config, Problems(config.root), reader.MAX_SOURCE_BYTES)
+        entry = ""
+        if data is not None:             # else read_source says why it cannot be read
+            try:
+                place = path.relative_to(config.root).as_posix()
+            except ValueError:
+                place = str(path)
+            sha = hashlib.sha256(data).hexdigest()
+            entry = key("parsed", settings, place, sha)
+            raw = store.get("parsed", entry)
+            if raw is not None:
+                parsed = recalled_source(raw, data, sha, path, config, render)
+                if parsed is not None:
+                    return parsed
+        count = len(problems.items)
+        parsed = reader.read_source(path, config, problems, render)
+        if entry and parsed is not None and len(problems.items) == count \
+                and parsed.version.source_sha == sha:          # not changed between the two reads
+            store.put("parsed", entry, parsed_record(parsed))
+        return parsed
+    return read
+
+
+def recalled_source(raw: bytes, data: bytes, sha: str, path: Path, config: Config,
+                    render: reader.Render) -> "reader._Parsed | None":
+    """A remembered reading of `data` (the file's bytes, of SHA-256 `sha`); None to read it."""
+    try:
+        parsed = parsed_from_record(raw, path)
+        text = data.decode("utf-8")
+    except (ValueError, KeyError, TypeError):
+        return None
+    if sha != parsed.version.source_sha:
+        return None
+
+    def body() -> str:           # reads the file again: a build holds no text it was not asked for
+        again = reader.read_project_file(path, config, Problems(config.root), reader.MAX_SOURCE_BYTES)
+        split = reader.split_front_matter(again.decode("utf-8", "replace")) if again is not None else ""
+        html = render(split[1], split[2]).html if not isinstance(split, str) else ""
+        if hashlib.sha256(html.encode("utf-8")).hexdigest() != parsed.version.body_sha:
+            raise SourceError([Problem(str(path), None, "its body renders otherwise than when it was read; "
+                                       "build again")])
+        return html
+    texts.STORE.put(text)
+    texts.STORE.expect(parsed.version.body_sha, body)
+    return parsed
+
+
+def parsed_record(parsed: reader._Parsed) -> bytes:
+    """What reading found in a valid source, its long texts by digest: `parsed_from_record`
+    makes the same reading again without reading the file's front matter or body."""
+    v = parsed.version
+    return json.dumps(dict(
+        year=parsed.year, stem=parsed.stem, slug=parsed.slug, status=parsed.status,
+        recipients=parsed.recipients, recipients_line=parsed.recipients_line, images=parsed.images,
+        lang=v.lang, title=v.title, speaker=v.speaker, date=v.date.isoformat(), source_sha=v.source_sha,
+        body_sha=v.body_sha, headings=[(h.level, h.id, h.text) for h in v.headings], subtitle=v.subtitle,
+        occasion=v.occasion, place=v.place, summary=v.summary, version_images=v.images, text_sha=v.text_sha,
+        corrections=[(c.date.isoformat(), c.notes, c.line) for c in v.corrections],
+        embargo=v.embargo.isoformat() if v.embargo is not None else None, embargo_line=v.embargo_line,
+        withdrawn=(parsed.withdrawn.date.isoformat(), parsed.withdrawn.notes, parsed.withdrawn.line)
+        if parsed.withdrawn is not None else None, aliases=parsed.aliases,
+    ), ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def parsed_from_record(record: bytes, path: Path) -> reader._Parsed:
+    """The reading of `parsed_record`, for the source at `path`; its texts must be in (or
+    expected by) `speechgen.texts`. Raises ValueError, KeyError or TypeError on a foreign record."""
+    r = json.loads(record)
+    version = Version.known(
+        lang=r["lang"], title=r["title"], speaker=r["speaker"], date=dt.date.fromisoformat(r["date"]),
+        source=path, source_sha=r["source_sha"], body_sha=r["body_sha"],
+        headings=tuple(Heading(int(level), id_, text) for level, id_, text in r["headings"]),
+        subtitle=r["subtitle"], occasion=r["occasion"], place=r["place"], summary=r["summary"],
+        images=tuple(r["version_images"]), text_sha=r["text_sha"],
+        corrections=tuple(Correction(dt.date.fromisoformat(d), tuple(tuple(n) for n in notes), int(line))
+                          for d, notes, line in r["corrections"]),
+        embargo=dt.datetime.fromisoformat(r["embargo"]) if r["embargo"] is not None else None,
+        embargo_line=int(r["embargo_line"]))
+    withdrawn = r["withdrawn"]
+    return reader._Parsed(path, r["year"], r["stem"], r["slug"], r["status"], tuple(r["recipients"]),
+                          r["recipients_line"], version, tuple((src, int(line)) for src, line in r["images"]),
+                          Withdrawal(dt.date.fromisoformat(withdrawn[0]), tuple(tuple(n) for n in withdrawn[1]),
+                                     int(withdrawn[2])) if withdrawn is not None else None,
+                          tuple((alias, int(line)) for alias, line in r["aliases"]))
+
+
+# --- the unchanged project: nothing read, nothing written ------------------------------------------
+
+def inputs(config: Config, settings: tuple, since: int) -> str | None:
+    """One SHA-256 over everything a build reads: its settings, the config, speechgen's code, and
+    every file of the project a build may open (speeches, templates, static files, recipients, the
+    editions, the files the config names, the signing key the environment names), each by its path,
+    size, stamps and inode; a file stamped less than `RACY_NS` before `since` (the start of the
+    build that is or was recorded) by its bytes instead, since its stamps cannot tell a change
+    made in the same tick. None, so that the build reads everything, when a folder among them is
+    a link, a file is not a regular file, or a recent file is too large to hash here."""
+    digest = hashlib.sha256(key("inputs", *map(str, settings), repr(config)).encode())
+    try:
+        from importlib import metadata
+
+        digest.update(metadata.version("pagefind").encode())
+    except Exception:                  # not installed: the settings already say no search
+        digest.update(b"-")
+    secret = os.environ.get(signing.KEY_ENV, "").strip()
+    passphrase = os.environ.get(signing.PASSPHRASE_ENV, "")
+    digest.update(hashlib.sha256(f"{secret}\0{passphrase}".encode()).digest())
+    named = (config.pdf.emblem, *config.pdf.fonts, config.qr.logo, config.signing.certificate)
+    roots = [config.path, config.speeches_dir, config.templates_dir, config.static_dir,
+             config.recipients_file, config.ledger_file, config.editions_dir,
+             config.root / signing.RENEWALS_DIR,     # the renewal statements `keys rollover` keeps
+             *(config.root / name.lstrip("/") for name in named if name),
+             *([Path(secret).expanduser()] if secret else [])]
+    fresh = since - RACY_NS
+    for root in roots:
+        for path in files_under(root):
+            if path is None:
+                return None
+            try:
+                info = os.stat(path)
+                if not S_ISREG(info.st_mode):
+                    return None                   # a FIFO, a device: the build reads it and says why
+                if info.st_mtime_ns > fresh or info.st_ctime_ns > fresh:
+                    if info.st_size > RACY_READ_LIMIT:
+                        return None
+                    digest.update(os.fsencode(path) + f"\0bytes {sha256_file(path)}\n".encode())
+                    continue
+            except OSError:
+                digest.update(os.fsencode(path) + b"\0absent\n")
+                continue
+            digest.update(os.fsencode(path) + f"\0{stamps(info)}\n".encode())
+    return digest.hexdigest()
+
+
+def stamps(info: os.stat_result) -> str:
+    """What tells a file's versions apart without reading it: size, both times, inode, mode."""
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_mode}"
+
+
+def settled(path: Path) -> str | None:
+    """A file's stamps, if it is there and was last changed more than RACY_NS ago (a change in
+    the same clock tick may leave them as they were); else None, and the file is read."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return None if time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) < RACY_NS else stamps(info)
+
+
+def files_under(root: Path) -> Iterator[Path | None]:
+    """`root` if it is a file (or absent), else every file under it, in a stable order; None for
+    a linked folder, whose files a stamp of the link does not follow."""
+    if not root.is_dir():
+        yield root
+        return
+    if root.is_symlink():
+        yield None
+        return
+    for folder, subfolders, names in os.walk(root):
+        subfolders.sort()
+        for name in subfolders:
+            if os.path.islink(os.path.join(folder, name)):
+                yield None
+                return
+        for name in sorted(names):
+            yield Path(folder, name)
+
+
+def load_stamps(raw: bytes | None) -> dict[str, int]:
+    try:
+        found = json.loads(raw) if raw else {}
+        return {str(k): int(v) for k, v in found.items()}
+    except (ValueError, TypeError, AttributeError):
+        return {}
+
+
+def output_stamps(store: Cache, target: Path) -> dict[str, int]:
+    """The modification time of every file the last build into `target` wrote."""
+    return load_stamps(store.get("stamps", stamps_key(target)))
+
+
+def keep_output_stamps(store: Cache, target: Path, found: dict[str, int]) -> None:
+    store.put("stamps", stamps_key(target), json.dumps(found).encode())
+
+
+def unchanged_output(store: Cache, out: Path, inputs: Callable[[int], str | None], notice: Log) -> dict | None:
+    """What the last build into `out` reported, if the project's `inputs` (digested as of that
+    build's start) are what it read and `out` still holds every file as that build left it (its
+    record, each file's size and stamp); else None."""
+    raw = store.get("unchanged", unchanged_key(out))
+    if raw is None:
+        return None
+    try:
+        record = json.loads(raw)
+        if record["inputs"] != inputs(int(record["since"])) or (
+                record["valid_until"] is not None and time.time() >= record["valid_until"]):
+            return None                   # a signing certificate expired since: preflight says so
+        summary = dict(record["summary"])
+        summary["unreleased"] = tuple(tuple(pair) for pair in summary["unreleased"])
+        summary["drafts"] = tuple(summary["drafts"])
+        summary["proofs"] = tuple(summary.get("proofs", ()))
+        summary["embargoed"] = tuple(tuple(e) for e in summary.get("embargoed", ()))
+        summary["embargo_passed"] = tuple(tuple(e) for e in summary.get("embargo_passed", ()))
+        written = output_stamps(store, out)
+        if not out.is_dir():
+            return None
+        lock = lock_output(out, exclusive=True, wait=lambda: notice(
+            f"{out}: another build is writing here; waiting for it to finish (build lain sedang menulis; menunggu)"))
+        try:
+            clean_leftovers(out)           # what a killed build left beside the output
+            files, digest = read_marker(out)
+            if digest != record["site"] or not files or site_digest(files) != digest:
+                return None
+            for dest, (_, size) in files.items():
+                info = os.stat(out / dest)
+                if info.st_size != size or written.get(dest) != info.st_mtime_ns:
+                    return None
+        finally:
+            os.close(lock)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return {**summary, "notices": list(record["notices"]), "moments": record.get("moments"),
+            "private": record.get("private", False)}
+
+
+def keep_unchanged(store: Cache, out: Path, **record) -> None:
+    """What `unchanged_output` finds again: the inputs' digest, the output's, the report."""
+    store.put("unchanged", unchanged_key(out), json.dumps(record).encode())
+
+
+def moments(known: list[dt.datetime], moment: dt.datetime) -> list[str | None]:
+    """The moments around `moment` among `known` (every embargo's, and those its released editions
+    were released under): the last passed and the next to come. The site built as of `moment`
+    is the site of every moment between them."""
+    passed = [m for m in known if m <= moment]
+    later = [m for m in known if m > moment]
+    return [max(passed).isoformat() if passed else None, min(later).isoformat() if later else None]
+
+
+def same_moment(recorded, moment: dt.datetime) -> bool:
+    """`moment` lies between the embargo moments a recorded build saw around its own (`moments`):
+    no embargo opened or closed in between, so the recorded site is this moment's site too."""
+    try:
+        last, following = (dt.datetime.fromisoformat(m) if m is not None else None for m in recorded)
+    except (TypeError, ValueError):
+        return False
+    return (last is None or moment >= last) and (following is None or moment < following)

@@ -1,0 +1,57 @@
+"""The one memo: only `memo.py` makes cache keys and reads or keeps cached results; the build's
+options are one value, and the keyword form is the same build."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from conftest import tree_bytes
+from speechgen.build import BuildOptions, build
+from speechgen.cache import Cache
+from speechgen.config import load_config
+
+PACKAGE = Path(__file__).resolve().parent.parent / "speechgen"
+CACHE_CALLS = {"get", "put", "has"}
+
+
+def _cache_users(path: Path) -> list[str]:
+    """Where a module makes a cache key or reads or writes cache entries itself."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "speechgen.cache" \
+                and any(alias.name == "key" for alias in node.names):
+            found.append(f"{path.name}:{node.lineno}: imports the cache's key")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in CACHE_CALLS \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in ("store", "cache"):
+            found.append(f"{path.name}:{node.lineno}: {node.func.value.id}.{node.func.attr}()")
+    return found
+
+
+def test_only_the_memo_makes_keys_and_touches_entries() -> None:
+    modules = [p for p in PACKAGE.rglob("*.py") if p.name not in ("memo.py", "cache.py")]
+    assert len(modules) > 20
+    assert [f for path in modules for f in _cache_users(path)] == []
+    assert _cache_users(PACKAGE / "memo.py")          # the check sees what it looks for
+
+
+def test_options_and_keywords_build_the_same_site(project: Path, tmp_path: Path) -> None:
+    config = load_config(project)
+    one = build(config, BuildOptions(out=tmp_path / "one", search=False, cache=Cache.disabled()))
+    two = build(config, out=tmp_path / "two", search=False, cache=Cache.disabled())
+    assert one.rendered == two.rendered > 0
+    assert tree_bytes(tmp_path / "one") == tree_bytes(tmp_path / "two")
+    # options given and a keyword on top: the keyword wins
+    three = build(config, BuildOptions(out=tmp_path / "one", search=False), out=tmp_path / "three",
+                  cache=Cache.disabled())
+    assert three.out == tmp_path / "three" and tree_bytes(tmp_path / "three") == tree_bytes(tmp_path / "one")
+
+
+def test_options_are_one_frozen_value() -> None:
+    options = BuildOptions(drafts=True)
+    with pytest.raises(AttributeError):
+        options.drafts = False          # type: ignore[misc]
+    with pytest.raises(TypeError):
+        BuildOptions(draft=True)        # type: ignore[call-arg]   a typo is an error, not ignored
