@@ -53,8 +53,9 @@ class BuildOptions:
     `require_signed=True` makes a missing signing key an error (otherwise: unsigned, said once).
     `defer_pdfs=True` (the preview's first pass) renders no book: a PDF not released and not in
     the cache is left out, and counted in `Report.deferred`, for a second, full build to make.
-    `cancel()` is asked between stages (and batches of books); True raises `Cancelled` and the
-    output stays as it was. `at` builds the site as of that moment (default: the clock): a speech
+    `cancel()` is asked between stages and within each (every 64 sources read, Markdown bodies,
+    pages or previews; while books and card sheets are laid out); True raises `Cancelled`, the
+    stage's workers are stopped and the output stays as it was. `at` builds the site as of that moment (default: the clock): a speech
     under an `embargo:` later than it is in no public output; `unseal=True` (the preview, `release`)
     keeps every speech, its held pages marked. `writing(writer)` is handed the writer before the
     first output is written (the preview serves `writer.files` from `writer.tmp` until the swap)."""
@@ -182,9 +183,10 @@ def _plan(config: Config, o: BuildOptions, store: Cache, switches: Options, mome
     """Preflight, sources, editions and graph: every problem of all of them at once, before any rendering."""
     problems = Problems(config.root)
     templates, media = preflight.check_project(config, problems, pdf=switches.pdf, cards=switches.cards)
-    memo.markdown_ahead(config, store, lambda f, items, count: pooled_map(f, items, o.jobs, count), o.log)
-    sources = reader.read_project(config, drafts=o.drafts, problems=problems,
-                                  render=memo.remembered_markdown(store), read=memo.remembered_sources(store, config))
+    stop = _checkpoint(o.cancel)
+    memo.markdown_ahead(config, store, lambda f, items, count: pooled_map(f, items, o.jobs, count), o.log, stop)
+    sources = reader.read_project(config, drafts=o.drafts, problems=problems, render=memo.remembered_markdown(store),
+                                  read=memo.remembered_sources(store, config, stop))
     _raise_sources(problems)        # speechgen.toml's own problems wait for the site's (base_url): all at once
     if o.require_signed and media.signer is None and not problems:
         problems.add(config.path, None, "--require-signed: " + (
@@ -212,6 +214,17 @@ def _plan(config: Config, o: BuildOptions, store: Cache, switches: Options, mome
     _check_glyphs(site, media, fonts, problems, store)
     _raise(problems)
     return _Planned(site, sources, plan, templates, media, fonts, said, known_moments)
+
+
+def _checkpoint(cancel: Callable[[], bool] | None) -> Callable[[], None] | None:
+    """What raises `Cancelled` once `cancel()` says stop."""
+    if cancel is None:
+        return None
+
+    def checkpoint() -> None:
+        if cancel():
+            raise Cancelled()
+    return checkpoint
 
 
 def _require_released(sources: Sources, plan, problems: Problems, unseal: bool, moment: dt.datetime) -> None:
@@ -251,6 +264,7 @@ def _make(config: Config, o: BuildOptions, store: Cache, planned: _Planned, mome
                             memo.Memo(store, writer, config.root, deps.Resolver(site, {})), o.log, o.jobs,
                             defer=o.defer_pdfs, cancel=o.cancel)
             if o.writing is not None:      # the preview serves each output from here as soon as it is written
+                writer.served = True     # so each is renamed into place whole
                 o.writing(writer)
             pdfs = stages.books(o.progress) if site.options.pdf else _released_books(site)
             stages.pages(pdfs)

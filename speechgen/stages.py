@@ -23,6 +23,7 @@ from speechgen.render import cards, html
 from speechgen.render.qr import QrMaker, pack, unpack
 from speechgen.templates import Templates
 from speechgen.workers import can_fork, cores, pooled_map
+from speechgen.workers import pool as workers_pool
 
 Log = Callable[[str], None]
 PdfMap = dict[tuple[str, str], PdfInfo]
@@ -343,7 +344,7 @@ def _render_pages(env, site: Site, pdfs: PdfMap, misses: list, jobs: int | None)
 
     _POOLED = (env, site, pdfs, [page for page, _ in misses])
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with workers_pool(multiprocessing.get_context("fork"), workers) as pool:
             # A window at a time: pages the workers made wait for the writer in this process's
             # memory, so no more than a window of them is asked for at once.
             for start in range(0, len(misses), PAGES_PER_WINDOW):

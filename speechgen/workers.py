@@ -1,9 +1,30 @@
-"""Worker processes for the build's CPU work (pages, previews, Markdown): forked, and only when
-there is enough to pay for them and this process has one thread."""
+"""Worker processes: every pool a build starts (books, card sheets, pages, Markdown, previews).
+
+A worker forked from the build's process inherits its Python signal handlers: under `serve`,
+SIGTERM and SIGINT only ask the build to stop. A pool's `terminate()` ends its workers with
+SIGTERM, so a worker busy with a book would go on, then block writing its result to a pipe no one
+reads any more, and the build would wait on it for good. Each worker therefore starts by
+restoring SIGTERM's default (it ends at once) and ignoring SIGINT: the process that owns the pool
+hears Ctrl+C and stops its workers itself.
+
+The build's own CPU work (pages, previews, Markdown) is forked only when there is enough to pay
+for the workers and this process has one thread (`pooled_map`, `can_fork`).
+"""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterable, Iterator
+
+
+def pool(context, workers: int, **options):
+    """`context.Pool(workers, **options)` whose workers end on SIGTERM and ignore SIGINT."""
+    return context.Pool(workers, initializer=_plain_signals, **options)
+
+
+def _plain_signals() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def pooled_map(function, items: Iterable, jobs: int | None, count: int | None = None) -> Iterator:
@@ -15,8 +36,8 @@ def pooled_map(function, items: Iterable, jobs: int | None, count: int | None = 
         return
     import multiprocessing
 
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(function, items, chunksize=8)
+    with pool(multiprocessing.get_context("fork"), workers) as workers_pool:
+        yield from workers_pool.imap(function, items, chunksize=8)
 
 
 def cores() -> int:
