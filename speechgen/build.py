@@ -167,12 +167,10 @@ def _replayed(config: Config, o: BuildOptions, store: Cache, settings: tuple, mo
     out = o.out
     assert out is not None
     done = memo.unchanged_output(store, out, lambda since: memo.inputs(config, settings, since), o.notice)
-    if done is not None and not memo.same_moment(done.pop("moments", None), moment):
-        return None                    # an embargo's moment lies between: the site is another
-    if done is not None and done.pop("private", False) and not (graph.private_folder(out) / Private.MARK).is_file():
+    if done is None or not memo.same_moment(done.pop("moments", None), moment):
+        return None                    # (or an embargo's moment lies between: the site is another)
+    if done.pop("private", False) and not (graph.private_folder(out) / Private.MARK).is_file():
         return None                    # the embargoed speeches' card sheets are gone: made again
-    if done is None:
-        return None
     for message in done.pop("notices"):
         o.notice(message)
     o.log(f"{out} already holds this build of the unchanged project: nothing read, nothing written")
@@ -183,20 +181,7 @@ def _plan(config: Config, o: BuildOptions, store: Cache, switches: Options, mome
     """Preflight, sources, editions and graph: every problem of all of them at once, before any rendering."""
     problems = Problems(config.root)
     templates, media = preflight.check_project(config, problems, pdf=switches.pdf, cards=switches.cards)
-    stop = _checkpoint(o.cancel)
-    memo.markdown_ahead(config, store, lambda f, items, count: pooled_map(f, items, o.jobs, count), o.log, stop)
-    sources = reader.read_project(config, drafts=o.drafts, problems=problems, render=memo.remembered_markdown(store),
-                                  read=memo.remembered_sources(store, config, stop))
-    _raise_sources(problems)        # speechgen.toml's own problems wait for the site's (base_url): all at once
-    if o.require_signed and media.signer is None and not problems:
-        problems.add(config.path, None, "--require-signed: " + (
-            f"no signing key: set {signing_env()} to the publisher's PKCS#12 file"
-            if config.signing.certificate else "[signing] certificate is not set"))
-    plan = editions.plan(config, sources, problems, memo.sha_memo(store), notice=o.notice)
-    if o.require_released:             # with or without PDFs: what is published must be released
-        _require_released(sources, plan, problems, o.unseal, moment)
-    _raise_sources(problems)
-    editions.load_texts(config, plan)
+    sources, plan = _read(config, o, store, media, problems, moment)
     switches = dataclasses.replace(switches, signed=media.signer is not None)
     said = _said(config, media)
     for message in said:
@@ -214,6 +199,26 @@ def _plan(config: Config, o: BuildOptions, store: Cache, switches: Options, mome
     _check_glyphs(site, media, fonts, problems, store)
     _raise(problems)
     return _Planned(site, sources, plan, templates, media, fonts, said, known_moments)
+
+
+def _read(config: Config, o: BuildOptions, store: Cache, media: preflight.Media, problems: Problems,
+          moment: dt.datetime) -> tuple[Sources, editions.Editions]:
+    """The sources (remembered readings, Markdown rendered ahead) and the editions' plan."""
+    stop = _checkpoint(o.cancel)
+    memo.markdown_ahead(config, store, lambda f, items, count: pooled_map(f, items, o.jobs, count), o.log, stop)
+    sources = reader.read_project(config, drafts=o.drafts, problems=problems, render=memo.remembered_markdown(store),
+                                  read=memo.remembered_sources(store, config, stop))
+    _raise_sources(problems)        # speechgen.toml's own problems wait for the site's (base_url): all at once
+    if o.require_signed and media.signer is None and not problems:
+        problems.add(config.path, None, "--require-signed: " + (
+            f"no signing key: set {signing_env()} to the publisher's PKCS#12 file"
+            if config.signing.certificate else "[signing] certificate is not set"))
+    plan = editions.plan(config, sources, problems, memo.sha_memo(store), notice=o.notice)
+    if o.require_released:             # with or without PDFs: what is published must be released
+        _require_released(sources, plan, problems, o.unseal, moment)
+    _raise_sources(problems)
+    editions.load_texts(config, plan)
+    return sources, plan
 
 
 def _checkpoint(cancel: Callable[[], bool] | None) -> Callable[[], None] | None:
