@@ -24,6 +24,7 @@ from speechgen.errors import ConfigError, Problems, SourceError, display_path
 from speechgen.graph import Options, Site
 from speechgen.model import PdfInfo, Sources
 from speechgen.render import cards, manifest
+from speechgen.render.pdf import sha256sums
 from speechgen.render import search as search_render
 from speechgen.stages import Cancelled, PdfMap, Private, Stages
 from speechgen.templates import Templates, words_warning
@@ -320,8 +321,6 @@ def _manifest(config: Config, o: BuildOptions, planned: _Planned, pdfs: PdfMap, 
             previous=signing.read_previous(out / site.manifest_signature_dest) if stamped else None,
             renewals=signing.read_statements(config.root)))
     if site.outputs_of("checksums"):
-        from speechgen.render.pdf import sha256sums     # lazy, as every PDF import
-
         public = {(s.id, lang) for s in site.speeches for lang in s.versions}
         kept = [PdfInfo(e.dest, e.sha256, e.pages, e.bytes)
                 for ident, every in planned.plan.released.items() if ident in public for e in every]

@@ -19,9 +19,9 @@ from speechgen.indexing import Indexing, search_plan
 from speechgen.memo import (Memo, book_key, card_part_key, card_pdf_key, globals_key, page_key, portable,
                             preview_key, qr_key)
 from speechgen.model import PdfInfo
-from speechgen.render import cards, html
+from speechgen.render import cards, html, pdf, preview
 from speechgen.render.qr import QrMaker, pack, unpack
-from speechgen.templates import Templates
+from speechgen.templates import Templates, format_date
 from speechgen.workers import can_fork, cores, pooled_map
 from speechgen.workers import pool as workers_pool
 
@@ -102,8 +102,6 @@ class Stages:
             raise Cancelled()
 
     def books(self, progress) -> PdfMap:
-        from speechgen.render import pdf
-
         site = self.site
         plan = site.editions
         assert plan is not None
@@ -143,8 +141,6 @@ class Stages:
 
     def _book_batch(self, misses: list, start: int, total: int, progress, done: PdfMap,
                     problems: Problems) -> None:
-        from speechgen.render import pdf
-
         site, plan = self.site, self.site.editions
         batch = {}
         for speech, version, dest, static in misses:
@@ -191,9 +187,6 @@ class Stages:
 
     def previews(self) -> None:
         """Each speech page's link preview image, and the favicon: kept by their whole input."""
-        from speechgen.render import preview
-        from speechgen.templates import format_date
-
         site, media = self.site, self.media
         image = media.logo or media.emblem_image
         emblem = image.png if image is not None else b""
@@ -324,9 +317,7 @@ class Stages:
         for n, data in zip(todo, made_pdfs):
             found[n] = data
             memo.put("cards", entries[n], data, made=True)
-        from speechgen.render.pdf import join     # lazy, as every PDF import
-
-        sink.write(site.cards_dest(speech, "pdf"), join(found))
+        sink.write(site.cards_dest(speech, "pdf"), pdf.join(found))
         self.log(f"card sheet {site.cards_dest(speech, 'pdf')}: {len(todo)} of {len(parts)} parts laid out"
                  + ("; a PROOF: no released edition yet" if proof else ""))
 
@@ -370,7 +361,5 @@ def _render_pooled(index: int):
 
 
 def _draw_preview(values: tuple) -> bytes:
-    from speechgen.render.preview import preview_png
-
     title, speaker, date_text, site_title, emblem, extra = values
-    return preview_png(title, speaker, date_text, site_title, emblem or None, extra)
+    return preview.preview_png(title, speaker, date_text, site_title, emblem or None, extra)

@@ -13,6 +13,7 @@ for the workers and this process has one thread (`pooled_map`, `can_fork`).
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterable, Iterator
 
@@ -41,9 +42,8 @@ def pooled_map(function, items: Iterable, jobs: int | None, count: int | None = 
 
 
 def cores() -> int:
-    from speechgen.render.pdf import usable_cores    # lazy, as every PDF import
-
-    return usable_cores()
+    """The cores this process may run on (its affinity, not the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def can_fork() -> bool:
