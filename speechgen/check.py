@@ -39,7 +39,7 @@ def check_project(config: Config, *, drafts: bool = False,
     """Build into a private folder with the cache read-only, then check what was built. Writes
     nothing into the project (nor anywhere but a temporary folder it removes). Placeholders
     left from `speechgen init` go to `warnings`."""
-    from speechgen.build import BuildOptions, build
+    from speechgen.build import build
 
     found: list[Problem] = []
 
@@ -48,7 +48,7 @@ def check_project(config: Config, *, drafts: bool = False,
         if warnings is not None:
             warnings.extend(placeholders(site))
 
-    report = build(config, BuildOptions(drafts=drafts, write=False, inspect=inspect))
+    report = build(config, drafts=drafts, write=False, inspect=inspect)
     if warnings is not None:           # files that look like speeches where none is read
         from speechgen.reader import misplaced
 
