@@ -27,15 +27,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
 
-from speechgen import deps, editions, graph, markdown, preflight, printed, reader, signing
+from speechgen import deps, editions, graph, markdown, preflight, printed, reader, signing, texts
 from speechgen.cache import Cache, key
 from speechgen.config import CONFIG_NAME, Config
 from speechgen.errors import ConfigError, OutputError, Problem, Problems, SourceError, display_path
 from speechgen.graph import Options, Site
 from speechgen.model import PdfInfo
-from speechgen.render import cards, html, manifest
+from speechgen.render import cards, html, manifest, pdf, preview, search
+from speechgen.render import search as search_render     # in build(), `search` is the option
+from speechgen.render.pdf import join, sha256sums, usable_cores
+from speechgen.render.preview import preview_png
 from speechgen.render.qr import QrMaker, pack, unpack
-from speechgen.templates import Templates
+from speechgen.templates import Templates, format_date, words_warning
 from speechgen.writer import (SiteWriter, check_output_dir, clean_leftovers, lock_output, read_marker,
                               sha256_file, site_digest)
 
@@ -103,8 +106,6 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
         notice(store.warning)
     for stray in reader.misplaced(config):     # said even when nothing else changed
         notice(f"peringatan / warning: {display_path(stray.path, config.root)}: {stray.message}")
-    from speechgen.render import search as search_render
-
     installed = search_render.available()
     options = Options(pdf=config.pdf.enabled if pdf is None else pdf, cards=card_pdfs,
                       search=installed if search is None else search and installed)
@@ -151,10 +152,8 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
             problems.add(version.source, 1, f"edition {pending.number} is not released (--require-released): "
                          "run `speechgen release` and commit editions.txt and editions/")
     _raise_sources(problems)
-    editions.load_texts(config, plan)
+    plan = editions.load_texts(config, plan, sources)
     options = dataclasses.replace(options, signed=media.signer is not None)
-    from speechgen.templates import words_warning
-
     said: list[str] = []
     if (words := words_warning(config.site.languages)) is not None:
         said.append(f"warning: {words}")
@@ -212,8 +211,6 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
                     previous=signing.read_previous(out / site.manifest_signature_dest) if stamped else None,
                     renewals=signing.read_statements(config.root)))
             if site.outputs_of("checksums"):
-                from speechgen.render.pdf import sha256sums
-
                 public = {(s.id, lang) for s in site.speeches for lang in s.versions}
                 kept = [PdfInfo(e.dest, e.sha256, e.pages, e.bytes)
                         for ident, every in plan.released.items() if ident in public for e in every]
@@ -599,8 +596,6 @@ def _remembered_sources(store: Cache, config: Config) -> reader.Read:
 def _recalled_source(raw: bytes, data: bytes, sha: str, path: Path, config: Config,
                      render: reader.Render) -> "reader._Parsed | None":
     """A remembered reading of `data` (the file's bytes, of SHA-256 `sha`); None to read it."""
-    from speechgen import texts
-
     try:
         parsed = reader.parsed_from_record(raw, path)
         text = data.decode("utf-8")
@@ -752,8 +747,6 @@ class _Run:
     # --- stages ------------------------------------------------------------------------------------
 
     def books(self, jobs: int | None, progress) -> PdfMap:
-        from speechgen.render import pdf
-
         site, env = self.site, self.templates.env
         plan = site.editions
         assert plan is not None
@@ -837,9 +830,6 @@ class _Run:
 
     def previews(self, jobs: int | None = None) -> None:
         """Each speech page's link preview image, and the favicon: kept by their whole input."""
-        from speechgen.render import preview
-        from speechgen.templates import format_date
-
         site, media = self.site, self.media
         image = media.logo or media.emblem_image
         emblem = image.png if image is not None else b""
@@ -971,8 +961,6 @@ class _Run:
                 found[n] = data
                 self.store.put("cards", entries[n], data)
                 self.rendered += 1
-            from speechgen.render.pdf import join     # lazy, as every PDF import
-
             sink.write(site.cards_dest(speech, "pdf"), join(found))
             self.log(f"card sheet {site.cards_dest(speech, 'pdf')}: {len(todo)} of {len(parts)} parts laid out"
                      + ("; a PROOF: no released edition yet" if proof else ""))
@@ -988,8 +976,6 @@ class _Run:
         return _Indexing(self, self._search_plan() if wanted else None)
 
     def _search_plan(self) -> "_SearchPlan":
-        from speechgen.render import search
-
         site, writer = self.site, self.writer
         version = search.pagefind_version()
         now = {d: writer.files[d][0] for shard in site.search_shards for d in shard.pages}
@@ -1082,8 +1068,6 @@ class _Indexing:
             self.thread.start()
 
     def _index_all(self) -> None:
-        from speechgen.render import search
-
         writer = self.run.writer
         for bundle, pages in self.jobs:
             if self.stop or (self.run.cancel is not None and self.run.cancel()):
@@ -1119,8 +1103,6 @@ class _Indexing:
     def finish(self) -> None:
         """Wait for the bundles, put each one in the output (its record in the cache), and write
         the list of what the recent bundle replaces."""
-        from speechgen.render import search
-
         plan = self.plan
         if plan is None or not self.run.site.search_shards:
             return
@@ -1228,8 +1210,6 @@ def _render_pooled(index: int):
 
 
 def _draw_preview(values: tuple) -> bytes:
-    from speechgen.render.preview import preview_png
-
     title, speaker, date_text, site_title, emblem, extra = values
     return preview_png(title, speaker, date_text, site_title, emblem or None, extra)
 
@@ -1248,8 +1228,6 @@ def _pooled_map(function, items: Iterable, jobs: int | None, count: int | None =
 
 
 def _cores() -> int:
-    from speechgen.render.pdf import usable_cores    # lazy, as every PDF import
-
     return usable_cores()
 
 

@@ -234,7 +234,7 @@ def release(project: Path, dry_run: bool, jobs: int | None, unsigned: bool) -> N
     SPEECHGEN_SIGNING_KEY and SPEECHGEN_SIGNING_PASSPHRASE before it is kept.
     """
     from speechgen.config import load_config
-    from speechgen.editions import release as run_release
+    from speechgen.release import release as run_release
     from speechgen.model import fingerprint
 
     progress = _PdfProgress()
@@ -279,7 +279,7 @@ def renew(project: Path, within: int, dry_run: bool) -> None:
     the renewed file. Run it yearly.
     """
     from speechgen.config import load_config
-    from speechgen.editions import renew as run_renew
+    from speechgen.release import renew as run_renew
     from speechgen.model import fingerprint
 
     try:
