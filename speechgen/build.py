@@ -35,8 +35,7 @@ from speechgen.graph import Options, Site
 from speechgen.model import PdfInfo
 from speechgen.render import cards, html, manifest, pdf, preview, search
 from speechgen.render import search as search_render     # in build(), `search` is the option
-from speechgen.render.pdf import join, sha256sums, usable_cores
-from speechgen.render.preview import preview_png
+from speechgen.render.pdf import sha256sums
 from speechgen.render.qr import QrMaker, pack, unpack
 from speechgen.templates import Templates, format_date, words_warning
 from speechgen.writer import (SiteWriter, check_output_dir, clean_leftovers, lock_output, read_marker,
@@ -961,7 +960,7 @@ class _Run:
                 found[n] = data
                 self.store.put("cards", entries[n], data)
                 self.rendered += 1
-            sink.write(site.cards_dest(speech, "pdf"), join(found))
+            sink.write(site.cards_dest(speech, "pdf"), pdf.join(found))
             self.log(f"card sheet {site.cards_dest(speech, 'pdf')}: {len(todo)} of {len(parts)} parts laid out"
                      + ("; a PROOF: no released edition yet" if proof else ""))
 
@@ -1211,7 +1210,7 @@ def _render_pooled(index: int):
 
 def _draw_preview(values: tuple) -> bytes:
     title, speaker, date_text, site_title, emblem, extra = values
-    return preview_png(title, speaker, date_text, site_title, emblem or None, extra)
+    return preview.preview_png(title, speaker, date_text, site_title, emblem or None, extra)
 
 
 def _pooled_map(function, items: Iterable, jobs: int | None, count: int | None = None) -> Iterator:
@@ -1228,7 +1227,7 @@ def _pooled_map(function, items: Iterable, jobs: int | None, count: int | None =
 
 
 def _cores() -> int:
-    return usable_cores()
+    return pdf.usable_cores()
 
 
 def _can_fork() -> bool:
