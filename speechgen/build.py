@@ -38,6 +38,7 @@ from speechgen.render import search as search_render     # in build(), `search` 
 from speechgen.render.pdf import sha256sums
 from speechgen.render.qr import QrMaker, pack, unpack
 from speechgen.templates import Templates, format_date, words_warning
+from speechgen.workers import pool as workers_pool
 from speechgen.writer import (SiteWriter, check_output_dir, clean_leftovers, lock_output, read_marker,
                               sha256_file, site_digest)
 
@@ -132,7 +133,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     # Preflight, sources and graph: every problem of all three at once, before any rendering.
     problems = Problems(config.root)
     templates, media = preflight.check_project(config, problems, pdf=options.pdf, cards=options.cards)
-    _markdown_ahead(config, store, jobs, log)
+    _markdown_ahead(config, store, jobs, log, cancel)
     sources = reader.read_project(config, drafts=drafts, problems=problems,
                                   render=_remembered_markdown(store), read=_remembered_sources(store, config))
     _raise_sources(problems)        # speechgen.toml's own problems wait for the site's (base_url): all at once
@@ -188,6 +189,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
             run.defer = defer_pdfs
             run.cancel = cancel
             if writing is not None:      # the preview serves each output from here as soon as it is written
+                writer.served = True     # so each is renamed into place whole
                 writing(writer)
             pdfs = run.books(jobs, progress) if options.pdf else _released_books(site)
             run.pages(pdfs, jobs)
@@ -616,11 +618,13 @@ def _recalled_source(raw: bytes, data: bytes, sha: str, path: Path, config: Conf
     return parsed
 
 
-def _markdown_ahead(config: Config, store: Cache, jobs: int | None, log: Log) -> None:
+def _markdown_ahead(config: Config, store: Cache, jobs: int | None, log: Log,
+                    cancel: Callable[[], bool] | None = None) -> None:
     """Render in worker processes every body the cache does not hold yet, so that reading (one
     source after another) finds each in the cache: Markdown is most of a cold read's time, and
     a machine has more than one core. Nothing when only a few are missing. Bodies are read again
-    as the workers take them, never all held at once."""
+    as the workers take them, never all held at once. `cancel()` is asked every 64 bodies (the
+    workers are stopped and what they made is kept)."""
     if not store.writable:
         return
     hints: dict[Path, str] = {}
@@ -643,8 +647,14 @@ def _markdown_ahead(config: Config, store: Cache, jobs: int | None, log: Log) ->
     if len(missing) < MARKDOWN_AHEAD_MIN:
         return
     todo = ((body, line) for _, body, line in reader.bodies(config, missing))
-    for entry, made in _pooled_map(_render_markdown, todo, jobs, count=len(missing)):
-        store.put("markdown", entry, made)
+    made_here = _pooled_map(_render_markdown, todo, jobs, count=len(missing))
+    try:
+        for count, (entry, made) in enumerate(made_here, 1):
+            store.put("markdown", entry, made)
+            if count % 64 == 0 and cancel is not None and cancel():
+                raise Cancelled()
+    finally:
+        made_here.close()        # its workers end now, not when the generator is collected
     for path in missing:
         if path in hints:                 # as read at those stamps: its body is in the cache now
             store.put("ahead", hints[path], b"")
@@ -1183,7 +1193,7 @@ def _render_pages(env, site: Site, pdfs: PdfMap, misses: list, jobs: int | None)
 
     _POOLED = (env, site, pdfs, [page for page, _ in misses])
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with workers_pool(multiprocessing.get_context("fork"), workers) as pool:
             # A window at a time: pages the workers made wait for the writer in this process's
             # memory, so no more than a window of them is asked for at once.
             for start in range(0, len(misses), PAGES_PER_WINDOW):
@@ -1222,7 +1232,7 @@ def _pooled_map(function, items: Iterable, jobs: int | None, count: int | None =
         return
     import multiprocessing
 
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with workers_pool(multiprocessing.get_context("fork"), workers) as pool:
         yield from pool.imap(function, items, chunksize=8)
 
 

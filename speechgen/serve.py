@@ -124,7 +124,7 @@ class Preview:
 
 class _Written:
     """The running build's folder as the server's process sees it: a file is there once it has
-    bytes (the writer writes each file whole, at once)."""
+    bytes (the writer, `served`, renames each file into place whole)."""
 
     def __init__(self, tmp: str) -> None:
         self.tmp = tmp
@@ -540,11 +540,11 @@ class Server:
         """Poll, rebuild on a change. Whatever fails in one round (a folder that vanished, a name
         the terminal cannot print, a bug) is shown as the preview's error and logged once, and the
         next round runs as usual."""
+        seen = self._seen
         try:
-            self.rebuild()
+            self.rebuild(seen)           # an edit while the first PDFs are made stops them too
         finally:
             self._first.set()
-        seen = self._seen
         last_failure = None
         pause = self.interval
         while not self._stop.wait(pause):

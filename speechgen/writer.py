@@ -190,6 +190,9 @@ class SiteWriter:
         self._ahead: subprocess.Popen | None = None          # the helper making folders ahead
         self._ahead_folders: set[str] = set()
         self.committed: WriteReport | None = None
+        # Read while written (the preview serves `tmp` before the swap): each file is written under
+        # a hidden name and renamed into place whole, so a reader never meets it half-written.
+        self.served = False
 
     def __enter__(self) -> "SiteWriter":
         check_output_dir(self.out, self.project)
@@ -294,10 +297,28 @@ class SiteWriter:
             return sha
         with _mapped(self.out / dest, self._shown):
             target = self._target(dest)
-            with open(target, "xb") as handle:     # "x": two outputs never share one path
+            with self._whole(target) as part, open(part, "xb") as handle:   # "x": one path, one output
                 handle.write(data)
         self.files[dest] = (sha, len(data))
         return sha
+
+    @contextlib.contextmanager
+    def _whole(self, target: Path) -> Iterator[Path]:
+        """Where to write `target`: itself, or (`served`) a hidden name beside it, renamed to it
+        once written; a failure leaves neither."""
+        if not self.served:
+            yield target
+            return
+        if target.exists():                   # as "x" would: two outputs never share one path
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
+        part = target.with_name(f".{target.name}.part")
+        try:
+            yield part
+            os.rename(part, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(part)
+            raise
 
     def copy(self, dest: str, source: Path) -> str:
         """Copy a file as it is, block by block (a large static file is never held in memory)."""
@@ -309,7 +330,7 @@ class SiteWriter:
         with src, _mapped(self.out / dest, self._shown):
             target = self._target(dest)
             size = 0
-            with open(target, "xb") as dst:
+            with self._whole(target) as part, open(part, "xb") as dst:
                 for block in iter(lambda: src.read(1 << 20), b""):
                     digest.update(block)
                     dst.write(block)

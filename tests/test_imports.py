@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # values and leaf services: no stage of the pipeline
     ("speechgen", "speechgen.errors", "speechgen.texts", "speechgen.model", "speechgen.yamlsafe",
      "speechgen.markdown", "speechgen.config", "speechgen.fonts", "speechgen.cache", "speechgen.writer",
-     "speechgen.signing"),
+     "speechgen.signing", "speechgen.workers"),
     ("speechgen.reader",),                   # read: sources -> Sources
     ("speechgen.editions",),                 # the ledger: Sources -> Editions
     ("speechgen.graph",),                    # Site: every output path and URL

@@ -239,3 +239,38 @@ def test_no_folders_are_made_ahead_on_a_file_system_blind_to_case(tmp_path: Path
         writer.write("0/x/index.html", b"y")
         writer.commit()
     assert (out / "0/x/index.html").read_bytes() == b"y"
+
+
+@pytest.mark.parametrize("served", [True, False])
+def test_a_served_writer_shows_a_file_only_when_it_is_whole(tmp_path: Path, served: bool) -> None:
+    """The preview serves the writer's folder while the build writes it: a file being written is
+    not under its own name until its last byte is in."""
+    import threading
+
+    from speechgen.writer import SiteWriter
+
+    source = tmp_path / "fifo"
+    os.mkfifo(source)
+    with SiteWriter(tmp_path / "site", tmp_path / "proj") as writer:
+        writer.served = served
+        copying = threading.Thread(target=writer.copy, args=("big/file.bin", source))
+        copying.start()
+        with open(source, "wb") as feed:
+            feed.write(b"a" * (1 << 20))
+            feed.flush()
+            target = writer.tmp / "big" / "file.bin"
+            for _ in range(200):                      # the first block has reached the writer's file
+                written = [p for p in (writer.tmp / "big").glob("*file.bin*")] if (writer.tmp / "big").exists() else []
+                if written and written[0].stat().st_size > 0:
+                    break
+                threading.Event().wait(0.01)
+            seen_mid_write = target.exists()
+            feed.write(b"b" * 10)
+        copying.join()
+        assert target.read_bytes() == b"a" * (1 << 20) + b"b" * 10
+        assert sorted(p.name for p in (writer.tmp / "big").iterdir()) == ["file.bin"]
+        writer.write("page.html", b"whole")
+        assert (writer.tmp / "page.html").read_bytes() == b"whole"
+        writer.commit()
+    assert seen_mid_write is not served
+    assert (tmp_path / "site" / "big" / "file.bin").stat().st_size == (1 << 20) + 10

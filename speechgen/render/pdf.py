@@ -47,6 +47,7 @@ from speechgen.errors import Problem, SourceError
 from speechgen.graph import Site
 from speechgen.model import Correction, PdfInfo, Speech, Version
 from speechgen.templates import THEME_DIR, direction, label, template_error, words
+from speechgen.workers import pool as workers_pool
 
 BOOK_TEMPLATE = "print/book.html"
 PRINT_TEMPLATES = [BOOK_TEMPLATE]
@@ -321,7 +322,7 @@ def render_books(misses: list[tuple[str, Job]], jobs: int | None, progress: Prog
     hard_limit = max(job.timeout for _, job in misses) + 60    # startup and import slack
     # A worker is replaced after BOOKS_PER_WORKER books: WeasyPrint's caches grow with every book
     # (840 MB per worker after a few hundred), and a fresh fork costs about half a second.
-    with context.Pool(workers, maxtasksperchild=BOOKS_PER_WORKER) as pool:
+    with workers_pool(context, workers, maxtasksperchild=BOOKS_PER_WORKER) as pool:
         results = pool.imap_unordered(_work, misses)
         finished: set[str] = set()
         for count in range(1, len(misses) + 1):
@@ -780,7 +781,7 @@ def render_sheets(htmls: list[str], allowed: tuple[str, ...], base_url: str, tim
     cores = usable_cores()
     workers = max(1, min(jobs or cores, len(htmls)))
     items = [(html, allowed, base_url, timeout) for html, timeout in zip(htmls, timeouts)]
-    with _pool_context().Pool(workers, maxtasksperchild=1) as pool:     # a fresh worker each: memory back
+    with workers_pool(_pool_context(), workers, maxtasksperchild=1) as pool:     # a fresh worker each: memory back
         pending = pool.map_async(_sheet_work, items, chunksize=1)
         while not pending.ready():
             pending.wait(STOP_POLL if stop is not None else None)

@@ -1,0 +1,44 @@
+"""A build asked to stop (`cancel()`, what `serve` does on an edit or Ctrl+C) stops in the stage it
+is in, including the Markdown pass of a cold archive, and leaves the output as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_project, tree_bytes
+from speechgen import build as build_module
+from speechgen.build import Cancelled, build
+from speechgen.config import load_config
+
+
+def _many_speeches(project: Path, count: int) -> None:
+    folder = project / "speeches" / "1990"
+    folder.mkdir(parents=True)
+    for number in range(count):
+        paragraphs = "\n\n".join(f"Paragraf {number}-{p}: kalimat contoh arsip nomor {p} untuk uji."
+                                 for p in range(20))
+        (folder / f"pidato-{number:03d}.id.md").write_text(
+            f"---\ntitle: Pidato contoh {number}\nspeaker: Pembicara Contoh\ndate: 1990-01-{number % 28 + 1:02d}\n"
+            f"occasion: Contoh\nplace: Jakarta\n---\n\n{paragraphs}\n", encoding="utf-8")
+
+
+def test_a_cancelled_build_stops_in_the_markdown_pass_and_leaves_the_output(tmp_path: Path, monkeypatch) -> None:
+    project = copy_project(tmp_path / "project")
+    build(load_config(project), search=False, pdf=False, card_pdfs=False)
+    before = tree_bytes(project / "site")
+    _many_speeches(project, build_module.MARKDOWN_AHEAD_MIN + 60)
+
+    asked = []
+
+    def read_project(*args, **kwargs):
+        raise AssertionError("the sources were read after the build was asked to stop")
+
+    monkeypatch.setattr(build_module.reader, "read_project", read_project)
+    with pytest.raises(Cancelled):
+        build(load_config(project), search=False, pdf=False, card_pdfs=False, jobs=2,
+              cancel=lambda: asked.append(1) or len(asked) > 1)
+    assert len(asked) == 2                 # asked while the bodies were rendered: the second answer stopped it
+    assert tree_bytes(project / "site") == before
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".site")) == []

@@ -1,0 +1,53 @@
+"""Every worker pool of a build ends at once when stopped, even from a process (`serve`) whose
+own SIGTERM handler only asks the build to stop: a worker busy when its pool is terminated must
+not inherit that handler, go on and block writing a result no one reads."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import speechgen
+
+SCRIPT = textwrap.dedent("""
+    import multiprocessing, signal, sys, time
+    from speechgen import workers
+
+    signal.signal(signal.SIGTERM, lambda *_: None)     # as serve's: only asks the build to stop
+    signal.signal(signal.SIGINT, lambda *_: None)
+    context = multiprocessing.get_context(sys.argv[1])
+    make = workers.pool if sys.argv[2] == "workers" else (lambda c, n: c.Pool(n))
+    with make(context, 2) as pool:
+        busy = pool.map_async(time.sleep, [60, 60])
+        time.sleep(1.0)                                 # both workers are in their task
+        started = time.monotonic()
+        pool.terminate()
+        print(round(time.monotonic() - started, 2))
+""")
+
+
+def _terminate_takes(method: str, maker: str) -> float:
+    try:
+        done = subprocess.run([sys.executable, "-c", SCRIPT, method, maker], capture_output=True, text=True,
+                              timeout=30)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"{method}: the terminated pool still waits on its workers after 30 s") from None
+    assert done.returncode == 0, done.stderr
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_pools_busy_workers_end_at_once_when_it_is_terminated() -> None:
+    assert _terminate_takes("fork", "workers") < 5
+    assert _terminate_takes("forkserver", "workers") < 5
+
+
+def test_every_pool_of_the_package_is_made_by_workers_pool() -> None:
+    root = Path(speechgen.__file__).parent
+    found = [f"{path.relative_to(root)}:{number}"
+             for path in sorted(root.rglob("*.py")) if path.name != "workers.py"
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"\.Pool\(", line)]
+    assert found == []
