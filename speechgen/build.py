@@ -91,8 +91,9 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     `require_signed=True` makes a missing signing key an error (otherwise: unsigned, said once).
     `defer_pdfs=True` (the preview's first pass) renders no book: a PDF not released and not in
     the cache is left out, and counted in `Report.deferred`, for a second, full build to make.
-    `cancel()` is asked between stages (and batches of books); True raises `Cancelled` and the
-    output stays as it was. `at` builds the site as of that moment (default: the clock): a speech
+    `cancel()` is asked between stages and within each (every 64 sources read, Markdown bodies,
+    pages or previews; while books and card sheets are laid out); True raises `Cancelled`, the
+    stage's workers are stopped and the output stays as it was. `at` builds the site as of that moment (default: the clock): a speech
     under an `embargo:` later than it is in no public output; `unseal=True` (the preview, `release`)
     keeps every speech, its held pages marked. `writing(writer)` is handed the writer before the
     first output is written (the preview serves `writer.files` from `writer.tmp` until the swap)."""
@@ -135,7 +136,7 @@ def build(config: Config, *, out: Path | None = None, drafts: bool = False, writ
     templates, media = preflight.check_project(config, problems, pdf=options.pdf, cards=options.cards)
     _markdown_ahead(config, store, jobs, log, cancel)
     sources = reader.read_project(config, drafts=drafts, problems=problems,
-                                  render=_remembered_markdown(store), read=_remembered_sources(store, config))
+                                  render=_remembered_markdown(store), read=_remembered_sources(store, config, cancel))
     _raise_sources(problems)        # speechgen.toml's own problems wait for the site's (base_url): all at once
     if require_signed and media.signer is None and not problems:
         problems.add(config.path, None, "--require-signed: " + (
@@ -562,15 +563,21 @@ def _remembered_markdown(store: Cache) -> reader.Render:
     return render
 
 
-def _remembered_sources(store: Cache, config: Config) -> reader.Read:
+def _remembered_sources(store: Cache, config: Config, cancel: Callable[[], bool] | None = None) -> reader.Read:
     """A source read before, holding the same bytes at the same place in the project and read
     with the same config, with nothing wrong in it, is not parsed again: what reading found is
     remembered (`reader.parsed_record`), keyed by the file's SHA-256, never its stamps or absolute
     path (a fresh checkout, a CI runner's with the cache restored, finds every entry). Its body is
-    rendered (from the Markdown cache) only if a stage asks for it."""
+    rendered (from the Markdown cache) only if a stage asks for it. `cancel()` is asked every
+    64 sources."""
     settings = project_settings(config)
+    sources_read = 0
 
     def read(path: Path, config: Config, problems: Problems, render: reader.Render):
+        nonlocal sources_read
+        sources_read += 1
+        if sources_read % 64 == 0 and cancel is not None and cancel():
+            raise Cancelled()
         data = reader.read_project_file(path, config, Problems(config.root), reader.MAX_SOURCE_BYTES)
         entry = ""
         if data is not None:             # else read_source says why it cannot be read

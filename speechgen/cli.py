@@ -601,7 +601,7 @@ def serve(project: Path, port: int, no_drafts: bool) -> None:
     server.run()                # answers from a process of its own; builds and watches here
     for number in (signal.SIGINT, signal.SIGTERM):      # a second Ctrl+C does not cut the cleanup short
         signal.signal(number, signal.SIG_IGN)
-    server.stop()
+    server.stop(detach=True)
     click.echo("Pratinjau dihentikan / preview stopped.", err=True)
 
 

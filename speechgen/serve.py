@@ -21,6 +21,7 @@ import re
 import shutil
 import signal
 import stat
+import subprocess
 import tempfile
 import threading
 import time
@@ -572,9 +573,12 @@ class Server:
                     self._say(message)
                 last_failure = message
 
-    def stop(self, timeout: float = 20.0) -> None:
+    def stop(self, timeout: float = 20.0, *, detach: bool = False) -> None:
         """Stop serving and building (a build stops at its next check: its workers are ended),
-        then remove the preview's folder."""
+        then remove the preview's folder; with `detach` (the command: the terminal is back at
+        once), by an `rm` of its own that outlives this process (an archive's preview is thousands
+        of files: seconds of unlinks). Its name keeps this process's id, so a removal cut short
+        is finished by the next preview's start (`clean_stale`)."""
         self._stop.set()
         if self._child is not None:
             with contextlib.suppress(OSError):
@@ -587,6 +591,12 @@ class Server:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        remover = shutil.which("rm") if detach else None
+        if remover is not None:
+            with contextlib.suppress(OSError):
+                subprocess.Popen([remover, "-rf", "--", str(self.tmp)], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                return
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

@@ -42,3 +42,15 @@ def test_a_cancelled_build_stops_in_the_markdown_pass_and_leaves_the_output(tmp_
     assert len(asked) == 2                 # asked while the bodies were rendered: the second answer stopped it
     assert tree_bytes(project / "site") == before
     assert sorted(p.name for p in project.iterdir() if p.name.startswith(".site")) == []
+
+
+def test_a_cancelled_build_stops_while_reading_the_sources(tmp_path: Path, monkeypatch) -> None:
+    project = copy_project(tmp_path / "project")
+    _many_speeches(project, 80)             # fewer than the Markdown pass takes on: read one by one
+    asked = []
+    monkeypatch.setattr(build_module.editions, "plan", lambda *a, **k: pytest.fail("planned after the stop"))
+    with pytest.raises(Cancelled):
+        build(load_config(project), search=False, pdf=False, card_pdfs=False,
+              cancel=lambda: asked.append(1) or True)
+    assert asked == [1]                     # the first question came while reading, and stopped it
+    assert not (project / "site").exists()

@@ -93,8 +93,13 @@ class Serve:
         return code, took
 
 
-def _leftovers(tmp: Path) -> list[str]:
-    return sorted(p.name for p in tmp.iterdir())
+def _leftovers(tmp: Path, within: float = 10.0) -> list[str]:
+    """What is left in the temporary folder once the preview's own `rm` (started as it exits) has
+    had `within` seconds."""
+    end = time.monotonic() + within
+    while (left := sorted(p.name for p in tmp.iterdir())) and time.monotonic() < end:
+        time.sleep(0.05)
+    return left
 
 
 def test_serve_answers_at_once_shows_an_edit_and_stops_cleanly(tmp_path: Path) -> None:
@@ -114,7 +119,7 @@ def test_serve_answers_at_once_shows_an_edit_and_stops_cleanly(tmp_path: Path) -
         assert 'http-equiv="refresh"' in body
     assert not stale.exists(), "a killed preview's folder is cleaned at the next start"
     mine = [p for p in tmp.iterdir() if p.name.startswith("speechgen-serve-project-")]
-    assert len(mine) == 1, _leftovers(tmp)            # named for the project
+    assert len(mine) == 1, _leftovers(tmp, within=0)  # named for the project
 
     page = "2025/kenegaraan/"
     serve.until(page, lambda s, b: s == 200 and "<html" in b)

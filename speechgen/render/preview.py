@@ -135,15 +135,22 @@ def _emblem(emblem_png: bytes):
 def _font(text: str, preferred: Path, size: int, extra: tuple[Path, ...]) -> "_Chain":
     """The faces `text` is drawn in: the preferred one, then every other font a character of it
     needs (the first that has its glyph)."""
+    read: dict[Path, frozenset[int]] = {}
+
+    def chars(path: Path) -> frozenset[int]:         # each file looked at once a text, not once a character
+        if path not in read:
+            read[path] = fonts.read_face(path).chars
+        return read[path]
+
     chain = [preferred]
     for char in {ord(c) for c in text if not c.isspace()}:
-        if not any(char in fonts.read_face(path).chars for path in chain):
-            found = next((path for path in (*fonts.BUNDLED, *extra) if char in fonts.read_face(path).chars), None)
+        if not any(char in chars(path) for path in chain):
+            found = next((path for path in (*fonts.BUNDLED, *extra) if char in chars(path)), None)
             if found is not None:
                 chain.append(found)
     order = {path: n for n, path in enumerate((preferred, *fonts.BUNDLED, *extra))}
     chain.sort(key=order.__getitem__)               # the same faces in the same order, whatever the text
-    return _Chain(tuple((_load_font(path, size), fonts.read_face(path).chars) for path in chain),
+    return _Chain(tuple((_load_font(path, size), chars(path)) for path in chain),
                   tuple((str(path), size, fonts.stamps(path)) for path in chain))
 
 
