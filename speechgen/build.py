@@ -218,7 +218,7 @@ def _read(config: Config, o: BuildOptions, store: Cache, media: preflight.Media,
     if o.require_released:             # with or without PDFs: what is published must be released
         _require_released(sources, plan, problems, o.unseal, moment)
     _raise_sources(problems)
-    editions.load_texts(config, plan)
+    plan = editions.load_texts(config, plan, sources)
     return sources, plan
 
 

@@ -10,10 +10,13 @@ from urllib.parse import unquote, urlsplit
 
 from pathlib import Path
 
-from speechgen.build import Report
-from speechgen.config import Config
+from speechgen import scaffold
+from speechgen.build import Report, build
+from speechgen.config import Config, key_line
 from speechgen.errors import Problem
 from speechgen.graph import MANIFEST, NOT_FOUND, file_of
+from speechgen.reader import misplaced
+from speechgen.templates import words_warning
 
 
 class _Refs(HTMLParser):
@@ -39,8 +42,6 @@ def check_project(config: Config, *, drafts: bool = False,
     """Build into a private folder with the cache read-only, then check what was built. Writes
     nothing into the project (nor anywhere but a temporary folder it removes). Placeholders
     left from `speechgen init` go to `warnings`."""
-    from speechgen.build import build
-
     found: list[Problem] = []
 
     def inspect(folder: Path, site) -> None:
@@ -50,8 +51,6 @@ def check_project(config: Config, *, drafts: bool = False,
 
     report = build(config, drafts=drafts, write=False, inspect=inspect)
     if warnings is not None:           # files that look like speeches where none is read
-        from speechgen.reader import misplaced
-
         warnings.extend(misplaced(config))
     if warnings is not None:           # an embargo left in place would hold back a later edit's moment
         warnings.extend(Problem(path, line, f"embargo {moment} has passed and is still set: the speech is public; "
@@ -73,11 +72,6 @@ def _line_of(text: str, needle: str) -> int:
 def placeholders(site) -> list[Problem]:
     """What `speechgen init` wrote for the user to replace, still there: an example address
     (RFC 2606) that cards would print, no publisher, the sample speaker, title, text or recipient."""
-    from speechgen import scaffold
-    from speechgen.config import key_line
-
-    from speechgen.templates import words_warning
-
     config = site.config
     found = []
     if (words := words_warning(config.site.languages)) is not None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from speechgen import __version__
-from speechgen.errors import SpeechgenError
+from speechgen.errors import Problems, SourceError, SpeechgenError, display_path
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 class _Path(click.Path):
@@ -158,7 +158,6 @@ def _moment(value: str | None, param: click.Parameter):
     """--at TIME: a moment with its offset from UTC, as `embargo:` is written."""
     if value is None:
         return None
-    from speechgen.errors import Problems
     from speechgen.reader import embargo_moment
 
     problems = Problems(Path("."))
@@ -234,7 +233,7 @@ def release(project: Path, dry_run: bool, jobs: int | None, unsigned: bool) -> N
     SPEECHGEN_SIGNING_KEY and SPEECHGEN_SIGNING_PASSPHRASE before it is kept.
     """
     from speechgen.config import load_config
-    from speechgen.editions import release as run_release
+    from speechgen.release import release as run_release
     from speechgen.model import fingerprint
 
     progress = _PdfProgress()
@@ -279,7 +278,7 @@ def renew(project: Path, within: int, dry_run: bool) -> None:
     the renewed file. Run it yearly.
     """
     from speechgen.config import load_config
-    from speechgen.editions import renew as run_renew
+    from speechgen.release import renew as run_renew
     from speechgen.model import fingerprint
 
     try:
@@ -325,7 +324,6 @@ def check(project: Path, drafts: bool) -> None:
     """
     from speechgen.check import check_project
     from speechgen.config import load_config
-    from speechgen.errors import SourceError
 
     warnings: list = []
     try:
@@ -336,8 +334,6 @@ def check(project: Path, drafts: bool) -> None:
     except SpeechgenError as error:
         _fail(error, published=False)
         return
-    from speechgen.errors import display_path
-
     for warning in warnings:
         where = display_path(warning.path, config.root) + (f":{warning.line}" if warning.line else "")
         click.secho(f"Peringatan / warning: {where}: {warning.message}", fg="yellow", err=True)

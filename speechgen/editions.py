@@ -19,6 +19,8 @@ before.
 speech and language which editions are released and which one (if any) this build makes:
 a speech never released is edition 1, unreleased; a released speech whose text changed needs a
 new `corrections:` entry, which makes the next edition. `record` is what `release` writes.
+The commands that write the ledger, `release` and `renew`, are in `release.py`, above the build:
+this module knows neither the build nor the site graph.
 
 A released edition's bytes and its ledger line never change. `release` runs under the project's
 lock, so releases (and builds into the project's `site/`) take turns; it reads the ledger again
@@ -34,6 +36,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import errno
+import fcntl
 import hashlib
 import os
 import re
@@ -43,11 +46,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from speechgen import printed, texts
+from speechgen import reader, signing
 from speechgen.config import Config, Unreadable, read_capped
 from speechgen.errors import OutputError, Problem, Problems, SourceError, display_path
-from speechgen.graph import edition_dest
 from speechgen.model import Edition, Sources, Speech, Version
+from speechgen.writer import reason_of
 
 LEDGER_HEADER = (
     "# speechgen editions: every released PDF, oldest first. Written by `speechgen release`;\n"
@@ -55,6 +58,7 @@ LEDGER_HEADER = (
     "# speech lang edition date sha256 bytes pages text-sha256 source-sha256\n"
     "# renewal speech lang edition date sha256 bytes previous-sha256   (speechgen renew)\n"
 )
+EDITION_WORD = "edisi"           # <slug>.<lang>.edisi-<n>.pdf: one edition's bytes, for good
 RENEWAL = "renewal"              # the first word of a ledger line recording a renewed revision
 MAX_LEDGER_BYTES = 64 * 1024 * 1024
 MAX_PROBLEMS = 50                # a malformed ledger lists this many problems, then how many more
@@ -128,6 +132,8 @@ class Editions:
     released: Mapping[Key, tuple[Edition, ...]] = field(default_factory=dict)
     pending: Mapping[Key, Pending] = field(default_factory=dict)
     entries: tuple[Entry, ...] = ()
+    # The parsed text of every edition a changes page compares, by its source's SHA-256 (`load_texts`).
+    compared: Mapping[str, reader.Blocks] = field(default_factory=dict)
 
     def of(self, speech: Speech, lang: str) -> tuple[Edition, ...]:
         return self.released.get((speech.id, lang), ())
@@ -145,24 +151,15 @@ class Editions:
         return sorted(self.pending)
 
 
-def every_edition(site, speech: Speech, lang: str, pdf) -> tuple[Edition, ...]:
-    """Every edition of a speech in one language, oldest first: the released ones, then the one
-    its text will be if it is not released as it is, with the PDF the build made of it (`pdf`, a
-    PdfInfo) or, in a build without PDFs, with none (no bytes, no fingerprint, no URL)."""
-    if site.editions is None:
-        return ()
-    released = site.editions.of(speech, lang)
-    pending = site.editions.pending_of(speech, lang)
-    if pending is None:
-        return released
-    version = speech.versions[lang]
-    made = (pdf.sha256, pdf.bytes, pdf.pages, pdf.dest) if pdf is not None else ("", 0, 0, "")
-    return released + (Edition(pending.number, pending.date, *made, released=False, notes=pending.notes,
-                               text_sha=version.text_sha, source_sha=version.source_sha),)
+def kept_name(speech_id: str, lang: str, number: int) -> str:
+    """A released edition's PDF under editions/: the ledger's name for it, for good. The site
+    serves the edition at the same path (`graph.edition_dest`)."""
+    slug = speech_id.rsplit("/", 1)[-1]
+    return f"{speech_id}/{slug}.{lang}.{EDITION_WORD}-{number}.pdf"
 
 
 def kept_pdf(config: Config, speech_id: str, lang: str, number: int) -> Path:
-    return config.editions_dir / edition_dest(speech_id, lang, number)
+    return config.editions_dir / kept_name(speech_id, lang, number)
 
 
 def kept_source(config: Config, speech_id: str, lang: str, number: int) -> Path:
@@ -209,6 +206,18 @@ def read_ledger(config: Config, problems: Problems | _Capped) -> list[Entry]:
     if capped is not problems:
         capped.finish()
     return entries
+
+
+def read_for_writing(config: Config) -> tuple[str | None, list[Entry]]:
+    """The ledger's text (None when there is none) and its lines, for a command that writes it
+    (`speechgen renew`): any problem with it is raised, listed."""
+    problems = Problems(config.root)
+    capped = _Capped(problems, config.ledger_file)
+    text = _ledger_text(config, capped)
+    entries = _parse_ledger(text or "", config.ledger_file, capped)
+    capped.finish()
+    problems.raise_if_any()
+    return text, entries
 
 
 def _ledger_text(config: Config, problems: Problems | _Capped) -> str | None:
@@ -391,7 +400,7 @@ def plan(config: Config, sources: Sources, problems: Problems, sha_of: ShaOf,
             pending[key] = Pending(len(made) + 1, correction.date, correction.notes)
         released_map[key] = tuple(
             Edition(e.number, e.date, e.current_sha256, e.current_bytes, e.pages,
-                    edition_dest(e.speech, e.lang, e.number),
+                    kept_name(e.speech, e.lang, e.number),
                     notes=corrections[e.number - 2].notes if e.number > 1 and e.number - 2 < count else (),
                     text_sha=e.text_sha, source_sha=e.source_sha,
                     revisions=(e.sha256, *(r.sha256 for r in e.revisions[:-1])) if e.revisions else ())
@@ -467,7 +476,7 @@ def _check_kept(config: Config, entry: Entry, problems: _Capped, sha_of: ShaOf, 
             problems.add(config.ledger_file, entry.line, f"{said}its kept {what} {shown} cannot be read: "
                          f"{exc.strerror or exc}")
             continue
-        if found != want and what == "PDF" and _interrupted(path, entry) is not None:
+        if found != want and what == "PDF" and interrupted(path, entry) is not None:
             busy = _roll_back_alone(config, entry, path, notice)
             if busy:
                 problems.add(config.ledger_file, entry.line, f"{said}{shown} {busy}")
@@ -508,9 +517,13 @@ def kept_problem(path: Path, what: str) -> str | None:
     return None if b"\0" not in head else "is not text (UTF-8); restore the file from the repository"
 
 
-def load_texts(config: Config, editions: Editions) -> None:
-    """Put the kept source of every released edition that a changes page compares into
-    `texts.STORE` (under its SHA-256, the ledger's source-sha256; `plan` checked the files)."""
+def load_texts(config: Config, editions: Editions, sources: Sources) -> Editions:
+    """`editions` with the text of every edition a changes page compares, parsed by the reader
+    (`reader.numbered_blocks`), under its source's SHA-256 (`Editions.compared`): a released
+    edition's from its kept source (`plan` checked the files), the edition this build makes from
+    the source as it is now."""
+    versions = {(s.id, lang): v for s in sources.speeches for lang, v in s.versions.items()}
+    compared: dict[str, reader.Blocks] = {}
     for (speech_id, lang), released in editions.released.items():
         if len(released) + ((speech_id, lang) in editions.pending) < 2:
             continue
@@ -524,10 +537,14 @@ def load_texts(config: Config, editions: Editions) -> None:
                 raise SourceError(Problem(path.relative_to(config.root).as_posix(), None,
                                           f"the kept source of {speech_id} ({lang}) edition {edition.number} "
                                           f"{why}; restore it from the repository")) from None
-            texts.STORE.put(text)
+            compared[edition.source_sha] = reader.numbered_blocks(text)
+        if (speech_id, lang) in editions.pending:
+            version = versions[(speech_id, lang)]
+            compared[version.source_sha] = reader.numbered_blocks(version.source_text)
+    return dataclasses.replace(editions, compared=compared)
 
 
-# --- writing (speechgen release) ----------------------------------------------------------------------
+# --- writing (`speechgen release` and `speechgen renew`, run by release.py) ---------------------------
 
 @dataclass(frozen=True)
 class Made:
@@ -538,108 +555,6 @@ class Made:
     pending: Pending
     data: bytes
     pages: int
-
-
-def release(config: Config, *, dry_run: bool = False, jobs: int | None = None, unsigned: bool = False,
-            log: Callable[[str], None] = lambda message: None,
-            progress: Callable[[int, int], None] | None = None,
-            notice: Callable[[str], None] = lambda message: None) -> list[Entry]:
-    """`speechgen release`: build every unreleased edition's PDF (into a private folder, as
-    `check` does), sign each with the publisher's key when `[signing]` names a certificate, and
-    record them. Returns the new ledger entries (with `dry_run`, what they would be, unsigned,
-    and nothing is written). A project with a certificate and no key is refused unless
-    `unsigned`: an edition released unsigned stays unsigned.
-
-    The whole release, build included, runs under the project's lock (`lock_project`, the lock
-    a build into the project's `site/` takes): a second release, or such a build, waits for it
-    (`notice` says so), then finds the editions it made released."""
-    import datetime as dt
-    import json
-
-    from speechgen import signing
-    from speechgen.build import build
-    from speechgen.cache import Cache
-    from speechgen.writer import lock_project
-
-    if not config.pdf.enabled:
-        from speechgen.errors import ConfigError
-
-        raise ConfigError([Problem(str(config.path), None, "[pdf] enabled = false: there are no PDFs to release")])
-    made: list[Made] = []
-    built = []
-
-    def keep(folder: Path, site) -> None:
-        built.append(site)
-        listed = json.loads((folder / site.manifest_dest).read_bytes())
-        pages = {(item["id"], lang): entry["pdf"]["pages"]
-                 for item in listed["speeches"] for lang, entry in item["languages"].items() if "pdf" in entry}
-        for speech in site.speeches:
-            for lang, version in speech.versions.items():
-                pending = site.editions.pending_of(speech, lang)
-                if pending is not None:
-                    data = (folder / site.pdf_dest(speech, lang)).read_bytes()
-                    made.append(Made(speech, version, pending, data, pages[(speech.id, lang)]))
-
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    signer = None
-    if config.signing.certificate and not dry_run:
-        signer = signing.signer_from_env(config.root, Path(config.signing.certificate), os.environ, now)
-        if signer is None and not unsigned:
-            raise signing.SigningError(
-                f"{config.path.name}: [signing] certificate is set but {signing.KEY_ENV} is not: a released "
-                f"edition keeps its bytes for good, so it is signed when released. Set {signing.KEY_ENV} "
-                f"and {signing.PASSPHRASE_ENV}, or release unsigned on purpose with --unsigned")
-    try:
-        lock = lock_project(config.root, exclusive=not dry_run, wait=lambda: notice(
-            f"{config.root}: another release or build is running in this project; waiting for it to "
-            "finish (rilis atau build lain sedang berjalan; menunggu)"))
-    except OSError as exc:
-        raise OutputError(f"{config.root}: speechgen release cannot lock the project: {_reason(exc)}") from None
-    try:
-        if not dry_run:
-            _clean_leftovers(config)
-            _roll_back_renewals(config, notice)
-        try:
-            build(config, write=False, inspect=keep, pdf=True, search=False, card_pdfs=False, jobs=jobs, unseal=True,
-                  log=log, progress=progress, notice=notice, cache=Cache.for_project(config.root, writable=True))
-        except OutputError as error:
-            raise _said_for_release(error) from None
-        except OSError as exc:
-            raise _said_for_release(exc) from None
-        if signer is not None:
-            # In the main process, before anything is kept: a failed signing (a TSA or OCSP
-            # responder that does not answer included) records nothing.
-            if made and not config.signing.timestamp_url:
-                notice(f"{config.path.name}: [signing] timestamp_url is not set: the signatures (PAdES B-B) "
-                       "cannot prove their time, and stop proving anything once the certificate expires "
-                       "(tanpa cap waktu, tanda tangan tidak membuktikan waktunya)")
-            made = [Made(m.speech, m.version, m.pending,
-                         signing.sign_pdf(m.data, signer, now,
-                                          name=edition_dest(m.speech.id, m.version.lang, m.pending.number),
-                                          reason=f"Edisi {m.pending.number} / Edition {m.pending.number}",
-                                          location=config.site.publisher or config.site.title,
-                                          timestamp_url=config.signing.timestamp_url,
-                                          trust=signing.read_trust(config.root, config.signing.tsa_certificate)),
-                         m.pages)
-                    for m in made]
-        if dry_run:
-            return [Entry(m.speech.id, m.version.lang, m.pending.number, m.pending.date,
-                          hashlib.sha256(m.data).hexdigest(), len(m.data), m.pages, m.version.text_sha, "", 0)
-                    for m in made]
-        added = record(config, made)
-        # The cards of every final sheet are recorded, those of a speech released just now too:
-        # their copy URLs are printed and must answer for good (printed.py).
-        first_now = {m.speech.id for m in made if m.pending.number == 1 and m.version.lang == m.speech.primary.lang}
-        try:
-            for path in printed.update(built[0], first_now, _write_atomic) if built else ():
-                notice(f"{display_path(path, config.root)}: kartu final dicatat / final cards recorded")
-        except OSError as exc:
-            raise OutputError(f"{exc.filename}: speechgen release cannot record the final cards: {_reason(exc)}. "
-                              f"{len(added)} edition(s) released; run speechgen release again to record the "
-                              "cards (kartu belum dicatat)") from None
-        return added
-    finally:
-        os.close(lock)          # releases the lock
 
 
 def record(config: Config, made: Iterable[Made]) -> list[Entry]:
@@ -694,7 +609,7 @@ def record(config: Config, made: Iterable[Made]) -> list[Entry]:
                                       "written again. Nothing was released (tidak ada yang dirilis)")
                 _make_folders(config, target.parent)
                 written.append(target)
-                _write_atomic(target, data)
+                write_atomic(target, data)
             added.append(Entry(speech.id, version.lang, number, item.pending.date,
                                hashlib.sha256(item.data).hexdigest(), len(item.data), item.pages,
                                version.text_sha, hashlib.sha256(source).hexdigest(), 0))
@@ -704,150 +619,25 @@ def record(config: Config, made: Iterable[Made]) -> list[Entry]:
             before += "\n"
         lines = "".join(e.text() for e in sorted(added, key=lambda e: (e.speech, e.lang, e.number)))
         whole = (before + lines).encode("utf-8")
-        _write_atomic(ledger, whole)
+        write_atomic(ledger, whole)
     except BaseException as exc:
         if whole is None or not _holds(ledger, whole):     # the ledger is as it was: it names none of them
             for path in written:
                 with contextlib.suppress(OSError):
                     path.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise OutputError(f"{target}: speechgen release cannot write this file: {_reason(exc)}. Nothing "
+            raise OutputError(f"{target}: speechgen release cannot write this file: {disk_reason(exc)}. Nothing "
                               f"was released (tidak ada yang dirilis): {ledger.name} and "
                               f"{config.editions_dir.name}/ are as they were") from None
         raise
     return added
 
 
-RENEW_WITHIN_DAYS = 365          # renew when the last timestamp's TSA certificate ends within this
-
-
-@dataclass(frozen=True)
-class Renewal:
-    """An edition `renew` looked at: its last timestamp, and what was done (or would be)."""
-
-    entry: Entry
-    tsa: str = ""                # the subject of the TSA certificate that made the last timestamp
-    tsa_until: dt.datetime | None = None   # when that certificate ends (None: no timestamp at all)
-    due: bool = False            # it ends within the horizon: renewed (or, on a dry run, would be)
-    sha256: str = ""             # the new revision's (after a renewal)
-    bytes: int = 0
-    until: dt.datetime | None = None       # when the new timestamp's TSA certificate ends
-
-
-def renew(config: Config, *, within_days: int = RENEW_WITHIN_DAYS, dry_run: bool = False,
-          now: dt.datetime | None = None, notice: Callable[[str], None] = lambda message: None) -> list[Renewal]:
-    """`speechgen renew`: every released edition whose last timestamp's TSA certificate ends
-    within `within_days` gets one more incremental update (the validation data of that TSA's
-    chain and a fresh document timestamp, `signing.renew_pdf`); its kept file becomes the new
-    revision, whose first bytes are the old revision, and a `renewal` line records its SHA-256
-    after the edition's own line. Returns every timestamped or due edition looked at.
-
-    Under the project's lock, like `release`. Every new revision is made first, into temporary
-    files beside the kept ones, and checked (its prefix is the old revision; its new timestamp's
-    TSA certificate ends beyond the horizon, else renewing again would be due at once); only
-    then are they renamed into place and the ledger replaced, atomically. A TSA, OCSP responder
-    or CRL that does not answer changes nothing. Killed between those renames and the ledger's,
-    it leaves kept files that are the recorded revision followed only by the renewal's updates:
-    the next build, release or renew puts them back (`_roll_back_renewals`, `plan`), and this
-    renew, run again, renews them once."""
-    from speechgen import signing
-    from speechgen.errors import ConfigError
-    from speechgen.writer import lock_project
-
-    now = now or dt.datetime.now(dt.timezone.utc)
-    horizon = now + dt.timedelta(days=within_days)
-    trust = signing.read_trust(config.root, config.signing.tsa_certificate)
-    url = config.signing.timestamp_url
-    if not url and not dry_run:
-        raise ConfigError([Problem(str(config.path), None, "[signing] timestamp_url is not set: `speechgen "
-                                   "renew` asks a time-stamping authority for the new timestamps; set it "
-                                   "(tanpa otoritas cap waktu tidak ada yang diperbarui)")])
-    try:
-        lock = lock_project(config.root, exclusive=not dry_run, wait=lambda: notice(
-            f"{config.root}: another release or build is running in this project; waiting for it to "
-            "finish (rilis atau build lain sedang berjalan; menunggu)"))
-    except OSError as exc:
-        raise OutputError(f"{config.root}: speechgen renew cannot lock the project: {_reason(exc)}") from None
-    made: list[tuple[Path, str, Renewal]] = []            # (kept file, its temporary new revision, what)
-    try:
-        if not dry_run:
-            _clean_leftovers(config)
-            _roll_back_renewals(config, notice)
-        problems = Problems(config.root)
-        capped = _Capped(problems, config.ledger_file)
-        text = _ledger_text(config, capped)
-        entries = _parse_ledger(text or "", config.ledger_file, capped)
-        capped.finish()
-        problems.raise_if_any()
-        looked: list[Renewal] = []
-        for entry in entries:
-            path = kept_pdf(config, entry.speech, entry.lang, entry.number)
-            shown = display_path(path, config.root)
-            data = _kept_revision(config, entry, path, shown)
-            try:
-                last = signing.last_timestamp(data)
-            except signing.SigningError as exc:
-                raise signing.SigningError(f"{shown}: {exc}") from None
-            if last is None:
-                continue                # PAdES B-B or unsigned: no timestamp to renew
-            item = Renewal(entry, last.tsa, last.tsa_until, due=last.tsa_until <= horizon)
-            if item.due and not dry_run:
-                new = signing.renew_pdf(data, url, name=shown, trust=trust)
-                renewed = signing.last_timestamp(new)
-                if not new.startswith(data) or renewed is None:
-                    raise OutputError(f"{shown}: the renewed file does not begin with the kept bytes; "
-                                      "nothing was changed")
-                if renewed.tsa_until <= horizon:
-                    raise signing.SigningError(
-                        f"{shown}: the time-stamping authority {url} signs with a certificate that ends on "
-                        f"{renewed.tsa_until:%Y-%m-%d}, within {within_days} days too: its timestamp would "
-                        "need renewing at once. Use a TSA whose certificate ends later, or a shorter "
-                        "--within; nothing was changed (sertifikat otoritas cap waktu juga segera berakhir)")
-                item = dataclasses.replace(item, sha256=hashlib.sha256(new).hexdigest(), bytes=len(new),
-                                           until=renewed.tsa_until)
-                made.append((path, _write_beside(path, new), item))
-            looked.append(item)
-        if dry_run or not made:
-            return looked
-        _commit_renewals(config, text or "", made, now.date())
-        made = []
-        return looked
-    finally:
-        for _, temporary, _ in made:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-        os.close(lock)
-
-
-def _kept_revision(config: Config, entry: Entry, path: Path, shown: str) -> bytes:
-    """The kept file of `entry`, which must be the ledger's latest revision of it."""
-    said = f"{entry.speech} ({entry.lang}) edition {entry.number}: "
-    wrong = kept_problem(path, "PDF")
-    if wrong is not None:
-        raise SourceError(Problem(config.ledger_file.name, entry.line, f"{said}its kept PDF {shown} "
-                                  + ("is missing; restore it from the repository" if wrong == "missing" else wrong)))
-    try:
-        data = read_capped(path, 1 << 30)
-    except (Unreadable, OSError) as exc:
-        raise SourceError(Problem(config.ledger_file.name, entry.line, f"{said}its kept PDF {shown} cannot be "
-                                  f"read: {getattr(exc, 'strerror', None) or exc}")) from None
-    if hashlib.sha256(data).hexdigest() != entry.current_sha256:
-        old = _interrupted(path, entry)       # a dry run reads a killed renewal's file as the recorded revision
-        if old is not None:
-            return old
-        raise SourceError(Problem(config.ledger_file.name, entry.line, f"{said}{shown} is not the revision the "
-                                  f"ledger records (SHA-256 {entry.current_sha256[:16]}...); a released edition "
-                                  "never changes: restore the file, then renew. Nothing was changed"))
-    return data
-
-
-def _interrupted(path: Path, entry: Entry) -> bytes | None:
+def interrupted(path: Path, entry: Entry) -> bytes | None:
     """The ledger's latest revision of `entry`, when its kept PDF at `path` is a renewal a killed
     `speechgen renew` left: exactly that revision's bytes first, then only validation data and
     document timestamps (`signing.maintenance_only`). None for anything else, which stays a
     mismatch naming the file."""
-    from speechgen import signing
-
     try:
         if os.lstat(path).st_size <= entry.current_bytes:
             return None
@@ -862,8 +652,8 @@ def _interrupted(path: Path, entry: Entry) -> bytes | None:
 
 def _roll_back(config: Config, entry: Entry, path: Path, notice: Callable[[str], None]) -> str | None:
     """Put the kept PDF of `entry` back to the ledger's latest revision if a killed renewal left
-    it (`_interrupted`). Under the project's lock. Returns what is wrong when it could not."""
-    old = _interrupted(path, entry)
+    it (`interrupted`). Under the project's lock. Returns what is wrong when it could not."""
+    old = interrupted(path, entry)
     shown = display_path(path, config.root)
     if old is None:
         try:
@@ -874,10 +664,10 @@ def _roll_back(config: Config, entry: Entry, path: Path, notice: Callable[[str],
         return None if same else ("changed while it was read (another command wrote it); run the command "
                                   "again (berubah saat dibaca; jalankan lagi)")
     try:
-        _write_atomic(path, old)
+        write_atomic(path, old)
     except OSError as exc:
         return (f"is a renewal left unfinished, and cannot be put back to the revision the ledger "
-                f"records: {_reason(exc)}")
+                f"records: {disk_reason(exc)}")
     notice(f"{shown}: pembaruan yang terputus dikembalikan ke revisi di {config.ledger_file.name}; jalankan "
            f"`speechgen renew` lagi / a renewal left unfinished (speechgen renew was stopped) was put back "
            f"to the revision {config.ledger_file.name} records; run `speechgen renew` again")
@@ -889,12 +679,10 @@ def _roll_back_alone(config: Config, entry: Entry, path: Path, notice: Callable[
     (the one `renew` holds all along) without waiting, reads the ledger again under it, and puts
     the file back only if its line is still the one the build read. Returns what is wrong when it
     could not."""
-    import fcntl
-
     try:
         fd = os.open(config.root, os.O_RDONLY)
     except OSError as exc:
-        return f"is a renewal left unfinished, and the project cannot be locked to put it back: {_reason(exc)}"
+        return f"is a renewal left unfinished, and the project cannot be locked to put it back: {disk_reason(exc)}"
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -902,7 +690,7 @@ def _roll_back_alone(config: Config, entry: Entry, path: Path, notice: Callable[
             return ("is being renewed: `speechgen renew` (or a release) is running in this project; build "
                     "again when it ends (sedang diperbarui; jalankan build lagi setelah selesai)")
         except OSError as exc:
-            return f"is a renewal left unfinished, and the project cannot be locked to put it back: {_reason(exc)}"
+            return f"is a renewal left unfinished, and the project cannot be locked to put it back: {disk_reason(exc)}"
         ignored = _Capped(Problems(config.root), config.ledger_file)
         now = _parse_ledger(_ledger_text(config, ignored) or "", config.ledger_file, ignored)
         if not any((e.speech, e.lang, e.number, e.current_sha256) ==
@@ -914,7 +702,7 @@ def _roll_back_alone(config: Config, entry: Entry, path: Path, notice: Callable[
         os.close(fd)
 
 
-def _roll_back_renewals(config: Config, notice: Callable[[str], None]) -> None:
+def roll_back_renewals(config: Config, notice: Callable[[str], None]) -> None:
     """Under the project's lock (`release`, `renew`): every kept PDF a killed renewal left is put
     back to the ledger's latest revision of it. A ledger with problems is left to the caller,
     which says them; a kept file that is something else is left to the checks that name it."""
@@ -923,52 +711,10 @@ def _roll_back_renewals(config: Config, notice: Callable[[str], None]) -> None:
     for entry in _parse_ledger(_ledger_text(config, ignored) or "", config.ledger_file, ignored):
         path = kept_pdf(config, entry.speech, entry.lang, entry.number)
         if not folders.refused(path.parent) and kept_problem(path, "PDF") is None \
-                and _interrupted(path, entry) is not None:
+                and interrupted(path, entry) is not None:
             wrong = _roll_back(config, entry, path, notice)
             if wrong is not None:
                 raise OutputError(f"{display_path(path, config.root)}: {wrong}")
-
-
-def _write_beside(path: Path, data: bytes) -> str:
-    """`data` in a new temporary file beside `path` (removed by the next release or renew if
-    left behind); its name."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise OutputError(f"{path}: speechgen renew cannot write beside this file: {_reason(exc)}. Nothing "
-                          "was changed") from None
-    return tmp
-
-
-def _commit_renewals(config: Config, text: str, made: list[tuple[Path, str, Renewal]], day: dt.date) -> None:
-    """Rename every new revision into place, then write the ledger with a renewal line for each.
-    If that fails, each kept file is put back to its old revision (its own first bytes)."""
-    ledger = config.ledger_file
-    lines = "".join(Revision(item.entry.speech, item.entry.lang, item.entry.number, day, item.sha256, item.bytes,
-                             item.entry.current_sha256, 0).text() for _, _, item in made)
-    before = text or LEDGER_HEADER
-    if not before.endswith("\n"):
-        before += "\n"
-    moved: list[tuple[Path, Renewal]] = []
-    try:
-        for path, temporary, item in made:
-            os.replace(temporary, path)
-            moved.append((path, item))
-        _write_atomic(ledger, (before + lines).encode("utf-8"))
-    except OSError as exc:
-        for path, item in moved:            # the old revision is the new one's first bytes
-            with contextlib.suppress(OSError):
-                with path.open("rb") as handle:
-                    _write_atomic(path, handle.read(item.entry.current_bytes))
-        raise OutputError(f"{exc.filename or ledger}: speechgen renew cannot write: {_reason(exc)}. Nothing "
-                          f"was changed: {ledger.name} and the kept files are as they were") from None
 
 
 def _holds(path: Path, data: bytes) -> bool:
@@ -978,33 +724,10 @@ def _holds(path: Path, data: bytes) -> bool:
         return False
 
 
-def _reason(exc: OSError) -> str:
-    from speechgen.writer import reason_of
-
+def disk_reason(exc: OSError) -> str:
+    """Why a write failed, said for the user; a full disk adds what to do."""
     return reason_of(exc) + ("; free some space and run `speechgen release` again"
                              if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "")
-
-
-def _said_for_release(error: OutputError | OSError) -> OutputError:
-    """A failure of the build `release` runs, said as the release's: that build writes into a
-    private temporary folder, whose name (and "the site") mean nothing to the user."""
-    private = os.path.join(tempfile.gettempdir(), "speechgen-check-")
-    if isinstance(error, OSError):
-        name = error.filename if isinstance(error.filename, str) and os.path.isabs(error.filename) else None
-        if name is not None and not name.startswith(private):
-            return OutputError(f"{name}: speechgen release failed: {_reason(error)}. Nothing was released "
-                               "(tidak ada yang dirilis)")
-        reason = _reason(error)
-    else:
-        said = str(error)
-        if not said.startswith(private):
-            return error
-        reason = said.rpartition(": ")[2]
-        if "no space left" in reason or "quota" in reason:
-            reason += "; free some space and run `speechgen release` again"
-    return OutputError(f"speechgen release: cannot render the editions' PDFs in the temporary folder "
-                       f"{tempfile.gettempdir()}: {reason} (set TMPDIR to a folder with room to use another). "
-                       "Nothing was released (tidak ada yang dirilis)")
 
 
 def _make_folders(config: Config, folder: Path) -> None:
@@ -1021,7 +744,7 @@ def _make_folders(config: Config, folder: Path) -> None:
             raise OutputError(f"{each}: {wrong}. Nothing was released (tidak ada yang dirilis)")
 
 
-def _clean_leftovers(config: Config) -> None:
+def clean_leftovers(config: Config) -> None:
     """Remove the temporary files a killed release left (`TMP_MARK` in their names): in the
     project folder (the ledger's) and under editions/. Called under the project's lock, so no
     live release's files are among them."""
@@ -1037,19 +760,19 @@ def _clean_leftovers(config: Config) -> None:
                     os.unlink(os.path.join(folder, name))
 
 
-def _umask() -> int:
+def umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     """`data` into `path` through a temporary file beside it, renamed over it once on disk. Raises
     OSError naming `path` (not the temporary file)."""
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", dir=path.parent)
-        os.fchmod(fd, 0o666 & ~_umask())     # an ordinary file of the project, not a private one
+        os.fchmod(fd, 0o666 & ~umask())     # an ordinary file of the project, not a private one
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -15,17 +15,13 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from speechgen.config import Config
+from speechgen.editions import Editions, kept_name
 from speechgen.errors import Problems, SourceError
 from speechgen.markdown import slugify
 from speechgen.reader import reserved_name
-from speechgen.model import Recipient, Sources, Speech, Version
-
-if TYPE_CHECKING:
-    from speechgen.editions import Editions
-    from speechgen.model import Edition
+from speechgen.model import Blocks, Edition, PdfInfo, Recipient, Sources, Speech, Version
 
 THEME_ASSETS = Path(__file__).parent / "theme" / "assets"
 
@@ -48,7 +44,7 @@ FEEDS = "feeds"
 COPY_FOLDER = "salinan"                    # <year>/<slug>/salinan/<recipient>/: "copy for"
 SIDE_BY_SIDE_FOLDER = "berdampingan"       # <year>/<slug>/berdampingan/: all languages, paragraph by paragraph
 ARCHIVE_FOLDERS = {"year": "tahun", "speaker": "pembicara", "occasion": "acara"}
-EDITION_WORD = "edisi"                     # <slug>.<lang>.edisi-<n>.pdf: one edition's bytes, for good
+# EDITION_WORD (editions.py): <slug>.<lang>.edisi-<n>.pdf, one edition's bytes, for good
 CHANGES_FOLDER = "perubahan"               # <speech page>/perubahan/<n>/: what edition n changed
 PREVIEW = "pratinjau.png"                  # <speech page folder>/pratinjau.png: its link preview image
 FAVICON = "favicon.png"                    # at the root: the emblem (or QR logo), small
@@ -237,6 +233,28 @@ class Site:
         listing = {"year": self.years, "speaker": self.speakers, "occasion": self.occasions}[kind]
         return next(a for a in listing if a.key == key)
 
+    @reads("editions")
+    def every_edition(self, speech: Speech, lang: str, pdf: PdfInfo | None) -> tuple[Edition, ...]:
+        """Every edition of a speech in one language, oldest first: the released ones, then the one
+        its text will be if it is not released as it is, with the PDF the build made of it (`pdf`)
+        or, in a build without PDFs, with none (no bytes, no fingerprint, no URL)."""
+        if self.editions is None:
+            return ()
+        released = self.editions.of(speech, lang)
+        pending = self.editions.pending_of(speech, lang)
+        if pending is None:
+            return released
+        version = speech.versions[lang]
+        made = (pdf.sha256, pdf.bytes, pdf.pages, pdf.dest) if pdf is not None else ("", 0, 0, "")
+        return released + (Edition(pending.number, pending.date, *made, released=False, notes=pending.notes,
+                                   text_sha=version.text_sha, source_sha=version.source_sha),)
+
+    @reads("editions")
+    def text_of(self, edition: Edition) -> Blocks:
+        """An edition's text as a changes page compares it (`editions.load_texts`)."""
+        assert self.editions is not None
+        return self.editions.compared[edition.source_sha]
+
     @reads("copies")
     def copies_of(self, speech: Speech) -> tuple[Copy, ...]:
         return tuple(c for c in self.copies if c.speech.id == speech.id)
@@ -272,9 +290,9 @@ def speech_dest(speech: Speech, lang: str, default_language: str) -> str:
 
 
 def edition_dest(speech_id: str, lang: str, number: int) -> str:
-    # A released edition's own URL never moves; the latest is also at Site.pdf_dest.
-    slug = speech_id.rsplit("/", 1)[-1]
-    return f"{speech_id}/{slug}.{lang}.{EDITION_WORD}-{number}.pdf"
+    # A released edition's own URL never moves: it is served where the ledger keeps it under
+    # editions/ (`editions.kept_name`); the latest is also at Site.pdf_dest.
+    return kept_name(speech_id, lang, number)
 
 
 def changes_dest(speech: Speech, lang: str, number: int, default_language: str) -> str:

@@ -8,6 +8,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -193,6 +194,32 @@ def paragraphs(body_html: str) -> list[tuple[int, str]]:
         stop = starts[i + 1][0] if i + 1 < len(starts) else end
         blocks.append((number, body_html[start:stop].strip()))
     return blocks
+
+
+ITEM = "\ue000"                  # in `block_text`: a token before each item of a list (a character no text has)
+
+
+def block_text(html: str) -> str:
+    """A rendered block as plain text, its words apart, a list's items each after `ITEM`."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag == "li":
+            self.parts.append(f" {ITEM} ")
+        elif tag in ("br", "p", "td", "th"):
+            self.parts.append(" ")
 
 
 def _plain_text(token: Token) -> str:

@@ -9,6 +9,10 @@ from pathlib import Path
 
 from speechgen import texts
 
+# A text as the reader parsed it for comparing editions (`reader.numbered_blocks`): its title
+# (number 0), then each block of the body, as (paragraph number, "ul"/"ol"/"", plain text).
+Blocks = tuple[tuple[int, str, str], ...]
+
 
 @dataclass(frozen=True)
 class Heading:

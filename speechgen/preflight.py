@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from speechgen import fonts
+from speechgen import fonts, signing
 
 from speechgen.config import Config, key_line
 from speechgen.errors import Problems
@@ -67,8 +67,6 @@ def _signing(config: Config, problems: Problems) -> tuple[bytes, object | None]:
         return b"", None
     import datetime as dt
     import os
-
-    from speechgen import signing
 
     line = key_line(config.path, "signing", "certificate")
     name = Path(config.signing.certificate)

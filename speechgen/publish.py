@@ -60,9 +60,9 @@ from urllib.parse import urlsplit
 
 from speechgen import __version__, signing
 from speechgen.config import load_config
+from speechgen.editions import EDITION_WORD
 from speechgen.errors import OutputError, SpeechgenError
-from speechgen.graph import (ARCHIVE_FOLDERS, CERTIFICATE, CHECKSUMS, COPY_FOLDER, EDITION_WORD, FEEDS, HOME,
-                             MANIFEST, MANIFEST_SIGNATURE, ROBOTS, SEARCH_BUNDLE, SEARCH_RECENT_LIST, SITEMAP,
+from speechgen.graph import (ARCHIVE_FOLDERS, CERTIFICATE, CHECKSUMS, COPY_FOLDER, FEEDS, HOME, MANIFEST, MANIFEST_SIGNATURE, ROBOTS, SEARCH_BUNDLE, SEARCH_RECENT_LIST, SITEMAP,
                              pretty)
 from speechgen.writer import MARKER, lock_output, read_marker, safe_dest, sha256_file, site_digest
 

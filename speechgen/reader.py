@@ -21,7 +21,7 @@ from typing import Any
 from speechgen import markdown, yamlsafe
 from speechgen.config import Config, Unreadable, read_capped
 from speechgen.errors import Problem, Problems, SourceError
-from speechgen.model import Correction, Recipient, Sources, Speech, Version, Withdrawal
+from speechgen.model import Blocks, Correction, Recipient, Sources, Speech, Version, Withdrawal
 
 # 512 KiB is ~12x the longest speech we know; it bounds the worst Markdown case to seconds.
 MAX_SOURCE_BYTES = 512 * 1024
@@ -198,6 +198,27 @@ def bodies(config: Config, paths: Iterable[Path] | None = None,
             continue
         if isinstance(split, tuple):
             yield path, split[1], split[2]
+
+
+_LIST = re.compile(r"<(ul|ol)\b")
+
+
+def numbered_blocks(source_text: str) -> Blocks:
+    """A source's title (number 0) and body blocks, as a changes page compares them: (paragraph
+    number, "ul"/"ol"/"", plain text, a list's items each after `markdown.ITEM`)."""
+    split = split_front_matter(source_text)
+    if isinstance(split, str):
+        return ((0, "", source_text),)
+    front, body, first_line = split
+    tree, _ = yamlsafe.load(front)
+    title = tree.value.get("title") if tree is not None and isinstance(tree.value, dict) else None
+    title = title.value if title is not None and isinstance(title.value, str) else ""
+    rendered = markdown.render(body, first_line)
+    out = [(0, "", title)]
+    for number, html in markdown.paragraphs(rendered.html):
+        kind = _LIST.match(re.sub(r"^<div[^>]*>\s*", "", html))
+        out.append((number, kind[1] if kind else "", markdown.block_text(html)))
+    return tuple(out)
 
 
 def split_front_matter(text: str) -> tuple[str, str, int] | str:

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Mapping
 
+from speechgen.config import Unreadable, read_capped
 from speechgen.errors import SpeechgenError
 
 KEY_ENV = "SPEECHGEN_SIGNING_KEY"
@@ -223,8 +224,6 @@ def _within_project(path: Path, project_root: Path) -> bool:
 def _read(path: Path, shown: str, limit: int, when_missing: str) -> bytes:
     """A certificate's or key's bytes (an ordinary file of at most `limit` bytes), or the reason
     it cannot be read as a SigningError naming it as the user wrote it."""
-    from speechgen.config import Unreadable, read_capped
-
     try:
         return read_capped(path, limit)
     except Unreadable as exc:
@@ -1675,8 +1674,6 @@ def rollover(project_root: Path, certificate: Path, new_certificate: Path, envir
     the environment as for signing) signs a statement naming `new_certificate`, kept as
     `certificates/<date>-<new>.p7m`; then `certificate` is replaced by the new one. Returns the
     statement's path and the new fingerprint. The caller holds the project's lock."""
-    from speechgen.config import Unreadable, read_capped
-
     old = signer_from_env(project_root, certificate, environ, now)
     if old is None:
         raise SigningError(f"{KEY_ENV} is not set: give the PKCS#12 key file of the certificate in use "

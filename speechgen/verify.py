@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from speechgen import signing
 from speechgen.config import Unreadable, read_capped
 from speechgen.errors import SpeechgenError
 from speechgen.graph import MANIFEST, MANIFEST_SIGNATURE
@@ -366,8 +367,6 @@ def verify(pdf: Path, site: str | None, *, certificate: Path | None = None,
     pinned = certificate is not None or fingerprint is not None
     pin: dict = {}
     if pinned:
-        from speechgen import signing
-
         try:
             pin = dict(certificate=read_capped(certificate, signing.MAX_CERTIFICATE_BYTES) if certificate else None,
                        fingerprint=signing.parse_fingerprint(fingerprint) if fingerprint else None)
@@ -436,8 +435,6 @@ def _maintained_edition(data: bytes, manifest: dict, report) -> Match | None:
     is validation data (/DSS, document timestamps), as pyHanko's difference analysis finds it. The
     edition is then this file, as signed, with evidence added since."""
     import re
-
-    from speechgen import signing
 
     if not data.startswith(b"%PDF-"):
         return None

@@ -61,7 +61,7 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture project released once (edition 1 of its three PDFs), shared by a module's
     tests; a module that changes it asks for `released_project`."""
     from speechgen.config import load_config
-    from speechgen.editions import release
+    from speechgen.release import release
 
     project = copy_project(tmp_path_factory.mktemp("released") / "project")
     assert len(release(load_config(project), jobs=1)) == 3

@@ -15,7 +15,7 @@ from conftest import build_fails, copy_project, tree_bytes
 from speechgen.build import build
 from speechgen.cli import main
 from speechgen.config import load_config
-from speechgen.editions import release
+from speechgen.release import release
 
 OLD = "2025/kenegaraan"
 NEW = "2025/pidato-negara"

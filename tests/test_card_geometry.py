@@ -300,7 +300,7 @@ def fingerprint_of(project: Path) -> str:
 
 @pytest.mark.pdf
 def test_a_sheet_is_a_proof_until_release_and_final_after(project: Path) -> None:
-    from speechgen.editions import release
+    from speechgen.release import release
 
     config = load_config(project)
     report = build(config, pdf=True, search=False)

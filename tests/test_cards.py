@@ -17,7 +17,7 @@ from PIL import Image
 from speechgen.build import build
 from speechgen.cache import Cache
 from speechgen.config import load_config
-from speechgen.editions import release
+from speechgen.release import release
 from speechgen.render.cards import LAYOUTS, SHEET_MM, place, slots
 
 BASE = "https://pidato.example.go.id/arsip/2025/kenegaraan/salinan/"

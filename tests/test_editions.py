@@ -17,8 +17,9 @@ from conftest import copy_project, refused, tree_bytes
 from speechgen.build import build
 from speechgen.cli import main
 from speechgen.config import load_config
-from speechgen.editions import release
 from speechgen.errors import SourceError
+from speechgen.reader import numbered_blocks
+from speechgen.release import release
 from speechgen.render.changes import compare
 
 pytestmark = pytest.mark.pdf
@@ -313,7 +314,7 @@ def test_the_fixture_body_holds_the_words_the_tests_change() -> None:
 def test_compare_marks_deleted_and_inserted_words_by_paragraph() -> None:
     older = "---\ntitle: Judul\n---\n\nSatu dua tiga.\n\nEmpat lima.\n\nEnam.\n"
     newer = "---\ntitle: Judul Baru\n---\n\nSatu dua tiga.\n\nEmpat LIMA.\n\nEnam.\n\nTujuh.\n"
-    found = compare(older, newer)
+    found = compare(numbered_blocks(older), numbered_blocks(newer))
     shown = [(p.number, [(x.kind, x.text) for x in p.pieces]) for p in found.paragraphs]
     assert shown == [
         (0, [("same", "Judul"), ("inserted", "Baru")]),
@@ -321,7 +322,7 @@ def test_compare_marks_deleted_and_inserted_words_by_paragraph() -> None:
         (4, [("inserted", "Tujuh.")]),
     ]
     assert (found.deleted, found.inserted) == (1, 3)
-    assert compare(older, older).paragraphs == ()
+    assert compare(numbered_blocks(older), numbered_blocks(older)).paragraphs == ()
 
 
 def test_a_summary_is_not_text_and_needs_no_correction(project: Path) -> None:

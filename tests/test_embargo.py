@@ -188,7 +188,7 @@ def test_copy_urls_answer_ahead_naming_the_recipient_and_the_moment(tmp_path: Pa
 
 @pytest.mark.pdf
 def test_released_ahead_final_cards_go_out_the_edition_waits(tmp_path: Path) -> None:
-    from speechgen.editions import release
+    from speechgen.release import release
 
     project = embargoed(copy_project(tmp_path / "project"))
     config = load_config(project)

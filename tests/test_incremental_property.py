@@ -36,7 +36,7 @@ from speechgen import memo as memo_module
 from speechgen.build import build
 from speechgen.cache import Cache
 from speechgen.config import load_config
-from speechgen.editions import release
+from speechgen.release import release
 from speechgen.errors import SpeechgenError
 from speechgen.writer import MARKER
 

@@ -14,7 +14,7 @@ from conftest import copy_project
 from speechgen import publish as pub
 from speechgen.build import build
 from speechgen.config import load_config
-from speechgen.editions import release
+from speechgen.release import release
 from test_publish import _credentials, objects, s3  # noqa: F401 - the fixtures this module uses
 
 pytestmark = pytest.mark.pdf

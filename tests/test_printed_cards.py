@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from conftest import copy_project, tree_bytes
 from speechgen.cli import main
 from speechgen.config import load_config
-from speechgen.editions import release
+from speechgen.release import release
 
 pytestmark = pytest.mark.pdf
 

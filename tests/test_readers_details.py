@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from speechgen.reader import numbered_blocks
 from speechgen.render.changes import compare
 from speechgen.render.html import og_locale
 
@@ -17,7 +18,7 @@ from speechgen.render.html import og_locale
 def test_a_changed_list_keeps_its_items_and_each_change_knows_its_paragraph_number() -> None:
     older = "---\ntitle: T\n---\n\n## Bagian\n\nSatu dua.\n\n- apel merah\n- jeruk\n\nTiga.\n"
     newer = "---\ntitle: T\n---\n\n## Bagian\n\nSatu dua.\n\n- apel hijau\n- jeruk\n- mangga\n\nTiga empat.\n"
-    found = compare(older, newer)
+    found = compare(numbered_blocks(older), numbered_blocks(newer))
     by_number = {p.number: p for p in found.paragraphs}
     assert set(by_number) == {3, 4}                    # p-3 is the list, p-4 the last paragraph
     listed = by_number[3]
@@ -106,7 +107,7 @@ def test_the_pdf_cover_names_its_edition_in_the_speechs_words(tmp_path: Path) ->
 def test_a_corrected_list_shows_as_a_list_on_the_changes_page(tmp_path: Path) -> None:
     from speechgen.build import build
     from speechgen.config import load_config
-    from speechgen.editions import release
+    from speechgen.release import release
 
     (tmp_path / "speeches/2025").mkdir(parents=True)
     (tmp_path / "speechgen.toml").write_text('[site]\ntitle = "Arsip"\nbase_url = "https://a.example.go.id/"\n')

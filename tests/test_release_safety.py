@@ -21,7 +21,8 @@ from conftest import copy_project, refused, tree_bytes
 from speechgen import editions, writer
 from speechgen.cli import main
 from speechgen.config import load_config
-from speechgen.editions import MAX_PROBLEMS, TMP_MARK, release
+from speechgen.editions import MAX_PROBLEMS, TMP_MARK
+from speechgen.release import release
 
 pytestmark = pytest.mark.pdf
 

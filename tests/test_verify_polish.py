@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from speechgen import signing
 from speechgen.cli import main
 from speechgen.config import load_config
-from speechgen.editions import release
+from speechgen.release import release
 
 pytestmark = pytest.mark.pdf
 PASSPHRASE = "kata-sandi-uji"

@@ -35,9 +35,11 @@ import jinja2
 from markupsafe import Markup, escape
 
 from speechgen import fonts as font_files
+from speechgen.config import key_line
 from speechgen.errors import Problem, RenderError, SourceError, display_path
 from speechgen.graph import Copy, Site
 from speechgen.model import Speech
+from speechgen.render import pdf
 from speechgen.render.qr import Logo, QrCode
 from speechgen.templates import THEME_DIR, format_date, grouped, label, template_error
 
@@ -590,8 +592,6 @@ def layout_problems(site: Site, speech: Speech, copies: tuple[Copy, ...], layout
 
 
 def _misfit_problem(site: Site, speech: Speech, copy: Copy, layout: CardLayout, misfit: Misfit) -> Problem:
-    from speechgen.config import key_line
-
     config = site.config
     slot = misfit.slot
     room = f"{slot.lines} line{'s' if slot.lines > 1 else ''} at {slot.floor:g} pt on {layout.name} cards"
@@ -765,8 +765,6 @@ def sheet_pdfs(site: Site, speech: Speech, htmls: list[str], cards: list[int], j
                stop=None) -> list[bytes]:
     """The parts' PDFs, laid out by WeasyPrint in worker processes behind the books' fetcher and
     a time limit that grows with the cards."""
-    from speechgen.render import pdf
-
     config = site.config
     timeouts = [config.pdf.timeout + SECONDS_PER_CARD * n for n in cards]
     allowed = tuple(str(p.resolve()) for p in (THEME_DIR, config.static_dir, config.templates_dir))

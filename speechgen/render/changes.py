@@ -1,8 +1,9 @@
 """What an edition changed: the word-level difference between two editions' texts.
 
-Pure: two source texts in, the changed paragraphs out, each a run of pieces kept, deleted or
-inserted. The changes page template shows them with <del> and <ins> (and words for screen
-readers); the comparison is of what a reader reads (title and body, as rendered), not of markup.
+Pure: two editions' texts in, as the reader parsed them (`reader.numbered_blocks`: the title and
+each block of the body as rendered, in plain text), the changed paragraphs out, each a run of
+pieces kept, deleted or inserted. The changes page template shows them with <del> and <ins> (and
+words for screen readers); the comparison is of what a reader reads, not of markup.
 """
 
 from __future__ import annotations
@@ -10,15 +11,12 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
-from speechgen import markdown, yamlsafe
-from speechgen.reader import split_front_matter
+from speechgen.markdown import ITEM
+from speechgen.model import Blocks
 
 _BREAK = "\n"                    # a token between paragraphs
-ITEM = "\ue000"                  # a token before each item of a list (a character no text has)
 _WORD = re.compile(r"\S+")
-_LIST = re.compile(r"<(ul|ol)\b")
 
 
 @dataclass(frozen=True)
@@ -53,32 +51,9 @@ class Changes:
     inserted: int
 
 
-def blocks(source_text: str) -> list[str]:
-    """A source's title and body blocks as plain text, in order (a list's items each begin with `ITEM`)."""
-    return [text for _, _, text in numbered_blocks(source_text)]
-
-
-def numbered_blocks(source_text: str) -> list[tuple[int, str, str]]:
-    """A source's title (number 0) and body blocks: (paragraph number, "ul"/"ol"/"", plain text)."""
-    split = split_front_matter(source_text)
-    if isinstance(split, str):
-        return [(0, "", source_text)]
-    front, body, first_line = split
-    tree, _ = yamlsafe.load(front)
-    title = tree.value.get("title") if tree is not None and isinstance(tree.value, dict) else None
-    title = title.value if title is not None and isinstance(title.value, str) else ""
-    rendered = markdown.render(body, first_line)
-    out = [(0, "", title)]
-    for number, html in markdown.paragraphs(rendered.html):
-        kind = _LIST.match(re.sub(r"^<div[^>]*>\s*", "", html))
-        out.append((number, kind[1] if kind else "", _text(html)))
-    return out
-
-
-def compare(older: str, newer: str) -> Changes:
-    """The changed paragraphs between two source texts."""
-    old_tokens = _tokens(blocks(older))
-    newer_blocks = numbered_blocks(newer)
+def compare(older: Blocks, newer_blocks: Blocks) -> Changes:
+    """The changed paragraphs between two editions' texts (each `reader.numbered_blocks`)."""
+    old_tokens = _tokens([text for _, _, text in older])
     new_tokens = _tokens([text for _, _, text in newer_blocks])
     matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
     paragraphs: list[Paragraph] = []
@@ -136,25 +111,3 @@ def _tokens(texts: list[str]) -> list[str]:
         tokens.extend(_WORD.findall(text))
         tokens.append(_BREAK)
     return tokens
-
-
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-    def handle_starttag(self, tag, attrs) -> None:
-        if tag == "li":
-            self.parts.append(f" {ITEM} ")
-        elif tag in ("br", "p", "td", "th"):
-            self.parts.append(" ")
-
-
-def _text(html: str) -> str:
-    parser = _Text()
-    parser.feed(html)
-    parser.close()
-    return " ".join("".join(parser.parts).split())

@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from speechgen import __version__, markdown
+from speechgen import __version__, markdown, texts
 from speechgen.errors import Problem, SourceError
 from speechgen.graph import Page, Site, relative, root_prefix
-from speechgen.editions import every_edition
 from speechgen.model import Edition, PdfInfo
+from speechgen.render.changes import compare
 from speechgen.templates import direction, label, lang_attrs, other_words, template_error, words
 
 PAGE_TEMPLATES = ["base.html", "home.html", "archive.html", "archive-index.html", "speech.html", "404.html", "copy.html",
@@ -50,7 +50,7 @@ def page_context(site: Site, page: Page, pdfs: PdfMap, *, recipe: bool = False) 
     speech, version = page.speech, page.version
     canonical = site.url(site.speech_dest(speech, version.lang))
     pdf = pdfs.get((speech.id, version.lang))
-    every = every_edition(site, speech, version.lang, pdf)
+    every = site.every_edition(speech, version.lang, pdf)
     extra = dict(
         speech=speech, version=version, canonical=canonical, noindex=not page.indexed, pdf=pdf,
         editions=every, latest=every[-1] if every else None,
@@ -73,20 +73,15 @@ def page_context(site: Site, page: Page, pdfs: PdfMap, *, recipe: bool = False) 
 def _page_body(body_sha: str, lang: str, prefix: str) -> Markup:
     """A body as a page at this depth shows it; the same object for every page that shows it
     (a speech's copy pages), made once. Pure: the text is the one `body_sha` names."""
-    from speechgen import texts
-
     body = _localize(texts.STORE.get(body_sha), lang)
     return Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{prefix}', body))
 
 
 def changes(site: Site, page: Page, every: tuple[Edition, ...]) -> dict:
     """A changes page: edition `page.edition` against the one before, word by word."""
-    from speechgen import texts
-    from speechgen.render.changes import compare
-
     newer = next(e for e in every if e.number == page.edition)
     older = next(e for e in every if e.number == page.edition - 1)
-    found = compare(texts.STORE.get(older.source_sha), texts.STORE.get(newer.source_sha))
+    found = compare(site.text_of(older), site.text_of(newer))
     return dict(older=older, newer=newer, changes=found)
 
 

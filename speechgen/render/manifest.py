@@ -6,7 +6,6 @@ import json
 from collections.abc import Mapping, Sequence
 
 from speechgen import __version__
-from speechgen.editions import every_edition
 from speechgen.graph import Site
 from speechgen.model import PdfInfo
 
@@ -24,7 +23,7 @@ def render_manifest(site: Site, pdfs: Mapping[tuple[str, str], PdfInfo],
             dest = site.speech_dest(speech, lang)
             entry: dict = {"title": version.title, "path": dest, "url": site.url(dest)}
             pdf = pdfs.get((speech.id, lang))
-            every = every_edition(site, speech, lang, pdf)
+            every = site.every_edition(speech, lang, pdf)
             if pdf is not None:
                 entry["pdf"] = {"path": pdf.dest, "url": site.url(pdf.dest), "sha256": pdf.sha256,
                                 "pages": pdf.pages, "bytes": pdf.bytes}

@@ -146,9 +146,11 @@ def test_a_long_table_of_contents_folds_on_a_phone_and_opens_on_a_desktop(visit_
 
 # --- search while typing ----------------------------------------------------------------------
 
-_COUNT_SEARCHES = """() => { window.searches = [];
+_COUNT_SEARCHES = """() => { window.searches = []; window.searched = []; window.typed = [];
+  document.addEventListener("input", () => window.typed.push(performance.now()), true);
   const replace = history.replaceState.bind(history);
-  history.replaceState = (state, title, url) => { window.searches.push(url); return replace(state, title, url); }; }"""
+  history.replaceState = (state, title, url) => {
+    window.searches.push(url); window.searched.push(performance.now()); return replace(state, title, url); }; }"""
 
 
 def test_search_answers_while_typing_with_each_result_dated_and_in_its_language(visit, types) -> None:
@@ -158,7 +160,15 @@ def test_search_answers_while_typing_with_each_result_dated_and_in_its_language(
     page.locator("#q").press_sequentially("irigasi", delay=60)      # no Enter
     page.wait_for_selector("#search-results li")
     page.wait_for_timeout(400)
-    assert page.evaluate("window.searches") == ["?q=irigasi"]        # one search, after the pause
+    searches, searched, typed = page.evaluate("[window.searches, window.searched, window.typed]")
+    assert len(typed) == len("irigasi") and searches[-1] == "?q=irigasi"
+    # a search only after a pause in the typing (a machine that stalls between two keys makes a
+    # pause, and a search of what was typed so far; keys within DELAY of each other make none)
+    for url, moment in zip(searches, searched):
+        before = [t for t in typed if t <= moment]
+        assert moment - before[-1] >= 240, (url, moment - before[-1])
+    pauses = sum(1 for a, b in zip(typed, typed[1:]) if b - a >= 250)
+    assert len(searches) <= pauses + 1, (searches, typed)
     results = page.locator("#search-results li")
     facts = [(results.nth(i).get_attribute("lang"), results.nth(i).locator(".speech-meta").inner_text(),
               results.nth(i).locator(".speech-meta time").get_attribute("datetime"))
