@@ -7,8 +7,11 @@ reads any more, and the build would wait on it for good. Each worker therefore s
 restoring SIGTERM's default (it ends at once) and ignoring SIGINT: the process that owns the pool
 hears Ctrl+C and stops its workers itself.
 
-The build's own CPU work (pages, previews, Markdown) is forked only when there is enough to pay
-for the workers and this process has one thread (`pooled_map`, `can_fork`).
+The build's own CPU work (pages, previews, Markdown) goes to workers only when there is enough to
+pay for them (`pooled_map`). Workers are forked while this process has one thread; with other
+threads running (the search indexer's beside the previews, the preview server, a test browser) a
+fork could copy a lock another thread holds and hang the worker, so a fork server, a fresh
+single-threaded process, forks them instead (`context`).
 """
 
 from __future__ import annotations
@@ -32,13 +35,27 @@ def pooled_map(function, items: Iterable, jobs: int | None, count: int | None = 
     """`function` over `items` in order: in forked workers when there are enough to pay for them
     (`count` of them, when `items` is an iterator, which the workers then take as they go)."""
     workers = min(jobs or cores(), (len(items) if count is None else count) // 50)  # type: ignore[arg-type]
-    if workers < 2 or not can_fork():
+    if workers < 2:
         yield from map(function, items)
         return
+    with pool(context(function.__module__), workers) as workers_pool:
+        yield from workers_pool.imap(function, items, chunksize=8)
+
+
+def context(preload: str):
+    """Where workers come from: fork while this process has one thread (they start at once and
+    the calling script needs no `__main__` guard); else a fork server that has imported `preload`
+    (the module of what the workers run); spawn where neither exists."""
     import multiprocessing
 
-    with pool(multiprocessing.get_context("fork"), workers) as workers_pool:
-        yield from workers_pool.imap(function, items, chunksize=8)
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and can_fork():
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        server = multiprocessing.get_context("forkserver")
+        server.set_forkserver_preload([preload])
+        return server
+    return multiprocessing.get_context("spawn")
 
 
 def cores() -> int:

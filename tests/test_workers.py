@@ -4,6 +4,7 @@ not inherit that handler, go on and block writing a result no one reads."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -51,3 +52,25 @@ def test_every_pool_of_the_package_is_made_by_workers_pool() -> None:
              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if re.search(r"\.Pool\(", line)]
     assert found == []
+
+
+def _pid(_item: int) -> int:
+    return os.getpid()
+
+
+def test_the_builds_own_work_goes_to_workers_even_beside_another_thread() -> None:
+    """The previews are drawn while the search indexer's thread runs: a fork then could copy a
+    lock that thread holds, so the workers come from a fork server; never drawn one by one here."""
+    import threading
+
+    from speechgen.workers import pooled_map
+
+    beside = threading.Event()
+    thread = threading.Thread(target=beside.wait, daemon=True)
+    thread.start()
+    try:
+        pids = set(pooled_map(_pid, list(range(120)), 2))
+    finally:
+        beside.set()
+        thread.join()
+    assert os.getpid() not in pids and len(pids) >= 1

@@ -47,7 +47,7 @@ from speechgen.errors import Problem, SourceError
 from speechgen.graph import Site
 from speechgen.model import Correction, PdfInfo, Speech, Version
 from speechgen.templates import THEME_DIR, direction, label, template_error, words
-from speechgen.workers import pool as workers_pool
+from speechgen.workers import context as workers_context, pool as workers_pool
 
 BOOK_TEMPLATE = "print/book.html"
 PRINT_TEMPLATES = [BOOK_TEMPLATE]
@@ -360,18 +360,9 @@ def usable_cores() -> int:
 
 
 def _pool_context():
-    """fork when this process has one thread: workers start at once and the calling script needs
-    no `__main__` guard. With other threads running (the preview server, a test browser), a fork
-    could copy a lock another thread holds and hang the worker; then a fork server, a fresh
-    single-threaded process that has imported this module, forks the workers instead."""
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
-        return context
-    return multiprocessing.get_context("spawn")
+    """The books' and card sheets' workers: forked, or from a fork server that has imported this
+    module (`workers.context`)."""
+    return workers_context(__name__)
 
 
 # --- the worker: WeasyPrint behind the fetcher -------------------------------------------------
