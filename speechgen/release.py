@@ -69,12 +69,7 @@ def release(config: Config, *, dry_run: bool = False, jobs: int | None = None, u
                 f"{config.path.name}: [signing] certificate is set but {signing.KEY_ENV} is not: a released "
                 f"edition keeps its bytes for good, so it is signed when released. Set {signing.KEY_ENV} "
                 f"and {signing.PASSPHRASE_ENV}, or release unsigned on purpose with --unsigned")
-    try:
-        lock = lock_project(config.root, exclusive=not dry_run, wait=lambda: notice(
-            f"{config.root}: another release or build is running in this project; waiting for it to "
-            "finish (rilis atau build lain sedang berjalan; menunggu)"))
-    except OSError as exc:
-        raise OutputError(f"{config.root}: speechgen release cannot lock the project: {disk_reason(exc)}") from None
+    lock = _lock(config, "release", dry_run, notice)
     try:
         if not dry_run:
             editions.clean_leftovers(config)
@@ -162,12 +157,7 @@ def renew(config: Config, *, within_days: int = RENEW_WITHIN_DAYS, dry_run: bool
         raise ConfigError([Problem(str(config.path), None, "[signing] timestamp_url is not set: `speechgen "
                                    "renew` asks a time-stamping authority for the new timestamps; set it "
                                    "(tanpa otoritas cap waktu tidak ada yang diperbarui)")])
-    try:
-        lock = lock_project(config.root, exclusive=not dry_run, wait=lambda: notice(
-            f"{config.root}: another release or build is running in this project; waiting for it to "
-            "finish (rilis atau build lain sedang berjalan; menunggu)"))
-    except OSError as exc:
-        raise OutputError(f"{config.root}: speechgen renew cannot lock the project: {disk_reason(exc)}") from None
+    lock = _lock(config, "renew", dry_run, notice)
     made: list[tuple[Path, str, Renewal]] = []            # (kept file, its temporary new revision, what)
     try:
         if not dry_run:
@@ -298,3 +288,13 @@ def _said_for_release(error: OutputError | OSError) -> OutputError:
     return OutputError(f"speechgen release: cannot render the editions' PDFs in the temporary folder "
                        f"{tempfile.gettempdir()}: {reason} (set TMPDIR to a folder with room to use another). "
                        "Nothing was released (tidak ada yang dirilis)")
+
+
+def _lock(config: Config, command: str, dry_run: bool, notice: Callable[[str], None]) -> int:
+    """The project's lock for `speechgen <command>` (shared for a dry run), waited for with a word."""
+    try:
+        return lock_project(config.root, exclusive=not dry_run, wait=lambda: notice(
+            f"{config.root}: another release or build is running in this project; waiting for it to "
+            "finish (rilis atau build lain sedang berjalan; menunggu)"))
+    except OSError as exc:
+        raise OutputError(f"{config.root}: speechgen {command} cannot lock the project: {disk_reason(exc)}") from None
