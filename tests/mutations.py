@@ -97,6 +97,7 @@ def run(copy: Path, test: str) -> tuple[bool, str]:
 
 
 TESTS = ("test_every_edit_gives_the_clean_build",
+         "test_cards_books_and_previews_follow_the_emblem_and_font_they_print",
          "test_with_books_cards_and_search_every_edit_gives_the_clean_build")
 
 
