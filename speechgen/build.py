@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,9 +207,10 @@ def _read(config: Config, o: BuildOptions, store: Cache, media: preflight.Media,
           moment: dt.datetime) -> tuple[Sources, editions.Editions]:
     """The sources (remembered readings, Markdown rendered ahead) and the editions' plan."""
     stop = _checkpoint(o.cancel)
-    memo.markdown_ahead(config, store, lambda f, items, count: pooled_map(f, items, o.jobs, count), o.log, stop)
+    memo.markdown_ahead(config, store, lambda f, items, count: _stoppable(pooled_map(f, items, o.jobs, count), stop),
+                        o.log)
     sources = reader.read_project(config, drafts=o.drafts, problems=problems, render=memo.remembered_markdown(store),
-                                  read=memo.remembered_sources(store, config, stop))
+                                  read=_stoppable_read(memo.remembered_sources(store, config), stop))
     _raise_sources(problems)        # speechgen.toml's own problems wait for the site's (base_url): all at once
     if o.require_signed and media.signer is None and not problems:
         problems.add(config.path, None, "--require-signed: " + (
@@ -231,6 +233,30 @@ def _checkpoint(cancel: Callable[[], bool] | None) -> Callable[[], None] | None:
         if cancel():
             raise Cancelled()
     return checkpoint
+
+
+def _stoppable(results: Iterator, stop: Callable[[], None] | None) -> Iterator:
+    """`results`, with `stop()` asked after every 64; its workers end as soon as it raises."""
+    try:
+        for count, result in enumerate(results, 1):
+            yield result
+            if count % 64 == 0 and stop is not None:
+                stop()
+    finally:
+        results.close()
+
+
+def _stoppable_read(read: reader.Read, stop: Callable[[], None] | None) -> reader.Read:
+    """`read`, with `stop()` asked before every 64th source."""
+    if stop is None:
+        return read
+    count = itertools.count(1)
+
+    def checked(*args):
+        if next(count) % 64 == 0:
+            stop()
+        return read(*args)
+    return checked
 
 
 def _require_released(sources: Sources, plan, problems: Problems, unseal: bool, moment: dt.datetime) -> None:

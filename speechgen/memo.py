@@ -307,13 +307,12 @@ def remembered_markdown(store: Cache) -> reader.Render:
     return render
 
 
-def markdown_ahead(config: Config, store: Cache, mapper: Callable[..., Iterator], log: Log,
-                   checkpoint: Callable[[], None] | None = None) -> None:
+def markdown_ahead(config: Config, store: Cache, mapper: Callable[..., Iterator], log: Log) -> None:
     """Render (with `mapper`, in worker processes) every body the cache does not hold yet, so that
     reading (one source after another) finds each in the cache: Markdown is most of a cold read's
     time, and a machine has more than one core. Nothing when only a few are missing. Bodies are
-    read again as the workers take them, never all held at once. `checkpoint()` (it raises to
-    stop the build) is called every 64 bodies (the workers are stopped and what they made is kept)."""
+    read again as the workers take them, never all held at once; what they made is kept as it
+    comes, so a build stopped midway (the build's `mapper` stops) keeps it."""
     if not store.writable:
         return
     hints: dict[Path, str] = {}
@@ -336,14 +335,8 @@ def markdown_ahead(config: Config, store: Cache, mapper: Callable[..., Iterator]
     if len(missing) < MARKDOWN_AHEAD_MIN:
         return
     todo = ((body, line) for _, body, line in reader.bodies(config, missing))
-    made_here = mapper(_render_markdown, todo, count=len(missing))
-    try:
-        for count, (entry, made) in enumerate(made_here, 1):
-            store.put("markdown", entry, made)
-            if count % 64 == 0 and checkpoint is not None:
-                checkpoint()
-    finally:
-        made_here.close()        # its workers end now, not when the generator is collected
+    for entry, made in mapper(_render_markdown, todo, count=len(missing)):
+        store.put("markdown", entry, made)
     for path in missing:
         if path in hints:                 # as read at those stamps: its body is in the cache now
             store.put("ahead", hints[path], b"")
@@ -356,21 +349,15 @@ def _render_markdown(item: tuple[str, int]) -> tuple[str, bytes]:
     return markdown_key(body, line), markdown.render(body, line).to_json()
 
 
-def remembered_sources(store: Cache, config: Config, checkpoint: Callable[[], None] | None = None) -> reader.Read:
+def remembered_sources(store: Cache, config: Config) -> reader.Read:
     """A source read before, holding the same bytes at the same place in the project and read
     with the same config, with nothing wrong in it, is not parsed again: what reading found is
     remembered (`parsed_record`), keyed by the file's SHA-256, never its stamps or absolute
     path (a fresh checkout, a CI runner's with the cache restored, finds every entry). Its body is
-    rendered (from the Markdown cache) only if a stage asks for it. `checkpoint()` (it raises to
-    stop the build) is called every 64 sources."""
+    rendered (from the Markdown cache) only if a stage asks for it."""
     settings = project_settings(config)
-    sources_read = 0
 
     def read(path: Path, config: Config, problems: Problems, render: reader.Render):
-        nonlocal sources_read
-        sources_read += 1
-        if sources_read % 64 == 0 and checkpoint is not None:
-            checkpoint()
         data = reader.read_project_file(path, config, Problems(config.root), reader.MAX_SOURCE_BYTES)
         entry = ""
         if data is not None:             # else read_source says why it cannot be read

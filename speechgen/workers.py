@@ -32,8 +32,8 @@ def _plain_signals() -> None:
 
 
 def pooled_map(function, items: Iterable, jobs: int | None, count: int | None = None) -> Iterator:
-    """`function` over `items` in order: in forked workers when there are enough to pay for them
-    (`count` of them, when `items` is an iterator, which the workers then take as they go)."""
+    """`function` over `items` in order: in workers (`context`) when there are enough to pay for
+    them (`count` of them, when `items` is an iterator, which the workers then take as they go)."""
     workers = min(jobs or cores(), (len(items) if count is None else count) // 50)  # type: ignore[arg-type]
     if workers < 2:
         yield from map(function, items)
@@ -48,10 +48,9 @@ def context(preload: str):
     (the module of what the workers run); spawn where neither exists."""
     import multiprocessing
 
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and can_fork():
+    if can_fork():
         return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
+    if "forkserver" in multiprocessing.get_all_start_methods():
         server = multiprocessing.get_context("forkserver")
         server.set_forkserver_preload([preload])
         return server

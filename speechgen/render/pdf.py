@@ -47,7 +47,7 @@ from speechgen.errors import Problem, SourceError
 from speechgen.graph import Site
 from speechgen.model import Correction, PdfInfo, Speech, Version
 from speechgen.templates import THEME_DIR, direction, label, template_error, words
-from speechgen.workers import context as workers_context, pool as workers_pool
+from speechgen.workers import context as workers_context, cores as workers_cores, pool as workers_pool
 
 BOOK_TEMPLATE = "print/book.html"
 PRINT_TEMPLATES = [BOOK_TEMPLATE]
@@ -316,7 +316,7 @@ def render_books(misses: list[tuple[str, Job]], jobs: int | None, progress: Prog
     turning True (asked every STOP_POLL seconds while waiting), and then the results end early."""
     if not misses:
         return
-    cores = usable_cores()
+    cores = workers_cores()
     workers = max(1, min(jobs or cores, len(misses)))
     context = _pool_context()
     hard_limit = max(job.timeout for _, job in misses) + 60    # startup and import slack
@@ -352,11 +352,6 @@ def render_books(misses: list[tuple[str, Job]], jobs: int | None, progress: Prog
 
 BOOKS_PER_WORKER = 25
 STOP_POLL = 0.1                  # seconds between two questions to render_books' `stop`
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity, not the machine's count)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _pool_context():
@@ -769,7 +764,7 @@ def render_sheets(htmls: list[str], allowed: tuple[str, ...], base_url: str, tim
     `stop()` turned True while they were laid out (the workers are stopped)."""
     if not htmls:
         return []
-    cores = usable_cores()
+    cores = workers_cores()
     workers = max(1, min(jobs or cores, len(htmls)))
     items = [(html, allowed, base_url, timeout) for html, timeout in zip(htmls, timeouts)]
     with workers_pool(_pool_context(), workers, maxtasksperchild=1) as pool:     # a fresh worker each: memory back
