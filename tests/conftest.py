@@ -36,6 +36,29 @@ def _private_cache_and_key(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.pop("SPEECHGEN_SIGNING_PASSPHRASE", None)
 
 
+# Skip reasons that mean "a component .ci/setup --test installs is missing". On a CI (CI=true),
+# where .ci/setup has run, such a skip is a failure: a test that silently stops running is a gap.
+# Skips for what a machine may not allow (capabilities, mounts, a port taken) stay skips.
+_MISSING_COMPONENT = ("not installed", ".ci/setup", "is missing")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and _on_ci() and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2])
+        if any(words in reason for words in _MISSING_COMPONENT):
+            report.outcome = "failed"
+            report.longrepr = f"skipped on CI, where .ci/setup --test installs what it needs: {reason}"
+
+
+def _on_ci() -> bool:
+    import os
+
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "pdf: builds in this test make the archival PDFs")
 
