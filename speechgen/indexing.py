@@ -108,6 +108,11 @@ class Indexing:
         if self.thread is not None:
             self.thread.start()
 
+    @property
+    def running(self) -> bool:
+        """Pagefind runs are under way beside the build."""
+        return self.thread is not None and self.thread.is_alive()
+
     def _index_all(self) -> None:
         writer = self.run.memo.writer
         for bundle, pages in self.jobs:

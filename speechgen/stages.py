@@ -76,6 +76,11 @@ class Private:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+# On 2 cores a cold build of 1,000 speeches took 19-26 s with the previews' workers at nice 10 against
+# 24-31 s at 0, paired runs (docs/benchmarks.md): at equal priority they took the cores from the indexer.
+PREVIEW_NICE = 10
+
+
 class Stages:
     """One build's rendering: each stage makes its outputs, reusing what the memo proves unchanged."""
 
@@ -185,8 +190,11 @@ class Stages:
         problems.raise_if_any(SourceError)
         self.log(f"pages: {len(site.pages)}, {len(misses)} rendered")
 
-    def previews(self) -> None:
-        """Each speech page's link preview image, and the favicon: kept by their whole input."""
+    def previews(self, give_way: bool = False) -> None:
+        """Each speech page's link preview image, and the favicon: kept by their whole input.
+        `give_way`: the search indexer runs beside them; their workers run at a lower priority
+        (`PREVIEW_NICE`), since the indexer's chain of Pagefind runs is what the build waits for
+        last, while the previews take whatever CPU it leaves."""
         site, media = self.site, self.media
         image = media.logo or media.emblem_image
         emblem = image.png if image is not None else b""
@@ -199,7 +207,7 @@ class Stages:
                 # kept as a book is: linked from the previous output by its SHA-256, else from the cache
                 if self.memo.reused(entry, dest) is None:
                     todo.append((entry, dest, (*values, emblem, tuple(media.fonts))))
-        drawn = pooled_map(_draw_preview, [v for _, _, v in todo], self.jobs)
+        drawn = pooled_map(_draw_preview, [v for _, _, v in todo], self.jobs, nice=PREVIEW_NICE if give_way else 0)
         for count, ((entry, dest, _), data) in enumerate(zip(todo, drawn)):
             if count % 64 == 63:
                 self.checkpoint()

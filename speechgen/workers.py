@@ -21,24 +21,28 @@ import signal
 from collections.abc import Iterable, Iterator
 
 
-def pool(context, workers: int, **options):
-    """`context.Pool(workers, **options)` whose workers end on SIGTERM and ignore SIGINT."""
-    return context.Pool(workers, initializer=_plain_signals, **options)
+def pool(context, workers: int, *, nice: int = 0, **options):
+    """`context.Pool(workers, **options)` whose workers end on SIGTERM and ignore SIGINT; `nice`:
+    they give way by that much to the rest of the build."""
+    return context.Pool(workers, initializer=_plain_signals, initargs=(nice,), **options)
 
 
-def _plain_signals() -> None:
+def _plain_signals(nice: int = 0) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if nice:
+        os.nice(nice)
 
 
-def pooled_map(function, items: Iterable, jobs: int | None, count: int | None = None) -> Iterator:
+def pooled_map(function, items: Iterable, jobs: int | None, count: int | None = None, *,
+               nice: int = 0) -> Iterator:
     """`function` over `items` in order: in workers (`context`) when there are enough to pay for
     them (`count` of them, when `items` is an iterator, which the workers then take as they go)."""
     workers = min(jobs or cores(), (len(items) if count is None else count) // 50)  # type: ignore[arg-type]
     if workers < 2:
         yield from map(function, items)
         return
-    with pool(context(function.__module__), workers) as workers_pool:
+    with pool(context(function.__module__), workers, nice=nice) as workers_pool:
         yield from workers_pool.imap(function, items, chunksize=8)
 
 
