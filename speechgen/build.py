@@ -293,7 +293,8 @@ def _make(config: Config, o: BuildOptions, store: Cache, planned: _Planned, mome
         with SiteWriter(target, config.root if o.write else private, wait=o.notice,
                         stamps=memo.output_stamps(store, target)) as writer:
             stages = Stages(site, planned.templates, planned.media, planned.fonts,
-                            memo.Memo(store, writer, config.root, deps.Resolver(site, {})), o.log, o.jobs,
+                            memo.Memo(store, writer, config.root, deps.Resolver(site, {}),
+                                      memo.index_key(target) if o.write else ""), o.log, o.jobs,
                             defer=o.defer_pdfs, cancel=o.cancel)
             if o.writing is not None:      # the preview serves each output from here as soon as it is written
                 writer.served = True     # so each is renamed into place whole
@@ -315,6 +316,8 @@ def _make(config: Config, o: BuildOptions, store: Cache, planned: _Planned, mome
                 stages.private.commit(graph.private_folder(out))
             if written is not None and not written.unchanged:
                 memo.keep_output_stamps(store, target, writer.stamps)
+            if written is not None:
+                stages.memo.keep_index()
             files = len(writer.files)
             size = sum(s for _, s in writer.files.values())
     finally:

@@ -11,6 +11,11 @@ bytes, the emblem by its bytes) and gets the output back, or renders it and hand
 - QR codes, card sheets' parts, link previews, Markdown, a source's reading and the search index
   are keyed by their whole input (`qr_key`, `card_part_key`, `preview_key`, `markdown_key`,
   `parsed_key`, `search_key`);
+- the last build into an output folder leaves an index of its pages and previews (`keep_index`):
+  each one's key, place, SHA-256 and what it read, with every read's digest then. An output
+  found there whose reads digest the same and whose bytes the previous output holds is linked
+  without reading its own record (an edit of one speech checks 3,600 outputs); any other goes
+  by its record;
 - a file's SHA-256 is remembered by its stamps (`sha_memo`), outside the clock's racy window;
 - an unchanged project is not read at all (`unchanged_output`, over `inputs`).
 """
@@ -121,12 +126,20 @@ class Memo:
     """One build's memo over the cache and the writer: an output reused when it is proven unchanged,
     else kept with what it read. `rendered` counts the outputs made this time."""
 
-    def __init__(self, store: Cache, writer: SiteWriter, root: Path, resolver: deps.Resolver) -> None:
+    def __init__(self, store: Cache, writer: SiteWriter, root: Path, resolver: deps.Resolver,
+                 index: str = "") -> None:
         self.store = store
         self.writer = writer
         self.root = root
         self.resolver = resolver     # digests what a template read; replaced once the books are known
         self.rendered = 0
+        # The last build's outputs into this output folder, in one record (`keep_index`): an output
+        # found there is checked without reading its own record. `index`: its cache entry.
+        self.index = index
+        self.previous = load_index(store.get("index", index)) if index else Index({}, {})
+        self.outputs: dict[str, list] = {}      # this build's: static -> [dest, sha, bytes, tokens, extra]
+        self._unchanged: dict[str, bool] = {}   # previous token -> digests as recorded (this resolver)
+        self._judged_by: deps.Resolver | None = None
 
     def recall(self, static: str) -> dict | None:
         """The record of an output made from `static` inputs, if everything it read is unchanged
@@ -147,8 +160,55 @@ class Memo:
 
     def reused(self, static: str, dest: str) -> dict | None:
         """The output at `dest` written again from its record, if it is proven unchanged; else None."""
+        record = self._indexed(static, dest)
+        if record is not None:
+            return record
         record = self.recall(static)
-        return record if record is not None and self.put_back(dest, record) else None
+        if record is None or not self.put_back(dest, record):
+            return None
+        self._listed(static, dest, record, record["deps"])
+        return record
+
+    def _indexed(self, static: str, dest: str) -> dict | None:
+        """The output as the last build's index has it, when everything it read is unchanged and
+        the previous output holds its very bytes (linked); else None (its own record decides)."""
+        entry = self.previous.outputs.get(static)
+        if entry is None or entry[0] != dest:
+            return None
+        if self._judged_by is not self.resolver:
+            self._unchanged, self._judged_by = {}, self.resolver
+        names = self.previous.tokens
+        for number in entry[3]:
+            same = self._unchanged.get(number)
+            if same is None:
+                name, digest = names[number]
+                same = self._unchanged[number] = self.resolver.token_digest(name) == digest
+            if not same:
+                return None
+        if not self.writer.reuse(dest, entry[1]):
+            return None
+        record = dict(entry[4], sha256=entry[1], bytes=entry[2])
+        self.outputs[static] = [dest, entry[1], entry[2], [names[n][0] for n in entry[3]], entry[4]]
+        return record
+
+    def _listed(self, static: str, dest: str, record: dict, tokens: Iterable[str]) -> None:
+        """An output of this build, for the next build's index; not a book (its record also names
+        the files WeasyPrint read, checked by their bytes)."""
+        if "files" not in record:
+            extra = {k: v for k, v in record.items() if k not in _NOT_EXTRA}
+            self.outputs[static] = [dest, record["sha256"], record["bytes"], list(tokens), extra]
+
+    def keep_index(self) -> None:
+        """The index of this build's outputs, for the next build into the same output (`index`):
+        each output's key, place, bytes and what it read, every token with its digest now."""
+        if not self.index:
+            return
+        numbers: dict[str, int] = {}
+        outputs = {}
+        for static, (dest, sha, size, tokens, extra) in self.outputs.items():
+            outputs[static] = [dest, sha, size, [numbers.setdefault(t, len(numbers)) for t in tokens], extra]
+        tokens = [[name, self.resolver.token_digest(name)] for name in numbers]
+        self.store.put("index", self.index, json.dumps(dict(tokens=tokens, outputs=outputs)).encode())
 
     def put_back(self, dest: str, record: dict) -> bool:
         """Write a recalled output: linked from the previous output, or its bytes from the cache."""
@@ -189,6 +249,7 @@ class Memo:
         else:
             self.store.put("blob", sha, data)
         self.store.put("trace", static, entry)
+        self._listed(static, dest, record, record["deps"])
         self.rendered += 1
         return record
 
@@ -215,6 +276,42 @@ class Memo:
 
     def json_record(self, kind: str, entry: str, *keys: str) -> dict | None:
         return json_record(self.store.get(kind, entry), *keys)
+
+
+_NOT_EXTRA = frozenset({"sha256", "bytes", "inline", "deps", "data"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Index:
+    """The last build's outputs: `tokens`, [name, digest] by number; `outputs`, by static key:
+    [dest, sha256, bytes, token numbers, the record's other fields]."""
+
+    tokens: list
+    outputs: dict
+
+
+def load_index(raw: bytes | None) -> Index:
+    """An index as `keep_index` wrote it; an empty one when absent or of another layout."""
+    record = json_record(raw, "tokens", "outputs")
+    if record is None:
+        return Index([], {})
+    try:
+        tokens, outputs = record["tokens"], record["outputs"]
+        count = len(tokens)
+        if not all(isinstance(t, list) and len(t) == 2 and all(isinstance(x, str) for x in t) for t in tokens):
+            return Index([], {})
+        for entry in outputs.values():
+            dest, sha, size, numbers, extra = entry
+            if not (isinstance(dest, str) and isinstance(sha, str) and isinstance(size, int)
+                    and isinstance(extra, dict) and all(isinstance(n, int) and 0 <= n < count for n in numbers)):
+                return Index([], {})
+    except (ValueError, TypeError, AttributeError):
+        return Index([], {})
+    return Index(tokens, outputs)
+
+
+def index_key(out: Path) -> str:
+    return key("index", str(out))
 
 
 def json_record(raw: bytes | None, *keys: str) -> dict | None:
