@@ -55,3 +55,42 @@ def test_options_are_one_frozen_value() -> None:
         options.drafts = False          # type: ignore[misc]
     with pytest.raises(TypeError):
         BuildOptions(draft=True)        # type: ignore[call-arg]   a typo is an error, not ignored
+
+
+def test_an_edit_checks_unchanged_outputs_by_the_last_builds_index(project: Path, monkeypatch) -> None:
+    """After one body edit, the pages and previews the edit did not touch are proven unchanged
+    from the last build's index (one entry), not from a record each; the site equals a clean
+    build's. With the index gone, every output's own record is read again."""
+    from speechgen import memo
+
+    store = Cache(project.parent / "cache")
+    config = load_config(project)
+    build(config, cache=store, search=False)
+    source = sorted((project / "speeches").rglob("*.md"))[0]
+    read: list[str] = []
+    real_get = Cache.get
+
+    def counting(self, kind, entry):
+        if kind == "trace":
+            read.append(entry)
+        return real_get(self, kind, entry)
+
+    monkeypatch.setattr(Cache, "get", counting)
+    source.write_text(source.read_text("utf-8") + "\nSatu paragraf baru.\n", "utf-8")
+    build(load_config(project), cache=store, search=False)
+    pages = len(list((project / "site").rglob("*.html")))
+    # the edited speech's pages (and what lists it) are rendered; nothing else reads its record
+    assert 0 < len(read) <= 12, f"{len(read)} records read for {pages} pages"
+    edited = tree_bytes(project / "site")
+
+    monkeypatch.setattr(Cache, "get", real_get)
+    clean = project.parent / "clean"
+    build(load_config(project), out=clean, cache=Cache.disabled(), search=False)
+    assert tree_bytes(clean) == edited
+
+    monkeypatch.setattr(Cache, "get", counting)
+    read.clear()
+    store.put("index", memo.index_key((project / "site").absolute()), b"not an index")
+    source.write_text(source.read_text("utf-8") + "\nDan satu lagi.\n", "utf-8")
+    build(load_config(project), cache=store, search=False)
+    assert len(read) > 20                 # the index unreadable: each output by its record
