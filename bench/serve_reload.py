@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -100,6 +101,26 @@ class Serve:
             start_new_session=True)
         threading.Thread(target=self._read, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.port}/"
+        self.answers: dict[str, float] = {}     # "any": the first answer; "page": the first built page
+        threading.Thread(target=self._first_answers, daemon=True).start()
+
+    def _first_answers(self) -> None:
+        """The home page asked every 20 ms from the start: when serve first answers at all (its
+        "building..." page on a cold cache), and when it first answers with the site's own page."""
+        while "page" not in self.answers and self.process.poll() is None:
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as response:
+                    data = response.read()
+            except urllib.error.HTTPError as answer:       # 503: "building..."
+                data = answer.read()
+            except OSError:
+                data = None
+            now = time.time() - self.started
+            if data is not None:
+                self.answers.setdefault("any", now)
+                if b"Building the preview" not in data:
+                    self.answers["page"] = now
+            time.sleep(0.02)
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -212,8 +233,11 @@ def main() -> None:
         source = make_project(tmp / "p", args.others, args.words, args.recipients, not args.no_pdf_config)
         serve = Serve(tmp / "p", args.speechgen.resolve() if args.speechgen else None, tmp / "cache")
         first = serve.wait_ready(1800)
-        print(f"serve: first build and port open after {first:.1f} s ({args.others} other speeches; "
-              f"[pdf] enabled = {str(not args.no_pdf_config).lower()}; [qr] on, {args.recipients} recipients)")
+        print(f"serve: first answer (any page) {serve.answers.get('any', float('nan')):.2f} s after start, "
+              f"the home page built {serve.answers.get('page', float('nan')):.2f} s, "
+              f"first build done (pages and PDFs) {first:.1f} s ({args.others} other speeches; "
+              f"[pdf] enabled = {str(not args.no_pdf_config).lower()}; [qr] on, {args.recipients} recipients); "
+              f"target: first answer within 2 s")
         print("\n| edit | s to status (rebuild done) | s to page served with the change | "
               "s to page reloaded in the browser | serve: pages ready in | previous edit's second pass stopped | "
               "load avg after |")
