@@ -235,7 +235,7 @@ def main() -> None:
         first = serve.wait_ready(1800)
         print(f"serve: first answer (any page) {serve.answers.get('any', float('nan')):.2f} s after start, "
               f"the home page built {serve.answers.get('page', float('nan')):.2f} s, "
-              f"first build done (pages and PDFs) {first:.1f} s ({args.others} other speeches; "
+              f"status reports its first build {first:.1f} s ({args.others} other speeches; "
               f"[pdf] enabled = {str(not args.no_pdf_config).lower()}; [qr] on, {args.recipients} recipients); "
               f"target: first answer within 2 s")
         print("\n| edit | s to status (rebuild done) | s to page served with the change | "

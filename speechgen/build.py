@@ -305,7 +305,7 @@ def _make(config: Config, o: BuildOptions, store: Cache, planned: _Planned, mome
             # (one indexer's memory), and is in before the card sheets' workers start.
             with stages.indexing(site.options.search) as indexing:
                 stages.files()              # first: the pages just written need their stylesheet
-                stages.previews(give_way=indexing.running)
+                stages.previews(beside_indexer=indexing.running)
                 indexing.finish()
             stages.copies()
             _manifest(config, o, planned, pdfs, writer)

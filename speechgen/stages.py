@@ -76,9 +76,12 @@ class Private:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-# On 2 cores a cold build of 1,000 speeches took 19-26 s with the previews' workers at nice 10 against
-# 24-31 s at 0, paired runs (docs/benchmarks.md): at equal priority they took the cores from the indexer.
-PREVIEW_NICE = 10
+# Jobs for the link previews while Pagefind indexes beside them: one, this process. Two workers took
+# the build's tree past the 300 MiB target (362 MiB of Pss: a fork server and two workers beside
+# Pagefind's 179 MiB, against 287 MiB) and the cores from the indexer, whose chain of Pagefind runs
+# is what a cold build waits for last: 1,000 speeches took 21.7-22.3 s against 20.0-22.9 s here
+# (docs/benchmarks.md).
+PREVIEWS_BESIDE_INDEXER = 1
 
 
 class Stages:
@@ -190,11 +193,10 @@ class Stages:
         problems.raise_if_any(SourceError)
         self.log(f"pages: {len(site.pages)}, {len(misses)} rendered")
 
-    def previews(self, give_way: bool = False) -> None:
+    def previews(self, beside_indexer: bool = False) -> None:
         """Each speech page's link preview image, and the favicon: kept by their whole input.
-        `give_way`: the search indexer runs beside them; their workers run at a lower priority
-        (`PREVIEW_NICE`), since the indexer's chain of Pagefind runs is what the build waits for
-        last, while the previews take whatever CPU it leaves."""
+        `beside_indexer`: the search indexer's Pagefind runs beside them; they are then drawn in
+        this process, one core, the indexer's Pagefind on the other (`PREVIEWS_BESIDE_INDEXER`)."""
         site, media = self.site, self.media
         image = media.logo or media.emblem_image
         emblem = image.png if image is not None else b""
@@ -207,7 +209,8 @@ class Stages:
                 # kept as a book is: linked from the previous output by its SHA-256, else from the cache
                 if self.memo.reused(entry, dest) is None:
                     todo.append((entry, dest, (*values, emblem, tuple(media.fonts))))
-        drawn = pooled_map(_draw_preview, [v for _, _, v in todo], self.jobs, nice=PREVIEW_NICE if give_way else 0)
+        drawn = pooled_map(_draw_preview, [v for _, _, v in todo],
+                           PREVIEWS_BESIDE_INDEXER if beside_indexer else self.jobs)
         for count, ((entry, dest, _), data) in enumerate(zip(todo, drawn)):
             if count % 64 == 63:
                 self.checkpoint()

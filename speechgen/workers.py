@@ -9,7 +9,7 @@ hears Ctrl+C and stops its workers itself.
 
 The build's own CPU work (pages, previews, Markdown) goes to workers only when there is enough to
 pay for them (`pooled_map`). Workers are forked while this process has one thread; with other
-threads running (the search indexer's beside the previews, the preview server, a test browser) a
+threads running (the preview server, a test browser) a
 fork could copy a lock another thread holds and hang the worker, so a fork server, a fresh
 single-threaded process, forks them instead (`context`).
 """
@@ -21,28 +21,24 @@ import signal
 from collections.abc import Iterable, Iterator
 
 
-def pool(context, workers: int, *, nice: int = 0, **options):
-    """`context.Pool(workers, **options)` whose workers end on SIGTERM and ignore SIGINT; `nice`:
-    they give way by that much to the rest of the build."""
-    return context.Pool(workers, initializer=_plain_signals, initargs=(nice,), **options)
+def pool(context, workers: int, **options):
+    """`context.Pool(workers, **options)` whose workers end on SIGTERM and ignore SIGINT."""
+    return context.Pool(workers, initializer=_plain_signals, **options)
 
 
-def _plain_signals(nice: int = 0) -> None:
+def _plain_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if nice:
-        os.nice(nice)
 
 
-def pooled_map(function, items: Iterable, jobs: int | None, count: int | None = None, *,
-               nice: int = 0) -> Iterator:
+def pooled_map(function, items: Iterable, jobs: int | None, count: int | None = None) -> Iterator:
     """`function` over `items` in order: in workers (`context`) when there are enough to pay for
     them (`count` of them, when `items` is an iterator, which the workers then take as they go)."""
     workers = min(jobs or cores(), (len(items) if count is None else count) // 50)  # type: ignore[arg-type]
     if workers < 2:
         yield from map(function, items)
         return
-    with pool(context(function.__module__), workers, nice=nice) as workers_pool:
+    with pool(context(function.__module__), workers) as workers_pool:
         yield from workers_pool.imap(function, items, chunksize=8)
 
 

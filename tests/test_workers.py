@@ -76,39 +76,26 @@ def test_the_builds_own_work_goes_to_workers_even_beside_another_thread() -> Non
     assert os.getpid() not in pids and len(pids) >= 1
 
 
-def _niceness(_item: int) -> int:
-    return os.nice(0)
 
-
-def test_workers_asked_to_give_way_run_at_a_lower_priority() -> None:
-    """The previews' workers give way to the search indexer (its chain of Pagefind runs is what
-    a cold build waits for last): asked with `nice`, they run that much lower; else as this process."""
-    from speechgen.workers import pooled_map
-
-    here = os.nice(0)
-    assert set(pooled_map(_niceness, list(range(120)), 2, nice=10)) == {min(19, here + 10)}
-    assert set(pooled_map(_niceness, list(range(120)), 2)) == {here}
-
-
-def test_the_previews_give_way_while_the_search_index_is_made(project: Path, monkeypatch) -> None:
-    """A build with search draws its previews beside the indexer at PREVIEW_NICE; without search,
-    at the build's own priority."""
+def test_the_previews_beside_the_search_indexer_are_drawn_in_the_builds_process(project: Path, monkeypatch) -> None:
+    """While Pagefind indexes, the previews take one core in the build's own process (workers
+    beside Pagefind took the tree past the memory target); without search, the build's jobs."""
     from speechgen import stages
     from speechgen.build import build
     from speechgen.cache import Cache
     from speechgen.config import load_config
 
-    asked: list[int] = []
+    asked: list = []
     real = stages.pooled_map
 
-    def recording(function, items, jobs, count=None, *, nice=0):
+    def recording(function, items, jobs, count=None):
         if function is stages._draw_preview:
-            asked.append(nice)
-        return real(function, items, jobs, count, nice=nice)
+            asked.append(jobs)
+        return real(function, items, jobs, count)
 
     monkeypatch.setattr(stages, "pooled_map", recording)
-    build(load_config(project), search=True, cache=Cache.disabled())
-    assert asked == [stages.PREVIEW_NICE]
+    build(load_config(project), search=True, jobs=2, cache=Cache.disabled())
+    assert asked == [1]
     asked.clear()
-    build(load_config(project), search=False, cache=Cache.disabled())
-    assert asked == [0]
+    build(load_config(project), search=False, jobs=2, cache=Cache.disabled())
+    assert asked == [2]
