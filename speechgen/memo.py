@@ -136,9 +136,9 @@ class Memo:
         # The last build's outputs into this output folder, in one record (`keep_index`): an output
         # found there is checked without reading its own record. `index`: its cache entry.
         self.index = index
-        self.previous = load_index(store.get("index", index)) if index else Index({}, {})
+        self.previous = load_index(store.get("index", index)) if index else Index([], {})
         self.outputs: dict[str, list] = {}      # this build's: static -> [dest, sha, bytes, tokens, extra]
-        self._unchanged: dict[str, bool] = {}   # previous token -> digests as recorded (this resolver)
+        self._unchanged: dict[int, bool] = {}   # the index's token number -> digests as then (this resolver)
         self._judged_by: deps.Resolver | None = None
 
     def recall(self, static: str) -> dict | None:
@@ -286,8 +286,8 @@ class Index:
     """The last build's outputs: `tokens`, [name, digest] by number; `outputs`, by static key:
     [dest, sha256, bytes, token numbers, the record's other fields]."""
 
-    tokens: list
-    outputs: dict
+    tokens: list[list[str]]
+    outputs: dict[str, list]
 
 
 def load_index(raw: bytes | None) -> Index:
