@@ -37,6 +37,12 @@ _MAKE_FOLDERS = ("import os, sys\n"
                  "    except FileExistsError:\n"
                  "        pass\n")
 _RENAME_EXCHANGE = 2
+# From this many files in the replaced output, it is removed by a detached helper after the swap:
+# thousands of unlinks and rmdirs were a seventh of an edit's build, and the build is done once
+# the new output is in place. A helper stopped midway leaves a `.site.tmp-*` folder, removed by the
+# next build (`clean_leftovers`).
+REMOVE_DETACHED = 1000
+_REMOVE = "import shutil, sys\nshutil.rmtree(sys.argv[1], ignore_errors=True)\n"
 
 
 @dataclass(frozen=True)
@@ -431,7 +437,10 @@ class SiteWriter:
             (self.tmp / MARKER).write_text("\n".join(lines) + "\n", encoding="utf-8")
             os.chmod(self.tmp, 0o755)
             _check_replaceable(self.out)
-            _swap_in(self.tmp, self.out)
+            replaced = _swap_in(self.tmp, self.out)
+        self.tmp = None                        # it is the new output now, or holds the old one
+        if replaced is not None:
+            _remove(replaced, detached=len(self._previous) >= REMOVE_DETACHED)
         self.committed = WriteReport(self.out, len(self.files), total)
         return self.committed
 
@@ -499,16 +508,15 @@ def write_site(artifacts: Iterable[Artifact], out: Path, project: Path) -> Write
         return writer.commit()
 
 
-def _swap_in(new: Path, out: Path) -> None:
-    """Put `new` where `out` is. On failure `out` is as it was and nothing is left beside it."""
+def _swap_in(new: Path, out: Path) -> Path | None:
+    """Put `new` where `out` is, and return the folder beside it now holding the previous output
+    (None if there was none), for the caller to remove. On failure `out` is as it was and
+    nothing is left beside it."""
     if not out.exists():
         os.rename(new, out)
-        return
+        return None
     if _exchange(new, out):          # one atomic step: readers never see a missing site
-        # `new` now holds the previous output. The new site is published: a file of the old one
-        # that cannot be removed is left for the next build to clean, not reported as a failure.
-        shutil.rmtree(new, ignore_errors=True)
-        return
+        return new                   # `new` now holds the previous output
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         os.rename(out, old / "old")
@@ -525,7 +533,21 @@ def _swap_in(new: Path, out: Path) -> None:
                               f"could not be put back ({reason_of(exc)}); it is in {old / 'old'}") from None
         old.rmdir()
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    return old
+
+
+def _remove(folder: Path, *, detached: bool) -> None:
+    """Remove a replaced output. The new site is published: a file of the old one that cannot be
+    removed is left for the next build to clean, not reported as a failure."""
+    if detached:
+        try:
+            subprocess.Popen([sys.executable, "-I", "-S", "-c", _REMOVE, os.fspath(folder)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+            return
+        except OSError:
+            pass
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:

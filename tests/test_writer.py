@@ -274,3 +274,32 @@ def test_a_served_writer_shows_a_file_only_when_it_is_whole(tmp_path: Path, serv
         writer.commit()
     assert seen_mid_write is not served
     assert (tmp_path / "site" / "big" / "file.bin").stat().st_size == (1 << 20) + 10
+
+
+def test_a_large_replaced_output_is_removed_after_the_build_by_a_detached_helper(tmp_path: Path,
+                                                                                 monkeypatch) -> None:
+    """The build returns once the new output is in: the old tree (thousands of files in an
+    archive) is removed by a process of its own, never in the build's, and is gone soon after;
+    the next build meets a tree whose helper has not finished yet as a leftover."""
+    import time
+
+    from speechgen import writer
+
+    monkeypatch.setattr(writer, "REMOVE_DETACHED", 20)
+    removed_here: list[str] = []
+    real_rmtree = writer.shutil.rmtree
+    monkeypatch.setattr(writer.shutil, "rmtree", lambda path, *a, **k: (removed_here.append(str(path)),
+                                                                        real_rmtree(path, *a, **k)))
+    out = tmp_path / "site"
+    many = [Artifact(f"d{i}/index.html", b"%d" % i) for i in range(30)]
+    write_site(many, out, tmp_path / "proj")
+    write_site([Artifact("index.html", b"new")], out, tmp_path / "proj")     # 30 files replaced
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "index.html"]
+    assert not any(".tmp-" in path for path in removed_here), removed_here
+    deadline = time.monotonic() + 10
+    while any(".tmp-" in p.name for p in tmp_path.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    write_site([Artifact("index.html", b"small")], out, tmp_path / "proj")  # 1 file: removed here
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    assert (out / "index.html").read_bytes() == b"small"
