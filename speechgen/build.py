@@ -182,7 +182,8 @@ def _replayed(config: Config, o: BuildOptions, store: Cache, settings: tuple, mo
 def _plan(config: Config, o: BuildOptions, store: Cache, switches: Options, moment: dt.datetime) -> _Planned:
     """Preflight, sources, editions and graph: every problem of all of them at once, before any rendering."""
     problems = Problems(config.root)
-    templates, media = preflight.check_project(config, problems, pdf=switches.pdf, cards=switches.cards)
+    templates, media = preflight.check_project(config, problems, pdf=switches.pdf, cards=switches.cards,
+                                               compiled=memo.CompiledTemplates(store))
     sources, plan = _read(config, o, store, media, problems, moment)
     switches = dataclasses.replace(switches, signed=media.signer is not None)
     said = _said(config, media)

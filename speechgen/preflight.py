@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jinja2
+
 from speechgen import fonts, signing
 
 from speechgen.config import Config, key_line
@@ -46,8 +48,11 @@ class Media:
         return image.data_uri() if image is not None else ""
 
 
-def check_project(config: Config, problems: Problems, *, pdf: bool, cards: bool) -> tuple[Templates, Media]:
-    templates = load_templates(config.templates_dir, problems)
+def check_project(config: Config, problems: Problems, *, pdf: bool, cards: bool,
+                  compiled: jinja2.BytecodeCache | None = None) -> tuple[Templates, Media]:
+    """The templates compiled (`compiled`: the build's memo of compiled templates) and the media
+    the config names read and checked."""
+    templates = load_templates(config.templates_dir, problems, compiled)
     names = list(PAGE_TEMPLATES)
     if pdf:
         names.append(BOOK_TEMPLATE)

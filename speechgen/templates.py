@@ -417,9 +417,11 @@ class Templates:
     print_css: str               # the project's templates/print.css ("" without one)
 
 
-def load_templates(project_templates: Path | None, problems: Problems) -> Templates:
+def load_templates(project_templates: Path | None, problems: Problems,
+                   compiled: jinja2.BytecodeCache | None = None) -> Templates:
     """The project's templates/ over the bundled theme; only regular files whose real path is
-    inside their folder (a symlink out of the project is refused, naming the file)."""
+    inside their folder (a symlink out of the project is refused, naming the file). `compiled`:
+    where templates compiled by an earlier build are kept (the build's memo), or None."""
     project_files = _read_folder(project_templates, problems) if project_templates is not None else {}
     theme_files = _read_folder(THEME_DIR / "templates", problems)
     digest = hashlib.sha256()
@@ -440,6 +442,7 @@ def load_templates(project_templates: Path | None, problems: Problems) -> Templa
         lstrip_blocks=True,
         keep_trailing_newline=True,
         finalize=_finalize,
+        bytecode_cache=compiled,
     )
     env.globals["range"] = _Range
     env.filters["date"] = format_date

@@ -94,3 +94,46 @@ def test_an_edit_checks_unchanged_outputs_by_the_last_builds_index(project: Path
     source.write_text(source.read_text("utf-8") + "\nDan satu lagi.\n", "utf-8")
     build(load_config(project), cache=store, search=False)
     assert len(read) > 20                 # the index unreadable: each output by its record
+
+
+def test_templates_compiled_by_a_build_are_not_compiled_again(project: Path, monkeypatch) -> None:
+    """A build in a new process takes the templates an earlier build compiled from the cache:
+    nothing compiled, the same site. An edited template is compiled again, alone; a forged or
+    torn entry is compiled again, never used."""
+    from speechgen import templates
+
+    compiled: list[str] = []
+    real_compile = templates._Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+        if not raw:
+            compiled.append(name)
+        return real_compile(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(templates._Environment, "compile", counting)
+    store = Cache(project.parent / "cache")
+
+    def build_anew(out: str) -> list[str]:
+        templates._COMPILED.clear()            # what a new process starts with
+        compiled.clear()
+        build(load_config(project), out=project.parent / out, cache=store, search=False, pdf=False)
+        return list(compiled)
+
+    first = build_anew("one")
+    assert len(first) >= 8, first
+    assert build_anew("two") == []
+    assert tree_bytes(project.parent / "one") == tree_bytes(project.parent / "two")
+
+    (project / "templates").mkdir(exist_ok=True)
+    (project / "templates" / "base.html").write_text(
+        "{% extends '!default/base.html' %}{% block nav_extra %}<span>Dicetak ulang</span>{% endblock %}", "utf-8")
+    again = build_anew("three")
+    assert again == ["base.html"], again       # the project's; the bundled base it extends was kept
+    assert "Dicetak ulang" in (project.parent / "three" / "index.html").read_text("utf-8")
+
+    for entry in (store.folder / "jinja").rglob("*"):
+        if entry.is_file():
+            entry.write_bytes(entry.read_bytes()[:-7] + b"forged!")
+    fourth = build_anew("four")                # (its pages are reused: only preflight's compile)
+    assert len(fourth) >= 8 and "base.html" in fourth and set(fourth) <= set(first + again), fourth
+    assert tree_bytes(project.parent / "four") == tree_bytes(project.parent / "three")
