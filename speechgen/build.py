@@ -417,8 +417,11 @@ def _check_glyphs(site: Site, media: preflight.Media, fonts: tuple[str, ...], pr
     versions = [v for s in site.speeches for v in s.versions.values()] if site.options.pdf else []
     chosen = list(site.recipients) if site.config.qr.enabled and site.options.cards and site.copies else []
     todo, passed = memo.known_glyphs(store, versions, fonts)
+    if not todo and not chosen:
+        return
+    have = memo.coverage(store, media.fonts, fonts)
     before = len(problems.items)
-    preflight.check_glyphs(todo, chosen, media, problems, site.config.recipients_file)
+    preflight.check_glyphs(todo, chosen, media, problems, site.config.recipients_file, have)
     if len(problems.items) == before:
         passed()
 

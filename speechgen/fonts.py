@@ -180,13 +180,16 @@ def _coverage(fonts: tuple[tuple[str, tuple | None], ...]) -> frozenset[int]:
 Lines = Mapping[int, str] | Iterable[tuple[int, str]] | str
 
 
-def missing_glyphs(text_by_line: Lines, fonts: Iterable[Path] = ()) -> list[tuple[int, str]]:
+def missing_glyphs(text_by_line: Lines, fonts: Iterable[Path] = (),
+                   have: frozenset[str] | None = None) -> list[tuple[int, str]]:
     """Characters that neither the bundled fonts nor `fonts` can draw, each once, with the line
     it first appears on, in order of appearance: [(line, char), ...].
 
     `text_by_line` is a whole text (lines counted from 1), a mapping line -> text, or pairs
-    (line, text), e.g. a source file's lines, front matter included."""
-    have = _coverage_chars(versions(fonts))
+    (line, text), e.g. a source file's lines, front matter included. `have`: those fonts'
+    characters as `coverage` gives them, when the caller has them already."""
+    if have is None:
+        have = _coverage_chars(versions(fonts))
     if isinstance(text_by_line, str):
         whole = text_by_line
         pairs: list[tuple[int, str]] = []          # split only when something is missing

@@ -128,16 +128,17 @@ def _fonts(config: Config, problems: Problems) -> tuple[Path, ...]:
 
 
 def check_glyphs(versions: list, recipients: list, media: Media, problems: Problems,
-                 recipients_file: Path) -> None:
+                 recipients_file: Path, have: frozenset[str] | None = None) -> None:
     """Every character a PDF or card will print has a glyph in the bundled or project fonts:
     a character none has is `file:line: character U+0905 ...`, never an empty box. One line per
-    file, naming each of its characters once (`fonts.glyphs_problem`)."""
+    file, naming each of its characters once (`fonts.glyphs_problem`). `have`: the fonts'
+    characters (`fonts.coverage`), if the caller knows them."""
     for version in versions:
-        found = fonts.missing_glyphs(version.source_text, media.fonts)
+        found = fonts.missing_glyphs(version.source_text, media.fonts, have)
         if found:
             problems.add(version.source, *fonts.glyphs_problem(found))
     lines = [(r.line or 1, " ".join((r.name, r.short_name, r.group, r.address))) for r in recipients]
-    found = fonts.missing_glyphs(lines, media.fonts)
+    found = fonts.missing_glyphs(lines, media.fonts, have)
     if found:
         problems.add(recipients_file, *fonts.glyphs_problem(found))
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ def read_project(config: Config, *, drafts: bool = False, problems: Problems | N
     own = problems is None
     problems = Problems(config.root) if problems is None else problems
     _resolved.cache_clear()                    # a long-running serve may see the folder moved
+    _real_folder.cache_clear()
     recipients = read_recipients(config, problems)
     parsed = [p for path in find_sources(config, problems)
               if (p := read(path, config, problems, render)) is not None]
@@ -188,6 +190,7 @@ def bodies(config: Config, paths: Iterable[Path] | None = None,
     a source that cannot be read or split is left to `read_source`, which says why."""
     ignored = Problems(config.root)
     _resolved.cache_clear()
+    _real_folder.cache_clear()
     for path in find_sources(config, ignored) if paths is None else paths:
         if skip is not None and skip(path):
             continue
@@ -971,7 +974,7 @@ def read_project_file(path: Path, config: Config, problems: Problems, limit: int
     project (a link may point elsewhere in it) of at most `limit` bytes. Never hangs on a FIFO,
     never reads a device or more than the limit."""
     try:
-        real = path.resolve()
+        real = _real_path(path)
     except (OSError, RuntimeError):
         _add(problems, path, config, "is a link that leads back to itself; replace it with the file")
         return None
@@ -993,6 +996,20 @@ def read_project_file(path: Path, config: Config, problems: Problems, limit: int
 def _resolved(root: Path) -> Path:
     """The project folder with its links followed (asked for every file read)."""
     return root.resolve()
+
+
+def _real_path(path: Path) -> Path:
+    """A file's path with its links followed: its folder's, asked once per folder, and the file
+    itself only if it is a link (each `resolve` looks at every part of the path: a tenth of an
+    edit's reading of 1,500 sources)."""
+    if stat.S_ISLNK(os.lstat(path).st_mode):
+        return path.resolve()
+    return _real_folder(path.parent) / path.name
+
+
+@functools.lru_cache(maxsize=1024)
+def _real_folder(folder: Path) -> Path:
+    return folder.resolve()
 
 
 def _add(problems: Problems, path: Path, config: Config, message: str) -> None:

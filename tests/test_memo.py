@@ -137,3 +137,46 @@ def test_templates_compiled_by_a_build_are_not_compiled_again(project: Path, mon
     fourth = build_anew("four")                # (its pages are reused: only preflight's compile)
     assert len(fourth) >= 8 and "base.html" in fourth and set(fourth) <= set(first + again), fourth
     assert tree_bytes(project.parent / "four") == tree_bytes(project.parent / "three")
+
+
+@pytest.mark.pdf
+def test_the_fonts_characters_are_remembered_by_the_fonts_bytes(project: Path, monkeypatch) -> None:
+    """The glyph check reads the fonts' character maps once: a build in a new process takes them
+    from the cache. A project font replaced under the same name with one that draws more is read
+    again: a speech using its new characters builds; the old font's answer is never taken."""
+    import shutil
+
+    from speechgen import fonts
+    from speechgen.errors import SourceError
+    from test_pdfa import _font_with
+
+    store = Cache(project.parent / "cache")
+    read: list[int] = []
+    real = fonts.coverage
+    monkeypatch.setattr(fonts, "coverage", lambda paths=(): (read.append(1), real(paths))[1])
+    import speechgen.memo
+    monkeypatch.setattr(speechgen.memo, "fonts_coverage", fonts.coverage)
+    (project / "static/fonts").mkdir(parents=True, exist_ok=True)
+    _font_with(project / "static/fonts/tambahan.ttf", " अश", "Uji Tambahan")
+    with (project / "speechgen.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[pdf]\nfonts = ["static/fonts/tambahan.ttf"]\n')
+    source = project / "speeches/2024/lama.id.md"
+
+    def build_anew(text: str) -> None:
+        fonts._coverage.cache_clear()
+        fonts._coverage_chars.cache_clear()
+        source.write_text(source.read_text("utf-8") + f"\n{text}\n", "utf-8")
+        build(load_config(project), cache=store, search=False, pdf=True, jobs=1)
+
+    build_anew("Raja अश.")
+    assert len(read) == 1
+    build_anew("Raja अश lagi.")
+    assert len(read) == 1                           # remembered: no font read
+    with pytest.raises(SourceError, match="U\\+0915"):
+        build_anew("Raja अशक.")                     # क: not in the font
+    assert len(read) == 1
+    _font_with(project / "static/fonts/tambahan.ttf", " अशक", "Uji Tambahan")    # same name, more glyphs
+    build_anew("Raja अशक sekali lagi.")
+    assert len(read) == 2
+    shutil.rmtree(project / "site")
+    build(load_config(project), cache=Cache.disabled(), search=False, pdf=True, jobs=1)   # a clean build agrees
