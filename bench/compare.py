@@ -39,6 +39,8 @@ every round), `cat /proc/loadavg` recorded before each run:
   same key;
 - Pelican(+Pagefind), Hugo, MkDocs cold: their output (and Hugo's resources and cache folder)
   removed first.
+After each speechgen run, the bench waits (untimed) until the replaced output its detached
+remover deletes is gone (`settled`), so that removal never runs beside the next timed build.
 Peak memory is `ru_maxrss` that `wait4` reports for the child: the largest resident set of any
 process of that build's tree (the build, its workers, the Pagefind binary), in MiB.
 
@@ -184,6 +186,14 @@ def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> t
     return seconds, usage.ru_maxrss, load
 
 
+def settled(project: Path, limit: float = 60.0) -> None:
+    """Wait (untimed) until the replaced output a build left to its detached remover is gone, so
+    that removal never runs beside the next tool's timed build."""
+    deadline = time.monotonic() + limit
+    while any(project.glob(".site.tmp-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 class Peers:
     """The peers' copies of the archive and how each one is built."""
 
@@ -298,6 +308,7 @@ class Speechgen:
         try:
             return timed([sys.executable, "-m", "speechgen", "build", str(project), "-q"], self.tmp, env)
         finally:
+            settled(project)
             if case == "ci-cold":            # saved as a CI saves it, for the next run
                 shutil.rmtree(self.saved, ignore_errors=True)
                 shutil.move(self.ci_cache, self.saved)

@@ -64,8 +64,9 @@ FIRST_SEARCH_KB = 450   # the first search's target: every language's indexes, o
 
 
 def pagefind_binary() -> str:
-    """The binary the pagefind package runs (`python -m pagefind` execs it)."""
-    found = subprocess.run([sys.executable, "-c", "from pagefind.service import _must_get_executable as e; "
+    """The binary the pagefind package runs (`python -m pagefind` execs it; the build runs it
+    directly, `search.indexer`)."""
+    found = subprocess.run([sys.executable, "-c", "from pagefind.service import get_executable as e; "
                             "print(e().resolve())"], capture_output=True, text=True)
     if found.returncode != 0 or not found.stdout.strip():
         raise SystemExit("no Pagefind: pip install 'pagefind[extended]'")

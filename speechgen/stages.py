@@ -22,7 +22,7 @@ from speechgen.model import PdfInfo
 from speechgen.render import cards, html, pdf, preview
 from speechgen.render.qr import QrMaker, pack, unpack
 from speechgen.templates import Templates, format_date
-from speechgen.workers import can_fork, cores, pooled_map
+from speechgen.workers import cores, forked, pooled_map
 from speechgen.workers import pool as workers_pool
 
 Log = Callable[[str], None]
@@ -339,14 +339,13 @@ def _render_pages(env, site: Site, pdfs: PdfMap, misses: list, jobs: int | None)
     templates are CPU work in pure Python and a machine has more than one core."""
     global _POOLED
     workers = min(jobs or cores(), len(misses) // (POOL_MIN_PAGES // 2))
-    if workers < 2 or len(misses) < POOL_MIN_PAGES or not can_fork():
+    fork = forked() if workers >= 2 and len(misses) >= POOL_MIN_PAGES else None
+    if fork is None:
         yield from (_render_one(env, site, pdfs, page) for page, _ in misses)
         return
-    import multiprocessing
-
     _POOLED = (env, site, pdfs, [page for page, _ in misses])
     try:
-        with workers_pool(multiprocessing.get_context("fork"), workers) as pool:
+        with workers_pool(fork, workers) as pool:
             # A window at a time: pages the workers made wait for the writer in this process's
             # memory, so no more than a window of them is asked for at once.
             for start in range(0, len(misses), PAGES_PER_WINDOW):

@@ -431,6 +431,7 @@ def load_templates(project_templates: Path | None, problems: Problems,
     key = (str(project_templates), digest.hexdigest())
     known = _COMPILED.get(key)
     if known is not None:                # the same templates as a build before in this process (serve)
+        known.env.bytecode_cache = compiled          # this build's memo (`check` keeps nothing)
         return known
     bundled = _MemoryLoader(_texts(theme_files), str(THEME_DIR / "templates"))
     env = _Environment(

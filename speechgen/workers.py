@@ -57,6 +57,14 @@ def context(preload: str):
     return multiprocessing.get_context("spawn")
 
 
+def forked():
+    """The fork context, for workers that take the caller's state from its memory (the pages'
+    site and templates); None while this process cannot fork safely (`can_fork`)."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork") if can_fork() else None
+
+
 def cores() -> int:
     """The cores this process may run on (its affinity, not the machine's count)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

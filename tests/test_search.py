@@ -53,6 +53,31 @@ def test_without_pagefind_the_build_goes_on_and_says_so(project: Path, monkeypat
     assert (project / "site" / "cari" / "index.html").is_file()
 
 
+def test_the_indexer_is_run_as_the_binary_itself_and_a_missing_one_is_a_clear_error(
+        project: Path, monkeypatch) -> None:
+    """Pagefind's binary is run directly (no Python launcher started for every shard); a binary
+    path that names no program (`PAGEFIND_BINARY_PATH`) is the build's error, naming the output,
+    and the previous site stays as it was."""
+    from pagefind.service import get_executable
+
+    from speechgen.errors import SourceError
+    from speechgen.render import search
+
+    search.indexer.cache_clear()
+    assert search.indexer() == (str(get_executable()),)
+    build(load_config(project), card_pdfs=False, cache=Cache.disabled())
+    before = {p: p.read_bytes() for p in (project / "site").rglob("*") if p.is_file()}
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(project / "no-such-pagefind"))
+    search.indexer.cache_clear()
+    try:
+        with pytest.raises(SourceError, match="cannot make the search index: the pagefind binary could "
+                                              "not be run: No such file or directory"):
+            build(load_config(project), card_pdfs=False, cache=Cache.disabled())
+    finally:
+        search.indexer.cache_clear()
+    assert {p: p.read_bytes() for p in (project / "site").rglob("*") if p.is_file()} == before
+
+
 def test_the_index_is_the_same_bytes_every_time(project: Path, tmp_path: Path) -> None:
     runs = []
     for n in range(3):

@@ -54,6 +54,26 @@ def test_every_pool_of_the_package_is_made_by_workers_pool() -> None:
     assert found == []
 
 
+def test_workers_share_the_callers_memory_only_while_it_has_one_thread() -> None:
+    """The pages' workers take the site from the build's memory (fork): offered while the
+    process has one thread, never beside another (the preview server's build thread, the
+    indexer's), where the pages are rendered in the process itself."""
+    import threading
+
+    from speechgen.workers import forked
+
+    assert threading.active_count() == 1 and forked() is not None
+    beside = threading.Event()
+    thread = threading.Thread(target=beside.wait, daemon=True)
+    thread.start()
+    try:
+        assert forked() is None
+    finally:
+        beside.set()
+        thread.join()
+    assert forked() is not None
+
+
 def _pid(_item: int) -> int:
     return os.getpid()
 
