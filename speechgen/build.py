@@ -210,8 +210,10 @@ def _read(config: Config, o: BuildOptions, store: Cache, media: preflight.Media,
     stop = _checkpoint(o.cancel)
     memo.markdown_ahead(config, store, lambda f, items, count: _stoppable(pooled_map(f, items, o.jobs, count), stop),
                         o.log)
+    remembered = memo.RememberedSources(store, config)
     sources = reader.read_project(config, drafts=o.drafts, problems=problems, render=memo.remembered_markdown(store),
-                                  read=_stoppable_read(memo.remembered_sources(store, config), stop))
+                                  read=_stoppable_read(remembered, stop))
+    remembered.keep()
     _raise_sources(problems)        # speechgen.toml's own problems wait for the site's (base_url): all at once
     if o.require_signed and media.signer is None and not problems:
         problems.add(config.path, None, "--require-signed: " + (

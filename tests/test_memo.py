@@ -180,3 +180,36 @@ def test_the_fonts_characters_are_remembered_by_the_fonts_bytes(project: Path, m
     assert len(read) == 2
     shutil.rmtree(project / "site")
     build(load_config(project), cache=Cache.disabled(), search=False, pdf=True, jobs=1)   # a clean build agrees
+
+
+def test_the_last_readings_records_are_one_entry_kept_only_when_they_change(project: Path,
+                                                                            monkeypatch) -> None:
+    """Reading takes every source's remembered record from one cache entry (one read, not one a
+    source), keeps it again only when the records changed, and an edited source is parsed again."""
+    from speechgen import memo, reader
+
+    store = Cache(project.parent / "cache")
+    build(load_config(project), cache=store, search=False)
+    calls: list[tuple[str, str]] = []
+    real_get, real_put = Cache.get, Cache.put
+    monkeypatch.setattr(Cache, "get", lambda self, kind, entry: (calls.append(("get", kind)),
+                                                                 real_get(self, kind, entry))[1])
+    monkeypatch.setattr(Cache, "put", lambda self, kind, entry, data: (calls.append(("put", kind)),
+                                                                       real_put(self, kind, entry, data))[1])
+    parsed: list[str] = []
+    real_read = reader.read_source
+    monkeypatch.setattr(reader, "read_source", lambda path, *a: (parsed.append(path.name), real_read(path, *a))[1])
+
+    (project / "static" / "catatan.txt").write_text("berkas baru", "utf-8")    # not a source
+    build(load_config(project), cache=store, search=False)
+    assert calls.count(("get", "sources")) == 1 and ("put", "sources") not in calls, calls
+    assert parsed == [] and ("get", "parsed") not in calls
+
+    calls.clear()
+    source = project / "speeches/2024/lama.id.md"
+    source.write_text(source.read_text("utf-8") + "\nSatu paragraf baru.\n", "utf-8")
+    build(load_config(project), cache=store, search=False)
+    assert parsed == ["lama.id.md"]
+    assert calls.count(("get", "sources")) == 1 and calls.count(("put", "sources")) == 1
+    kept = memo._records(real_get(store, "sources", memo.sources_key()))
+    assert len(kept) == len(list((project / "speeches").rglob("*.md")))       # the draft's too
