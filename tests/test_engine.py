@@ -265,6 +265,8 @@ def test_the_ahead_pass_reads_only_sources_changed_since_it_last_saw_them(projec
     source.write_text(source.read_text() + "\nKalimat baru.\n")
     build(load_config(project), card_pdfs=False)
     assert set(ahead) == {"kenegaraan.id.md"}                   # the edited source only
+    hints = [p for p in (default_folder(project) / "ahead").rglob("*") if p.is_file()]
+    assert len(hints) == 1, hints                               # every hint in one entry, not a file each
     assert "Kalimat baru." in (project / "site/2025/kenegaraan/index.html").read_text()
 
     shutil.rmtree(default_folder(project) / "markdown")         # every hint is now wrong
