@@ -1002,7 +1002,10 @@ def _real_path(path: Path) -> Path:
     """A file's path with its links followed: its folder's, asked once per folder, and the file
     itself only if it is a link (each `resolve` looks at every part of the path: a tenth of an
     edit's reading of 1,500 sources)."""
-    if stat.S_ISLNK(os.lstat(path).st_mode):
+    try:
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            return path.resolve()
+    except FileNotFoundError:           # gone since it was listed: reading it says so
         return path.resolve()
     return _real_folder(path.parent) / path.name
 
