@@ -213,3 +213,24 @@ def test_the_last_readings_records_are_one_entry_kept_only_when_they_change(proj
     assert calls.count(("get", "sources")) == 1 and calls.count(("put", "sources")) == 1
     kept = memo._records(real_get(store, "sources", memo.sources_key()))
     assert len(kept) == len(list((project / "speeches").rglob("*.md")))       # the draft's too
+
+
+def test_a_link_preview_is_one_cache_entry_and_comes_back_without_being_drawn(project: Path,
+                                                                              monkeypatch) -> None:
+    """A preview is kept with its bytes in its record (one cache file, not a record and a blob);
+    with the output gone, the next build writes it from that record, drawing nothing, byte for
+    byte the same."""
+    from speechgen.render import preview
+
+    store = Cache(project.parent / "cache")
+    build(load_config(project), cache=store, search=False)
+    before = tree_bytes(project / "site")
+    previews = [d for d in before if d.endswith(".png") and "pratinjau" in d]
+    assert previews, sorted(before)
+    assert store.count("blob") == 0            # no PDFs here: nothing else keeps a blob
+    drawn: list[str] = []
+    monkeypatch.setattr(preview, "preview_png", lambda title, *a, **k: drawn.append(title) or b"")
+    import shutil
+    shutil.rmtree(project / "site")
+    build(load_config(project), cache=store, search=False)
+    assert drawn == [] and tree_bytes(project / "site") == before
