@@ -95,7 +95,6 @@ def test_the_builds_own_work_goes_to_workers_even_beside_another_thread() -> Non
     assert os.getpid() not in pids and len(pids) >= 1
 
 
-
 def test_the_previews_beside_the_search_indexer_are_drawn_in_the_builds_process(project: Path, monkeypatch) -> None:
     """While Pagefind indexes, the previews take one core in the build's own process (workers
     beside Pagefind took the tree past the memory target); without search, the build's jobs."""
