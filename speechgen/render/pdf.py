@@ -29,6 +29,7 @@ import mimetypes
 import multiprocessing
 import os
 import re
+import shutil
 import sys
 import signal
 import threading
@@ -582,13 +583,28 @@ def _bundled_fonts_only():
 _ENVIRONMENT = threading.Lock()      # process-wide state changed for a moment: the environment, ctypes
 
 
+@contextlib.contextmanager
+def _bundled_fonts() -> Iterator:
+    """A font configuration for one render, and its folder removed when the render is done.
+    WeasyPrint copies every @font-face file into a temporary folder of its own (1.3 MB with the
+    bundled fonts) and removes it only when the configuration is garbage collected, which never
+    happens in a pool worker that ends with `os._exit`: every cold build left folders in the
+    temporary directory, thousands over a few archive builds."""
+    fonts = _bundled_fonts_only()()
+    try:
+        yield fonts
+    finally:
+        folder, fonts._folder = fonts._folder, None      # WeasyPrint's own attribute (text/fonts.py)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _render(text: str, base_url: str, stylesheets: Iterable[tuple[str, str]], allowed: Iterable[str],
             mounts: Iterable[tuple[str, str]], timeout: float, finish: Callable, flatten: bool = False) -> Rendered:
     from weasyprint import CSS, HTML
 
-    with _guarded(timeout):
+    with _guarded(timeout), _bundled_fonts() as fonts:
         fetcher = project_fetcher(allowed, mounts, flatten=flatten)
-        fonts = _bundled_fonts_only()()
         sheets = [CSS(string=css, base_url=base, url_fetcher=fetcher, font_config=fonts)
                   for css, base in stylesheets]
         document = HTML(string=text, base_url=base_url, url_fetcher=fetcher).render(
@@ -738,9 +754,8 @@ def render_card_sheet(html: str, allowed: Iterable[str], base_url: str, timeout:
     load_weasyprint()
     from weasyprint import CSS, HTML
 
-    with _guarded(timeout):
+    with _guarded(timeout), _bundled_fonts() as fonts:
         fetcher = project_fetcher(allowed, ((THEME_URL, str(THEME_DIR.resolve())),))
-        fonts = _bundled_fonts_only()()
         # The symbols face, for arrows and operators in a title: the sheet names only its serif.
         symbols = CSS(string=SYMBOLS_FACE, base_url=THEME_URL, url_fetcher=fetcher, font_config=fonts)
         data = HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
