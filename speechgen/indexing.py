@@ -114,21 +114,48 @@ class Indexing:
         return self.thread is not None and self.thread.is_alive()
 
     def _index_all(self) -> None:
+        """One Pagefind run after another. While a run is under way (on a core of its own), this
+        thread reads the bundle of the run before and copies the pages of the run after, so a
+        run waits for neither: the copies were a tenth of the runs' chain at the end of a cold
+        build."""
+        run = None
+        try:
+            scratch = self._prepare(0)
+            for n, (bundle, _) in enumerate(self.jobs):
+                if self._stopped():
+                    return
+                run = search.start_index(scratch)
+                if n:
+                    self._read_bundle(n - 1)
+                following = self._prepare(n + 1) if n + 1 < len(self.jobs) else None
+                files = search.finish_index(run, scratch, bundle)
+                run = None
+                self.made[n] = (scratch, files, None, None)
+                self.cleaners[scratch] = _remove_beside(scratch / "pages")    # the copies Pagefind read
+                scratch = following
+            self._read_bundle(len(self.jobs) - 1)
+        except BaseException as exc:      # handed to the build's own thread by finish()
+            self.failed = exc
+        finally:
+            if run is not None:
+                run.stop()
+
+    def _stopped(self) -> bool:
+        return self.stop or (self.run.cancel is not None and self.run.cancel())
+
+    def _prepare(self, n: int) -> Path:
+        """Job `n`'s scratch folder, its pages copied in as the indexer reads them."""
         writer = self.run.memo.writer
-        for bundle, pages in self.jobs:
-            if self.stop or (self.run.cancel is not None and self.run.cancel()):
-                return
-            scratch = Path(tempfile.mkdtemp(prefix=f".{writer.out.name}.tmp-search-", dir=writer.out.parent))
-            self.made.append((scratch, None, None, None))
-            try:
-                files = search.build_index([(d, writer.path_of(d)) for d in pages], scratch, bundle)
-                ids = search.page_ids(files, bundle)
-                languages = search.languages(files, bundle)
-            except BaseException as exc:      # handed to the build's own thread by finish()
-                self.failed = exc
-                return
-            self.made[-1] = (scratch, files, ids, languages)
-            self.cleaners[scratch] = _remove_beside(scratch / "pages")    # the copies Pagefind read
+        scratch = Path(tempfile.mkdtemp(prefix=f".{writer.out.name}.tmp-search-", dir=writer.out.parent))
+        self.made.append((scratch, None, None, None))
+        search.copy_pages([(d, writer.path_of(d)) for d in self.jobs[n][1]], scratch)
+        return scratch
+
+    def _read_bundle(self, n: int) -> None:
+        """The page ids and languages of job `n`'s finished bundle."""
+        bundle = self.jobs[n][0]
+        scratch, files, _, _ = self.made[n]
+        self.made[n] = (scratch, files, search.page_ids(files, bundle), search.languages(files, bundle))
 
     def __enter__(self) -> "Indexing":
         return self

@@ -236,3 +236,48 @@ def test_shards_hold_one_language_each_and_at_most_their_share_of_pages(monkeypa
         assert shard.dest.startswith(f"pagefind/{lang}-") and all(d.endswith(f"/{lang}.html") for d in shard.pages)
     again = {d: s.dest for s in graph._search_shards(pages[:-1]) for d in s.pages}
     assert again == {d: s.dest for s in shards for d in s.pages}              # the same pages, the same shards
+
+
+def test_the_next_shards_pages_are_copied_while_pagefind_runs_and_each_shard_gets_its_own(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The indexer's thread copies the next shard's pages while Pagefind indexes this one (the
+    copies were a tenth of the chain a cold build waits for last), and reads a bundle once the
+    next run is under way. Each shard still gets exactly its own pages: its bundle has the bytes
+    of a run of that shard alone."""
+    from speechgen.render import search
+
+    monkeypatch.setattr(graph, "SHARD_PAGES", 1)        # three shards: id-0, id-1, en-0
+    events: list[tuple[str, Path]] = []
+    real_start, real_finish, real_copy = search.start_index, search.finish_index, search.copy_pages
+
+    def start(scratch):
+        events.append(("start", scratch))
+        return real_start(scratch)
+
+    def finish(run, scratch, bundle):
+        made = real_finish(run, scratch, bundle)
+        events.append(("end", scratch))
+        return made
+
+    def copy(pages, scratch):
+        events.append(("copy", scratch))
+        real_copy(pages, scratch)
+
+    monkeypatch.setattr(search, "start_index", start)
+    monkeypatch.setattr(search, "finish_index", finish)
+    monkeypatch.setattr(search, "copy_pages", copy)
+    config = load_config(project)
+    build(config, card_pdfs=False, cache=Cache.disabled())
+    runs = [scratch for kind, scratch in events if kind == "start"]
+    assert len(runs) == 3 and len(set(runs)) == 3
+    for before, after in zip(runs, runs[1:]):
+        copied = events.index(("copy", after))
+        assert events.index(("start", before)) < copied < events.index(("end", before)), events
+
+    site = graph.make_site(config, reader.read_project(config))
+    assert sorted(s.dest for s in site.search_shards) == ["pagefind/en-0", "pagefind/id-0", "pagefind/id-1"]
+    out = project / "site"
+    for shard in site.search_shards:
+        alone = search.build_index([(d, out / d) for d in shard.pages], tmp_path / shard.dest, shard.dest)
+        assert {dest: path.read_bytes() for dest, path in alone} == {
+            p.relative_to(out).as_posix(): p.read_bytes() for p in (out / shard.dest).rglob("*") if p.is_file()}

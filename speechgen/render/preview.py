@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import zlib
 from pathlib import Path
 
 from speechgen import fonts
@@ -74,7 +75,9 @@ def preview_png(title: str, speaker: str, date_text: str, site_title: str,
     palette[3:3 + len(colours)] = colours
     image.putpalette(palette)
     out = io.BytesIO()
-    image.save(out, "PNG", compress_level=3)     # level 6 takes twice the time for a sixth fewer bytes
+    # zlib's run-length strategy (Pillow passes `compress_type` to zlib as its strategy): 1.7 ms
+    # against 2.3 ms for the default at level 3, and 5 % more bytes; level 6 took twice the time.
+    image.save(out, "PNG", compress_level=3, compress_type=zlib.Z_RLE)
     return out.getvalue()
 
 
@@ -181,13 +184,24 @@ class _Chain:
         return found
 
     def length(self, draw, text: str) -> float:
-        return sum(draw.textlength(run, font=face) for run, face in self.runs(text))
+        """A text's width: each word of a site's titles measured once, not once a preview (a
+        site's titles share most of their words; measuring was a sixth of a preview's time)."""
+        key = (self.key, text, draw.mode, draw.fontmode)
+        found = _LENGTHS.get(key)
+        if found is None:
+            if len(_LENGTHS) >= 8192:
+                _LENGTHS.clear()
+            found = _LENGTHS[key] = sum(draw.textlength(run, font=face) for run, face in self.runs(text))
+        return found
 
     def draw(self, draw, xy: tuple[int, int], text: str, fill: int) -> None:
         x, y = xy
         for run, face in self.runs(text):
             draw.text((x, y + self.ascent), run, font=face, fill=fill, anchor="ls")
             x += draw.textlength(run, font=face)
+
+
+_LENGTHS: dict = {}          # (faces, text, modes) -> width, for `_Chain.length`
 
 
 def _load_font(path: Path, size: int):

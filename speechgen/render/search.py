@@ -20,7 +20,9 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -42,9 +44,16 @@ def search_pages(site: Site) -> list[str]:
 
 def build_index(pages: Iterable[tuple[str, Path]], scratch: Path, bundle: str) -> list[tuple[str, Path]]:
     """Index the given pages (output path, file) into `scratch` with the Pagefind command; returns
-    the index's files as (output path under `bundle`, file in scratch). Each page is read in turn
-    and handed over without its ids (`indexed_copy`)."""
-    pages_dir, bundle_dir = scratch / "pages", scratch / "bundle"
+    the index's files as (output path under `bundle`, file in scratch). The three steps one after
+    another; the build's indexer overlaps them (`indexing.py`)."""
+    copy_pages(pages, scratch)
+    return finish_index(start_index(scratch), scratch, bundle)
+
+
+def copy_pages(pages: Iterable[tuple[str, Path]], scratch: Path) -> None:
+    """The pages (output path, file) as the indexer reads them, in `scratch`/pages: each read in
+    turn and written without its ids (`indexed_copy`)."""
+    pages_dir = scratch / "pages"
     pages_dir.mkdir(parents=True, exist_ok=True)
     made_dirs: set[Path] = set()
     for dest, path in pages:
@@ -53,21 +62,48 @@ def build_index(pages: Iterable[tuple[str, Path]], scratch: Path, bundle: str) -
             target.parent.mkdir(parents=True, exist_ok=True)
             made_dirs.add(target.parent)
         target.write_bytes(indexed_copy(path.read_bytes()))
+
+
+def start_index(scratch: Path) -> "Run":
+    """The Pagefind command started on `scratch`/pages (`copy_pages`), writing `scratch`/bundle."""
     if not available():
         raise SearchUnavailable("the 'pagefind' package is not installed (pip install 'pagefind[extended]')")
     # keep-index-url: results link to ".../index.html", which also opens from disk.
-    command = [*indexer(), "--site", str(pages_dir), "--output-path", str(bundle_dir),
+    command = [*indexer(), "--site", str(scratch / "pages"), "--output-path", str(scratch / "bundle"),
                "--keep-index-url", "--silent"]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=INDEX_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise SearchUnavailable(f"the indexer took longer than {INDEX_TIMEOUT} s") from None
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
     except OSError as exc:               # PAGEFIND_BINARY_PATH naming no program, say
         raise SearchUnavailable(f"the pagefind binary could not be run: {exc.strerror or exc}") from None
-    if result.returncode != 0:
-        reason = (result.stderr or result.stdout).strip().splitlines()
-        raise SearchUnavailable(f"the pagefind binary failed: {reason[-1] if reason else result.returncode}")
+    return Run(process, time.monotonic() + INDEX_TIMEOUT)
+
+
+@dataclass
+class Run:
+    """A Pagefind run under way, and when it must have ended."""
+    process: subprocess.Popen
+    deadline: float
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate()
+
+
+def finish_index(run: Run, scratch: Path, bundle: str) -> list[tuple[str, Path]]:
+    """Wait for a run (`start_index`); the index's files as (output path under `bundle`, file in
+    scratch)."""
+    try:
+        stdout, stderr = run.process.communicate(timeout=max(0.0, run.deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        run.stop()
+        raise SearchUnavailable(f"the indexer took longer than {INDEX_TIMEOUT} s") from None
+    if run.process.returncode != 0:
+        reason = (stderr or stdout).strip().splitlines()
+        raise SearchUnavailable(f"the pagefind binary failed: {reason[-1] if reason else run.process.returncode}")
     made = []
+    bundle_dir = scratch / "bundle"
     for path in sorted(bundle_dir.rglob("*")):
         rel = path.relative_to(bundle_dir).as_posix()
         if path.is_file() and not rel.startswith(_UNUSED):
