@@ -16,19 +16,33 @@ single-threaded process, forks them instead (`context`).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterable, Iterator
 
 
-def pool(context, workers: int, **options):
-    """`context.Pool(workers, **options)` whose workers end on SIGTERM and ignore SIGINT."""
-    return context.Pool(workers, initializer=_plain_signals, **options)
+@contextlib.contextmanager
+def pool(context, workers: int, **options) -> Iterator:
+    """`context.Pool(workers, **options)`, terminated on exit, whose workers end on SIGTERM,
+    ignore SIGINT and keep their temporary files in a folder of the pool's own, removed once the
+    workers are gone: a worker stopped in the middle of a render (a stopped build, a hung book)
+    leaves nothing in the temporary directory (WeasyPrint removes the folder it copies fonts
+    into only when a render ends)."""
+    folder = tempfile.mkdtemp(prefix="speechgen-workers-")
+    try:
+        with context.Pool(workers, initializer=_worker_start, initargs=(folder,), **options) as made:
+            yield made
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def _plain_signals() -> None:
+def _worker_start(folder: str) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tempfile.tempdir = folder
 
 
 def pooled_map(function, items: Iterable, jobs: int | None, count: int | None = None) -> Iterator:

@@ -45,6 +45,39 @@ def test_a_pools_busy_workers_end_at_once_when_it_is_terminated() -> None:
     assert _terminate_takes("forkserver", "workers") < 5
 
 
+STOPPED_MID_RENDER = textwrap.dedent("""
+    import multiprocessing, sys, tempfile, time
+    from speechgen import workers
+
+    def render(_):
+        tempfile.mkdtemp(prefix="weasyprint-")     # as WeasyPrint does for a render's fonts
+        time.sleep(60)
+
+    if __name__ == "__main__":
+        with workers.pool(multiprocessing.get_context(sys.argv[1]), 2) as pool:
+            busy = pool.map_async(render, [1, 2], chunksize=1)
+            time.sleep(1.5)                         # both workers are in their render
+            pool.terminate()
+""")
+
+
+def test_a_worker_stopped_in_the_middle_of_a_render_leaves_nothing_in_the_temporary_directory(
+        tmp_path: Path) -> None:
+    """A book's worker ended by its pool (a stopped build, a hung book) never reaches the end of
+    its render, where WeasyPrint's folder would be removed: the pool's own folder goes instead."""
+    script = tmp_path / "stopped.py"             # a file: a fork server's workers import `render` from it
+    script.write_text(STOPPED_MID_RENDER)
+    for method in ("fork", "forkserver"):
+        scratch = tmp_path / method
+        scratch.mkdir()
+        done = subprocess.run([sys.executable, str(script), method], capture_output=True,
+                              text=True, timeout=60,
+                              env={**os.environ, "TMPDIR": str(scratch),
+                                   "PYTHONPATH": str(Path(speechgen.__file__).parent.parent)})
+        assert done.returncode == 0, done.stderr
+        assert sorted(p.name for p in scratch.iterdir()) == [], method
+
+
 def test_every_pool_of_the_package_is_made_by_workers_pool() -> None:
     root = Path(speechgen.__file__).parent
     found = [f"{path.relative_to(root)}:{number}"
