@@ -11,12 +11,13 @@ fresh browser context per query, the HTTP cache off.
 
 For each query: the page is loaded and left to go idle; then the query is put into `#q` and the
 form submitted, in the page, with `performance.now()` taken just before the submit; "results shown"
-is when the first `#search-results li` is in the document (a MutationObserver), and the next
-animation frame after it (painted). Bytes are counted by the server: every byte it wrote (status
+is when the first `#search-results li` is in the document (a MutationObserver), or, for a query
+no page answers, when the status stops saying "searching", and the next animation frame after it
+(painted); a query that never ends is reported as `nan` after 30 s. Bytes are counted by the server: every byte it wrote (status
 line, headers, body) for every request from the submit until the network is idle after the results
 (and 0.5 s more). What the page's CDP session saw is shown beside it (search.js runs Pagefind on
-the page's thread, so it sees every request), and the page's own load apart. Targets (issue #11): the
-first search at most 300 KB, results within 500 ms of the query.
+the page's thread, so it sees every request), and the page's own load apart. Targets (issue #32): the
+first search at most 450 KB, results within 500 ms of the query.
 
 --typed measures a reader instead: a click in the field (search.js starts loading the engine when
 the field takes the focus), the query typed at TYPING_DELAY ms a key, then Enter; the time runs
@@ -50,6 +51,7 @@ BASE_PATH = "/arsip/"
 # A very common word, the 300th and the 3,000th most common, two words, an English word.
 QUERIES = ["irigasi", "gehifi", "saarburi", "pangan desa", "irrigation"]
 TYPING_DELAY = 120       # ms between two keys in --typed: a brisk reader (8 keys a second)
+LIMIT_KB = 450           # the first search's bytes (issue #32; it was 300 KB before)
 
 SEARCH_JS = """
 async (query) => {
@@ -57,12 +59,24 @@ async (query) => {
   const input = document.getElementById("q");
   const list = document.getElementById("search-results");
   input.value = query;
+  const status = document.getElementById("search-status");
+  const words = document.getElementById("search-words");
+  const saying = words && words.content.querySelector('[data-say="searching"]');
+  const searching = saying ? saying.textContent.trim() : "";
+  // Done at the first result, or when the status says the search has ended (no result: the
+  // list stays empty), once it has said "searching" for this query.
+  let asked = searching === "";
   const shown = new Promise((resolve) => {
-    const check = () => list.querySelector("li") !== null;
+    const check = () => {
+      if (searching && status.textContent.includes(searching)) { asked = true; return false; }
+      return asked && (list.querySelector("li") !== null || status.textContent.trim() !== "");
+    };
     const observer = new MutationObserver(() => {
       if (check()) { observer.disconnect(); resolve(performance.now()); }
     });
     observer.observe(list, {childList: true, subtree: true});
+    observer.observe(status, {childList: true, subtree: true, characterData: true});
+    setTimeout(() => { observer.disconnect(); resolve(NaN); }, 30000);     // never waits for good
   });
   const t0 = performance.now();
   form.requestSubmit();                  // as Enter does
@@ -216,8 +230,8 @@ def report(found: list[dict], base: str) -> None:
     ms = statistics.median(f["painted"] for f in found)
     ms_max = max(f["painted"] for f in found)
     print("\n| target | median | worst | limit | |\n|---|---:|---:|---:|---|")
-    print(f"| first search: bytes transferred | {kb:.0f} KB | {kb_max:.0f} KB | 300 KB | "
-          f"{'met' if kb_max <= 300 else '**not met**'} |")
+    print(f"| first search: bytes transferred | {kb:.0f} KB | {kb_max:.0f} KB | {LIMIT_KB} KB | "
+          f"{'met' if kb_max <= LIMIT_KB else '**not met**'} |")
     print(f"| first search: query to results shown (painted) | {ms:.0f} ms | {ms_max:.0f} ms | 500 ms | "
           f"{'met' if ms_max <= 500 else '**not met**'} |")
     first = found[0]
