@@ -46,13 +46,25 @@
     });
   }
 
+  var script = null;
+
   function engine_(bundle) {
-    // A Pagefind of its own for one language, on that language's first bundle (whose script is
-    // a module of its own): a merged index is searched with its engine's stemmer, so English
-    // merged into an Indonesian engine would not find "getting" as a whole word. The engine takes
-    // the bundle's language when the bundle has only one, as every shard has.
-    return import(bundle.url + "pagefind.js").then(function (pagefind) {
-      return pagefind.options({ baseUrl: "/", noWorker: true }).then(function () { return pagefind; });
+    // A Pagefind of its own for one language, on that language's first bundle: a merged index is
+    // searched with its engine's stemmer, so English merged into an Indonesian engine would not
+    // find "getting" as a whole word. The engine takes the bundle's language when the bundle has
+    // only one, as every shard has. Each engine is a module of its own (Pagefind keeps its
+    // WebAssembly in the module), made from one script fetched once: every bundle's pagefind.js
+    // is the same file. Where a blob cannot be a module (a Content-Security-Policy), the bundle's.
+    var own = bundle.url + "pagefind.js";
+    script = script || fetch(own).then(function (response) {
+      if (!response.ok) throw new Error("no search engine");
+      return response.text();
+    }).then(function (text) { return new Blob([text], { type: "text/javascript" }); });
+    return script.then(function (blob) {
+      var url = URL.createObjectURL(blob);
+      return import(url).finally(function () { URL.revokeObjectURL(url); });
+    }).catch(function () { return import(own); }).then(function (pagefind) {
+      return pagefind.options({ basePath: bundle.url, baseUrl: "/", noWorker: true }).then(function () { return pagefind; });
     });
   }
 
