@@ -55,3 +55,36 @@ def test_a_cancelled_build_stops_while_reading_the_sources(tmp_path: Path, monke
               cancel=lambda: asked.append(1) or True)
     assert asked == [1]                     # the first question came while reading, and stopped it
     assert not (project / "site").exists()
+
+
+def test_a_build_stopped_while_the_search_index_is_made_leaves_no_scratch_and_no_indexer(
+        tmp_path: Path, monkeypatch) -> None:
+    """Stopped while Pagefind indexes the first of three shards (the next shard's pages being
+    copied beside it): no further run starts, the runs' scratch folders are gone, no indexer is
+    left running, and the output is as it was (built before without the index)."""
+    import os
+
+    from speechgen import graph
+    from speechgen.render import search
+
+    project = copy_project(tmp_path / "project")
+    build(load_config(project), search=False, pdf=False, card_pdfs=False)
+    before = tree_bytes(project / "site")
+    monkeypatch.setattr(graph, "SHARD_PAGES", 1)        # three shards to index: id-0, id-1, en-0
+    runs = []
+    real_start = search.start_index
+
+    def start(scratch):
+        run = real_start(scratch)
+        runs.append(run)
+        return run
+
+    monkeypatch.setattr(search, "start_index", start)
+    with pytest.raises(Cancelled):
+        build(load_config(project), pdf=False, card_pdfs=False, cancel=lambda: bool(runs))
+    assert len(runs) == 1                   # the stop came during the first run: no other started
+    assert runs[0].process.poll() is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(runs[0].process.pid, 0)
+    assert tree_bytes(project / "site") == before
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".site")) == []
