@@ -4,6 +4,7 @@ options are one value, and the keyword form is the same build."""
 from __future__ import annotations
 
 import ast
+import shutil
 from pathlib import Path
 
 import pytest
@@ -226,7 +227,6 @@ def test_a_link_preview_is_one_cache_entry_and_comes_back_without_being_drawn(pr
     assert store.count("blob") == 0            # no PDFs here: nothing else keeps a blob
     drawn: list[str] = []
     monkeypatch.setattr(preview, "preview_png", lambda title, *a, **k: drawn.append(title) or b"")
-    import shutil
     shutil.rmtree(project / "site")
     build(load_config(project), cache=store, search=False)
     assert drawn == [] and tree_bytes(project / "site") == before
