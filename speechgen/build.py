@@ -112,7 +112,6 @@ class _Planned:
     plan: editions.Editions
     templates: Templates
     media: preflight.Media
-    fonts: tuple[str, ...]           # the project's fonts by their bytes (`memo.font_digests`)
     said: list[str]                  # notices replayed when the unchanged project is not read
     moments: list[dt.datetime]       # every embargo's moment, and those its released editions were under
 
@@ -190,18 +189,18 @@ def _plan(config: Config, o: BuildOptions, store: Cache, switches: Options, mome
     for message in said:
         o.notice(message)
     kept_embargo = _kept_embargo(config)
+    materials = memo.materials(config, media)     # read once a build, by every stage that draws with them
     site = graph.make_site(config, sources, switches, plan, _fingerprint(media.certificate), at=moment,
-                           unseal=o.unseal, kept_embargo=kept_embargo)
+                           unseal=o.unseal, kept_embargo=kept_embargo, materials=materials)
     known_moments = graph.moments(sources.speeches) + [   # and those its released editions were under
         m for s in sources.speeches for lang in s.versions if s.opens(lang) is not None
         for e in plan.of(s, lang) if (m := kept_embargo(e)) is not None]
     preflight.check_site(site, media, problems, preview=o.preview)
     for message in printed.check(site, problems):      # a printed card's URL never goes away
         o.notice(message)
-    fonts = memo.font_digests(media.fonts)         # read once a build, by every stage that draws with them
-    _check_glyphs(site, media, fonts, problems, store)
+    _check_glyphs(site, media, materials.fonts, problems, store)
     _raise(problems)
-    return _Planned(site, sources, plan, templates, media, fonts, said, known_moments)
+    return _Planned(site, sources, plan, templates, media, said, known_moments)
 
 
 def _read(config: Config, o: BuildOptions, store: Cache, media: preflight.Media, problems: Problems,
@@ -295,7 +294,7 @@ def _make(config: Config, o: BuildOptions, store: Cache, planned: _Planned, mome
         target = out if o.write else private / "site"
         with SiteWriter(target, config.root if o.write else private, wait=o.notice,
                         stamps=memo.output_stamps(store, target)) as writer:
-            stages = Stages(site, planned.templates, planned.media, planned.fonts,
+            stages = Stages(site, planned.templates, planned.media,
                             memo.Memo(store, writer, config.root, deps.Resolver(site, {}),
                                       memo.index_key(target) if o.write else ""), o.log, o.jobs,
                             defer=o.defer_pdfs, cancel=o.cancel)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import posixpath
 from dataclasses import dataclass
@@ -106,12 +107,31 @@ class Page:
 
 @dataclass(frozen=True)
 class Output:
-    """One entry of the inventory: a file (or, for `search`, a folder) the build writes."""
+    """One entry of the inventory: a file (or, for `search`, a folder) the build writes, and what
+    it is made of as far as the graph knows before anything is rendered."""
 
     dest: str
     kind: str                    # page | file | pdf | edition | preview | favicon | qr | cards | mailroom | manifest | signature | certificate | checksums | search
     owner: str                   # who claims the path, for messages
     source: Path | None = None   # kinds "file" and "edition": copied as it is, never read into memory
+    # What it is made of: model objects (a page's Page, a book's Version and pending edition, a
+    # card sheet's copies), texts, and the bytes of files by their digests (`Materials`), never a
+    # path alone. The memo turns this, what its stage derives once other outputs exist (a page's
+    # PDF facts) and what its template read into its key (`memo.output_key`). A copied output is
+    # its source's bytes; the manifest, checksums, signature and search index are made of other
+    # outputs' bytes as written.
+    made_of: tuple = ()
+
+
+@dataclass(frozen=True)
+class Materials:
+    """The files the config names, by their bytes: what the graph says outputs are drawn with."""
+
+    fonts: tuple[str, ...] = ()  # [pdf] fonts, each file's SHA-256, in order
+    emblem: str = ""             # [pdf] emblem, the books' cover: its bytes' SHA-256
+    picture: str = ""            # what link previews, the favicon and card sheets show: the [qr]
+                                 # logo, else the emblem (the image as re-encoded, by its SHA-256)
+    logo: str = ""               # [qr] logo, laid over every QR code
 
 
 @dataclass(frozen=True)
@@ -164,6 +184,7 @@ class Site:
     # copies' URLs answer with a placeholder, their card sheets go to the private folder.
     sealed: tuple[Speech, ...] = ()
     embargoes: tuple[Embargo, ...] = ()     # every language version held back, with its moment
+    materials: Materials = Materials()      # the config's fonts and images, by their bytes
 
     # --- paths: every other stage asks these -------------------------------------------------
     home_dest = HOME
@@ -262,6 +283,14 @@ class Site:
     def outputs_of(self, kind: str) -> tuple[Output, ...]:
         return tuple(o for o in self.outputs if o.kind == kind)
 
+    def output(self, dest: str) -> Output:
+        """The inventory's entry for `dest`."""
+        return self._by_dest[dest]
+
+    @functools.cached_property
+    def _by_dest(self) -> dict[str, Output]:
+        return {o.dest: o for o in self.outputs}
+
 
 @dataclass(frozen=True)
 class Embargo:
@@ -336,8 +365,10 @@ def root_prefix(from_dest: str) -> str:
 def make_site(config: Config, sources: Sources, options: Options = Options(),
               editions: Editions | None = None, certificate: str = "", favicon: bool = True,
               at: dt.datetime | None = None, unseal: bool = False,
-              kept_embargo: Callable[[Edition], dt.datetime | None] | None = None) -> Site:
-    """`at`: the moment the site is built as of (default: now); an embargoed language version is
+              kept_embargo: Callable[[Edition], dt.datetime | None] | None = None,
+              materials: Materials = Materials()) -> Site:
+    """`materials`: the config's fonts and images by their bytes, which the outputs drawn with them
+    say they are made of. `at`: the moment the site is built as of (default: now); an embargoed language version is
     left out until then, a speech whose first language is embargoed altogether. `unseal` (the
     preview, `release`) keeps every speech, its held pages marked with their moment.
     `kept_embargo(edition)` is the `embargo:` its kept source was released with."""
@@ -410,7 +441,8 @@ def make_site(config: Config, sources: Sources, options: Options = Options(),
     shards = _search_shards(pages) if options.search else ()
     site = Site(config, speeches, sources.recipients, tuple(pages), years, speakers, occasions,
                 copies=copies, options=options, search_shards=shards, editions=editions,
-                certificate=certificate, favicon=favicon, sealed=sealed, embargoes=embargoes)
+                certificate=certificate, favicon=favicon, sealed=sealed, embargoes=embargoes,
+                materials=materials)
     held = _held_images(sources.speeches, speeches, embargoes, unseal) - {
         name.lstrip("/") for name in (config.pdf.emblem, config.qr.logo) if name}     # the site's own
     outputs = _inventory(site, sources, options, held)
@@ -575,6 +607,51 @@ def _search_shards(pages: list[Page]) -> tuple[SearchShard, ...]:
     return tuple(shards)
 
 
+def preview_output(site: Site, speech: Speech, lang: str) -> Output:
+    """A speech page's link preview: its texts (the date as its renderer words it in `lang`), the
+    site's title, and the picture and fonts it is drawn with, by their bytes."""
+    version = speech.versions[lang]
+    materials = site.materials
+    return Output(site.preview_dest(speech, lang), "preview", str(version.source),
+                  made_of=(version.title, version.speaker, version.date.isoformat(), lang, site.config.site.title,
+                           materials.picture, *materials.fonts))
+
+
+def book_output(site: Site, speech: Speech, lang: str) -> Output:
+    """A language version's book as its next edition: the version (its text by its digests), the
+    edition it will be, the emblem on its cover and the fonts (by their bytes). The files
+    WeasyPrint reads as it lays the book out are kept with it too (`memo.Memo.keep`)."""
+    version = speech.versions[lang]
+    pending = site.editions.pending_of(speech, lang) if site.editions is not None else None
+    return Output(site.pdf_dest(speech, lang), "pdf", str(version.source),
+                  made_of=(version, version.source_sha, pending, site.materials.emblem, *site.materials.fonts))
+
+
+def qr_output(site: Site, copy: Copy, ext: str) -> Output:
+    """A copy's QR code (PNG or SVG): the URL it opens, and what shapes it, the card size it is
+    printed at, the error correction and the logo over it (by its bytes)."""
+    qr = site.config.qr
+    return Output(site.qr_dest(copy, ext), "qr", f"the copy of {copy.speech.id} for {copy.recipient.id!r}",
+                  made_of=(site.url(copy_dest(copy)), qr.card_size, qr.error_correction, site.materials.logo))
+
+
+def cards_output(site: Site, speech: Speech, ext: str) -> Output:
+    """A speech's card sheet ("pdf", in parts of whole sheets whose copies its stage adds part by
+    part) or mailroom list ("csv", its copies whole): the first released edition they name for good
+    (none: a proof), the layout and QR recipe, and the picture and fonts they print, by their bytes.
+    An embargoed speech's too, which its stage writes beside the output, not into it."""
+    config, materials = site.config, site.materials
+    first = site.editions.first(speech, speech.primary.lang) if site.editions is not None else None
+    printed = (speech.id, first.number if first is not None else None,
+               first.released_fingerprint if first is not None else "", first is None)
+    if ext == "csv":
+        return Output(site.cards_dest(speech, ext), "mailroom", f"the cards of {speech.id}",
+                      made_of=(*printed, tuple(f"{c.number}/{c.total}/{c.recipient!r}" for c in site.copies_of(speech))))
+    return Output(site.cards_dest(speech, ext), "cards", f"the cards of {speech.id}",
+                  made_of=(*printed, config.qr.card_size, config.qr.error_correction, materials.logo, materials.picture,
+                           *materials.fonts))
+
+
 def _inventory(site: Site, sources: Sources, options: Options,
                held: frozenset[str] = frozenset()) -> tuple[Output, ...]:
     config = site.config
@@ -583,12 +660,13 @@ def _inventory(site: Site, sources: Sources, options: Options,
         owner = (str(page.version.source) if page.kind == "speech" and page.version is not None
                  else f"the {page.kind} page {page.title!r}" if page.archive is not None
                  else f"the {page.kind} page")
-        out.append(Output(page.dest, "page", owner))
+        out.append(Output(page.dest, "page", owner, made_of=(page,)))
     for speech in site.speeches:
         for lang, version in speech.versions.items():
-            out.append(Output(site.preview_dest(speech, lang), "preview", str(version.source)))
+            out.append(preview_output(site, speech, lang))
     if site.favicon:
-        out.append(Output(FAVICON, "favicon", "[pdf] emblem / [qr] logo"))
+        out.append(Output(FAVICON, "favicon", "[pdf] emblem / [qr] logo",
+                          made_of=(config.site.title, site.materials.picture)))
     for path in sorted(p for p in THEME_ASSETS.rglob("*") if p.is_file()):
         out.append(Output(f"{ASSETS}/{path.relative_to(THEME_ASSETS).as_posix()}", "file",
                           "the theme", source=path))
@@ -606,27 +684,27 @@ def _inventory(site: Site, sources: Sources, options: Options,
             released = site.editions.of(speech, lang) if site.editions is not None else ()
             for edition in released:
                 out.append(Output(edition.dest, "edition", f"{ledger}: {speech.id} ({lang}) edition "
-                                  f"{edition.number}", source=config.editions_dir / edition.dest))
+                                  f"{edition.number}", source=config.editions_dir / edition.dest,
+                                  made_of=(edition.sha256,)))
             if site.editions is None or site.editions.pending_of(speech, lang) is not None:
                 if options.pdf:
-                    out.append(Output(site.pdf_dest(speech, lang), "pdf", str(version.source)))
+                    out.append(book_output(site, speech, lang))
             else:                    # the latest is released: its kept bytes, here too
                 out.append(Output(site.pdf_dest(speech, lang), "edition", str(version.source),
-                                  source=config.editions_dir / released[-1].dest))
+                                  source=config.editions_dir / released[-1].dest, made_of=(released[-1].sha256,)))
             for alias in speech.aliases if released else ():    # its old latest PDF: the latest released
                 out.append(Output(site.pdf_dest(renamed(speech, alias), lang), "edition",
                                   f"{version.source} (aliases: {alias})",
-                                  source=config.editions_dir / released[-1].dest))
+                                  source=config.editions_dir / released[-1].dest, made_of=(released[-1].sha256,)))
             any_pdf = any_pdf or bool(released) or options.pdf
     if config.qr.enabled:
         for c in site.copies:
-            owner = f"the copy of {c.speech.id} for {c.recipient.id!r}"
-            out += [Output(site.qr_dest(c, "png"), "qr", owner), Output(site.qr_dest(c, "svg"), "qr", owner)]
+            out += [qr_output(site, c, "png"), qr_output(site, c, "svg")]
         with_copies = {c.speech.id for c in site.copies}
         for speech in (s for s in site.speeches if s.id in with_copies):
-            out.append(Output(site.cards_dest(speech, "csv"), "mailroom", f"the cards of {speech.id}"))
+            out.append(cards_output(site, speech, "csv"))
             if options.cards:
-                out.append(Output(site.cards_dest(speech, "pdf"), "cards", f"the cards of {speech.id}"))
+                out.append(cards_output(site, speech, "pdf"))
     out.append(Output(MANIFEST, "manifest", "the manifest"))
     if site.certificate:
         out.append(Output(CERTIFICATE, "certificate", "[signing] certificate"))

@@ -1,16 +1,21 @@
 """The build's one memo: what an output is made of -> a cache key -> the output, reused or kept.
 
 The only module that makes cache keys and reads or keeps memoized results. Renderers and the
-reader are pure functions of their inputs; a stage of the build hands the memo what an output is
-made of (texts, digests of bytes, the output's own fields; never a path alone: fonts by their
-bytes, the emblem by its bytes) and gets the output back, or renders it and hands it over to keep:
+reader are pure functions of their inputs. Every output of the graph says what it is made of
+(`graph.Output.made_of`: the graph's values, and the files the config names by their bytes'
+digests, `materials`; never a path alone); a stage hands the memo that output, with what it derives
+only once other outputs exist, and gets the output back, or renders it and hands it over to keep:
 
-- a page or book records what its template read (`deps`), and is reused when every object it read
-  digests as before, with the same code, templates, config and direct inputs (its static key:
-  `page_key`, `book_key`); a book also records every file WeasyPrint read, with its SHA-256;
-- QR codes, card sheets' parts, link previews, Markdown, a source's reading, compiled templates
-  and the search index are keyed by their whole input (`qr_key`, `card_part_key`, `preview_key`,
-  `markdown_key`, `parsed_key`, `compiled_key`, `search_key`);
+- `output_key` is every rendered or drawn output's key: its kind, place and `made_of`, what its
+  stage derives (a page's values with the PDFs' facts, as `html.page_context(recipe=True)` makes
+  them; a book's context; a card sheet part's copies; a QR code's recipe), and for the templated
+  outputs what all of them share (`globals_key`: templates, config, fonts by their bytes);
+- a page, book or card sheet part records what its template read (`deps`), and is reused when every
+  object it read digests as before with the same key; a book also records every file WeasyPrint
+  read, with its SHA-256;
+- Markdown, a source's reading, compiled templates, a card sheet part's PDF and the search index
+  are keyed by their whole input (`markdown_key`, `parsed_key`, `compiled_key`, `card_pdf_key`,
+  `search_key`);
 - the last reading's records are kept together (`RememberedSources`), each by its own key;
 - the last build into an output folder leaves an index of its pages and previews (`keep_index`):
   each one's key, place, SHA-256 and what it read, with every read's digest then. An output
@@ -40,6 +45,7 @@ from speechgen import deps, markdown, reader, signing, texts
 from speechgen.cache import Cache, key
 from speechgen.config import Config
 from speechgen.errors import Problem, Problems, SourceError
+from speechgen.graph import Materials, Output, Page
 from speechgen.fonts import BUNDLED as BUNDLED_FONTS, coverage as fonts_coverage
 from speechgen.model import Correction, Heading, Version, Withdrawal
 from speechgen.writer import SiteWriter, clean_leftovers, lock_output, read_marker, sha256_file, site_digest
@@ -56,38 +62,27 @@ def project_settings(config: Config) -> str:
     return repr(dataclasses.replace(config, root=Path(".")))
 
 
-# --- key recipes: what each kind of output is made of ----------------------------------------------
+# --- keys: what each output is made of ---------------------------------------------------------------
 
 def globals_key(templates_digest: str, config: Config, fonts: tuple[str, ...]) -> str:
     """What every templated output shares: the templates, the config and the fonts by their bytes."""
     return key("globals", templates_digest, project_settings(config), *fonts)
 
 
-def book_key(globals_: str, dest: str, context: dict) -> str:
-    return key("book", globals_, dest, deps.shallow(dict(context, config=None)))   # config: in globals
+def output_key(output: Output, *derived: str, globals_: str = "") -> str:
+    """An output's key: its kind and place; what the graph says it is made of (`Output.made_of`);
+    what its stage derives once other outputs exist (a page's values with the PDFs' facts, as its
+    renderer derives them; a card sheet part's copies; a QR code's recipe as its maker draws it);
+    and, for an output drawn from templates, what every one shares (`globals_key`). What its
+    template read is checked apart, against its record (`Memo.reused`)."""
+    return key(output.kind, globals_, output.dest, *(_made(value) for value in output.made_of), *derived)
 
 
-def page_key(globals_: str, page: object, extra: dict) -> str:
-    return key("page", globals_, deps.fields(page), deps.shallow(extra))
-
-
-def preview_key(title: str, speaker: str, date_text: str, site_title: str, emblem: bytes,
-                fonts: tuple[str, ...]) -> str:
-    """A link preview by its texts, the image it shows (its bytes) and the fonts (their bytes)."""
-    return key("preview", str(title), str(speaker), str(date_text), str(site_title), emblem, "\0".join(fonts))
-
-
-def qr_key(recipe: str, url: str) -> str:
-    return key("qr", recipe, url)
-
-
-def card_part_key(globals_: str, speech_id: str, number: int, recipe: str, layout: str, fingerprint: str,
-                  edition: int | None, proof: bool, emblem: bytes, fonts: tuple[str, ...], part) -> str:
-    """A part of a card sheet by everything it prints: its copies, layout, QR recipe, first edition,
-    the emblem's bytes and the fonts' bytes."""
-    return key("cardpart", globals_, speech_id, str(number), recipe, layout, fingerprint, str(edition),
-               str(proof), deps.digest(emblem), *fonts,
-               *(f"{c.number}/{c.total}/{c.recipient!r}" if c else "-" for c in part))
+def _made(value: object) -> str:
+    """A page is made of what it is, its own fields (each model object in them by its name); any
+    other model object by its name, beside its content's digests (a version's `source_sha`); texts
+    and digests as they are."""
+    return deps.fields(value) if isinstance(value, Page) else deps.shallow(value)
 
 
 def card_pdf_key(html: str, fonts: tuple[str, ...]) -> str:
@@ -123,6 +118,16 @@ def font_digests(paths) -> tuple[str, ...]:
     """The project's fonts by their bytes, never their names or times alone: a font replaced under
     the same name changes every output drawn with it."""
     return tuple(deps.digest(path.read_bytes()) for path in paths)
+
+
+def materials(config: Config, media) -> Materials:
+    """The fonts and images the config names (`preflight.Media`), by their bytes: read once a
+    build, and named by every output drawn with them (`graph.Materials`)."""
+    picture = media.logo or media.emblem_image
+    return Materials(fonts=font_digests(media.fonts),
+                     emblem=file_sha(config.root / media.emblem) if media.emblem else "",
+                     picture=deps.digest(picture.png) if picture is not None else "",
+                     logo=deps.digest(media.logo.png) if media.logo is not None else "")
 
 
 def compiled_key(name_key: str, checksum: str) -> str:

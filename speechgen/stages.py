@@ -14,10 +14,9 @@ from pathlib import Path
 
 from speechgen import deps, preflight
 from speechgen.errors import OutputError, Problems, SourceError
-from speechgen.graph import Site
+from speechgen.graph import Site, cards_output
 from speechgen.indexing import Indexing, search_plan
-from speechgen.memo import (Memo, book_key, card_part_key, card_pdf_key, globals_key, page_key, portable,
-                            preview_key, qr_key)
+from speechgen.memo import Memo, card_pdf_key, globals_key, output_key, portable
 from speechgen.model import PdfInfo
 from speechgen.render import cards, html, pdf, preview
 from speechgen.render.qr import QrMaker, pack, unpack
@@ -87,14 +86,13 @@ PREVIEWS_BESIDE_INDEXER = 1
 class Stages:
     """One build's rendering: each stage makes its outputs, reusing what the memo proves unchanged."""
 
-    def __init__(self, site: Site, templates: Templates, media: preflight.Media, fonts: tuple[str, ...],
-                 memo: Memo, log: Log, jobs: int | None = None, *, defer: bool = False,
+    def __init__(self, site: Site, templates: Templates, media: preflight.Media, memo: Memo, log: Log, jobs: int | None = None, *, defer: bool = False,
                  cancel: Callable[[], bool] | None = None) -> None:
         self.site = site
         self.jobs = jobs
         self.templates = templates
         self.media = media
-        self.fonts = fonts               # the project's fonts by their bytes (`memo.font_digests`)
+        self.fonts = site.materials.fonts     # the project's fonts by their bytes (`memo.materials`)
         self.memo = memo
         self.writer = memo.writer
         self.log = log
@@ -103,7 +101,7 @@ class Stages:
         self.cancel = cancel
         self.private = Private()         # embargoed speeches' card sheets: beside the output
         # The config names the project's fonts; their bytes are what a book is drawn with.
-        self.globals = globals_key(templates.digest, site.config, fonts)
+        self.globals = globals_key(templates.digest, site.config, self.fonts)
 
     def checkpoint(self) -> None:
         if self.cancel is not None and self.cancel():
@@ -125,8 +123,10 @@ class Stages:
                     done[(speech.id, lang)] = PdfInfo(dest, latest.sha256, latest.pages, latest.bytes)
                     released += 1
                     continue
-                static = book_key(self.globals, dest, pdf.book_context(site, speech, version, self.media.emblem,
-                                                                        pending))
+                # what the book's template gets, as the renderer makes it from the graph's inputs
+                context = pdf.book_context(site, speech, version, self.media.emblem, pending)
+                static = output_key(site.output(dest), deps.shallow(dict(context, config=None)),   # config: in globals
+                                    globals_=self.globals)
                 record = self.memo.reused(static, dest)
                 if record is not None:
                     done[(speech.id, lang)] = PdfInfo(dest, record["sha256"], record["pages"], record["bytes"])
@@ -177,7 +177,9 @@ class Stages:
         site = self.site
         misses = []
         for page in site.pages:
-            static = page_key(self.globals, page, html.page_context(site, page, pdfs, recipe=True))
+            # with what the renderer derives from the page and the PDFs' facts (known after the books)
+            static = output_key(site.output(page.dest), deps.shallow(html.page_context(site, page, pdfs, recipe=True)),
+                                globals_=self.globals)
             if self.memo.reused(static, page.dest) is None:
                 misses.append((page, static))     # its context is made again when it renders: not held
         problems = Problems(site.config.root)
@@ -204,8 +206,8 @@ class Stages:
         for speech in site.speeches:
             for lang, version in speech.versions.items():
                 values = (version.title, version.speaker, format_date(version.date, lang), site.config.site.title)
-                entry = preview_key(*values, emblem, self.fonts)
                 dest = site.preview_dest(speech, lang)
+                entry = output_key(site.output(dest), values[2])    # the date as Babel's data words it
                 # linked from the previous output by its SHA-256, else written from its record
                 if self.memo.reused(entry, dest) is None:
                     todo.append((entry, dest, (*values, emblem, tuple(media.fonts))))
@@ -271,8 +273,11 @@ class Stages:
         """Every copy's QR code, kept by its recipe and URL; written as PNG and SVG."""
         site, memo = self.site, self.memo
         codes = {}
-        for url in (site.url(site.copy_dest(c)) for c in site.copies):
-            raw = memo.get("qr", qr_key(maker.recipe, url))
+        entries = {}                 # a code's PNG and SVG are drawn together: kept as the PNG's output
+        for copy in site.copies:
+            url = site.url(site.copy_dest(copy))
+            entries[url] = output_key(site.output(site.qr_dest(copy, "png")), maker.recipe)
+            raw = memo.get("qr", entries[url])
             try:
                 codes[url] = unpack(url, raw) if raw is not None else None
             except (ValueError, KeyError, TypeError):
@@ -280,7 +285,7 @@ class Stages:
         missing = [u for u, c in codes.items() if c is None]
         for url, code in maker.make_all(missing).items():
             codes[url] = code
-            memo.put("qr", qr_key(maker.recipe, url), pack(code), made=True)
+            memo.put("qr", entries[url], pack(code), made=True)
         self.log(f"QR codes: {len(missing)} drawn, {len(codes) - len(missing)} kept")
         for copy in site.copies:
             url = site.url(site.copy_dest(copy))
@@ -305,9 +310,11 @@ class Stages:
         parts = cards.parts(chosen, layout)
         htmls: list[str | None] = []
         entries = []
+        # an embargoed speech's sheet is in no public inventory: the graph says what it is made of all the same
+        output = cards_output(site, speech, "pdf") if site.is_sealed(speech) else site.output(site.cards_dest(speech))
         for number, part in enumerate(parts):
-            static = card_part_key(self.globals, speech.id, number, maker.recipe, layout.name, fingerprint,
-                                   edition, proof, media.card_emblem, fonts, part)
+            static = output_key(output, str(number), maker.recipe, layout.name, *(
+                f"{c.number}/{c.total}/{c.recipient!r}" if c else "-" for c in part), globals_=self.globals)
             record = memo.recall(static)
             if record is not None and isinstance(record.get("html"), str):
                 htmls.append(None)
