@@ -40,6 +40,7 @@ CHECKSUMS = "SHA256SUMS"
 SEARCH_BUNDLE = "pagefind"                 # a folder: the search index's own files
 SEARCH_RECENT = f"{SEARCH_BUNDLE}/recent"   # pages changed since their shard was indexed
 SEARCH_RECENT_LIST = f"{SEARCH_BUNDLE}/recent.json"   # that bundle's languages, and what it replaces
+SEARCH_ENGINE = f"{SEARCH_BUNDLE}/pagefind.js.gz"     # Pagefind's script (the same in every bundle), gzip-compressed
 ASSETS = "_assets"
 FEEDS = "feeds"
 COPY_FOLDER = "salinan"                    # <year>/<slug>/salinan/<recipient>/: "copy for"
@@ -199,6 +200,7 @@ class Site:
     search_bundle = SEARCH_BUNDLE
     search_recent_dest = SEARCH_RECENT
     search_recent_list_dest = SEARCH_RECENT_LIST
+    search_engine_dest = SEARCH_ENGINE
 
     def speech_dest(self, speech: Speech, lang: str) -> str:
         return speech_dest(speech, lang, self.config.site.default_language)
@@ -717,6 +719,7 @@ def _inventory(site: Site, sources: Sources, options: Options,
     if site.search_shards:
         out.append(Output(SEARCH_RECENT, "search", "the search index"))
         out.append(Output(SEARCH_RECENT_LIST, "search", "the search index"))
+        out.append(Output(SEARCH_ENGINE, "search", "the search index"))
     return tuple(out)
 
 

@@ -214,6 +214,8 @@ class Indexing:
             dict(bundle="recent/" if recent else None, languages=recent["languages"] if recent else [],
                  hidden=sorted(hidden)),
             separators=(",", ":")).encode())
+        first = run.site.search_shards[0].dest
+        writer.write(graph.SEARCH_ENGINE, search.packed_engine(writer.path_of(f"{first}/{search.ENGINE}").read_bytes()))
         shards = sum(1 for bundle, _ in self.jobs if bundle != graph.SEARCH_RECENT)
         run.log(f"search index: {shards} of {len(run.site.search_shards)} shards re-indexed, "
                 f"{len(plan.recent)} pages in the recent bundle")

@@ -42,6 +42,22 @@ def test_index_has_a_language_each_and_leaves_no_scratch(project: Path) -> None:
     assert not (project / "pagefind").exists() and not (Path.cwd() / "pagefind").exists()
 
 
+def test_the_search_page_fetches_pagefinds_script_packed_once_for_every_bundle(project: Path) -> None:
+    """Every bundle's pagefind.js is the same file; the build packs it once (gzip, no time in its
+    header), and the search page names the packed file (search.js unpacks it)."""
+    import gzip
+    import re
+
+    build(load_config(project), card_pdfs=False, pdf=False)
+    site = project / "site"
+    packed = (site / "pagefind" / "pagefind.js.gz").read_bytes()
+    scripts = {p.read_bytes() for p in (site / "pagefind").glob("*/pagefind.js")}
+    assert len(scripts) == 1 and gzip.decompress(packed) == scripts.pop()
+    assert packed[4:8] == b"\0\0\0\0" and len(packed) < 20_000          # no time; 46 KB packed to about 13 KB
+    page = (site / "cari" / "index.html").read_text("utf-8")
+    assert re.search(r'data-engine="\.\./pagefind/pagefind\.js\.gz"', page)
+
+
 def test_without_pagefind_the_build_goes_on_and_says_so(project: Path, monkeypatch) -> None:
     from speechgen.render import search
 

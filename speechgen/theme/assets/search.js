@@ -48,17 +48,35 @@
 
   var script = null;
 
+  function packed() {
+    // The script as the build packed it (data-engine: gzip, a third of its bytes where a host sends
+    // files as they are), unpacked here; as it is where the host unpacked it on the way.
+    var packedUrl = form.getAttribute("data-engine");
+    if (!packedUrl || !("DecompressionStream" in window)) return Promise.reject(new Error("no packed engine"));
+    return fetch(new URL(packedUrl, document.baseURI).href).then(function (response) {
+      if (!response.ok) throw new Error("no packed engine");
+      return response.arrayBuffer();
+    }).then(function (buffer) {
+      var bytes = new Uint8Array(buffer);
+      if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return new TextDecoder().decode(bytes);
+      return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+    });
+  }
+
   function engine_(bundle) {
     // A Pagefind of its own for one language, on that language's first bundle: a merged index is
     // searched with its engine's stemmer, so English merged into an Indonesian engine would not
     // find "getting" as a whole word. The engine takes the bundle's language when the bundle has
     // only one, as every shard has. Each engine is a module of its own (Pagefind keeps its
     // WebAssembly in the module), made from one script fetched once: every bundle's pagefind.js
-    // is the same file. Where a blob cannot be a module (a Content-Security-Policy), the bundle's.
+    // is the same file, packed once by the build (`packed`). Where a blob cannot be a module (a
+    // Content-Security-Policy), the bundle's.
     var own = bundle.url + "pagefind.js";
-    script = script || fetch(own).then(function (response) {
-      if (!response.ok) throw new Error("no search engine");
-      return response.text();
+    script = script || packed().catch(function () {
+      return fetch(own).then(function (response) {
+        if (!response.ok) throw new Error("no search engine");
+        return response.text();
+      });
     }).then(function (text) { return new Blob([text], { type: "text/javascript" }); });
     return script.then(function (blob) {
       var url = URL.createObjectURL(blob);
