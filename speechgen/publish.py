@@ -62,7 +62,7 @@ from speechgen import __version__, signing
 from speechgen.config import load_config
 from speechgen.editions import EDITION_WORD
 from speechgen.errors import OutputError, SpeechgenError
-from speechgen.graph import (ARCHIVE_FOLDERS, CERTIFICATE, CHECKSUMS, COPY_FOLDER, FEEDS, HOME, MANIFEST, MANIFEST_SIGNATURE, ROBOTS, SEARCH_BUNDLE, SEARCH_RECENT_LIST, SITEMAP,
+from speechgen.graph import (ARCHIVE_FOLDERS, CERTIFICATE, CHECKSUMS, COPY_FOLDER, FEEDS, HOME, MANIFEST, MANIFEST_SIGNATURE, ROBOTS, SEARCH_BUNDLE, SEARCH_ENGINE, SEARCH_RECENT_LIST, SITEMAP,
                              pretty)
 from speechgen.writer import MARKER, lock_output, read_marker, safe_dest, sha256_file, site_digest
 
@@ -167,6 +167,8 @@ def content_type(dest: str) -> str:
         return "application/atom+xml" + _TEXT
     if dest == CHECKSUMS:
         return "text/plain" + _TEXT
+    if dest == SEARCH_ENGINE:            # gzip bytes search.js unpacks: never sent with a Content-Encoding
+        return "application/gzip"
     suffix = posixpath.splitext(name)[1].lower()
     if suffix in TYPES:
         return TYPES[suffix]

@@ -133,6 +133,7 @@ def test_every_file_of_the_site_gets_its_type_and_caching(project: Path) -> None
         "_assets/style.css": ("text/css; charset=utf-8", pub.SHORT),
         "_assets/search.js": ("text/javascript; charset=utf-8", pub.SHORT),
         "pagefind/pagefind.js": ("text/javascript; charset=utf-8", pub.SHORT),
+        "pagefind/pagefind.js.gz": ("application/gzip", pub.SHORT),
         "pagefind/pagefind-entry.json": ("application/json; charset=utf-8", pub.SHORT),
         "pagefind/wasm.id.pagefind": ("application/octet-stream", pub.SHORT),
         "pagefind/pagefind.id_f4d12398e2.pf_meta": ("application/octet-stream", pub.IMMUTABLE),

@@ -318,11 +318,11 @@ def test_the_search_engine_loads_while_the_reader_comes_to_the_field(visit_edite
     assert [url for url in requested if "/pagefind/" in url] == []
     page.focus("#q")
     for _ in range(50):                              # until the engine and every merged index's meta are in
-        if any(u.endswith("pagefind.js") for u in requested) and any(u.endswith(".pf_meta") for u in requested):
+        if any(u.endswith("pagefind.js.gz") for u in requested) and any(u.endswith(".pf_meta") for u in requested):
             break
         page.wait_for_timeout(100)
     page.wait_for_load_state("networkidle")
-    assert any(u.endswith("pagefind.js") for u in requested)
+    assert any(u.endswith("/pagefind/pagefind.js.gz") for u in requested)     # the engine, as the build packed it
     assert any(u.endswith(".pf_meta") for u in requested)
     assert [u for u in requested if "/index/" in u or "/fragment/" in u] == []
     before = len(requested)
