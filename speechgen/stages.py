@@ -1,6 +1,7 @@
-"""The build's stages, one per kind of output in `Site.outputs`: each asks the memo (`memo.py`) with
-what an output is made of, and either gets it back or calls its pure renderer and hands the bytes
-to the writer (and the memo, to keep). `build.py` calls them in order."""
+"""The build's stages, one per kind of output in `Site.outputs`: each hands the memo (`memo.py`) the
+graph's output, which says what it is made of, with what the stage derives once other outputs exist,
+and either gets it back or calls its pure renderer and hands the bytes to the writer (and the memo,
+to keep). `build.py` calls them in order."""
 
 from __future__ import annotations
 
@@ -86,8 +87,8 @@ PREVIEWS_BESIDE_INDEXER = 1
 class Stages:
     """One build's rendering: each stage makes its outputs, reusing what the memo proves unchanged."""
 
-    def __init__(self, site: Site, templates: Templates, media: preflight.Media, memo: Memo, log: Log, jobs: int | None = None, *, defer: bool = False,
-                 cancel: Callable[[], bool] | None = None) -> None:
+    def __init__(self, site: Site, templates: Templates, media: preflight.Media, memo: Memo, log: Log,
+                 jobs: int | None = None, *, defer: bool = False, cancel: Callable[[], bool] | None = None) -> None:
         self.site = site
         self.jobs = jobs
         self.templates = templates
