@@ -58,7 +58,7 @@ MUTATIONS = [
              "the project's fonts are known by their paths, not their bytes"),
     Mutation("book-files", "speechgen/stages.py",
              "files={portable(p, site.config.root): sha for p, sha in read})", "files={})",
-             "a book forgets the files WeasyPrint read (emblem, stylesheets)"),
+             "a book forgets the files WeasyPrint read (a picture in its body, stylesheets)"),
     Mutation("card-emblem", "speechgen/graph.py",
              "materials.logo, materials.picture,", "materials.logo,",
              "a card sheet's part is kept without the emblem it prints"),

@@ -422,18 +422,21 @@ def test_with_books_cards_and_search_every_edit_gives_the_clean_build(start, edi
 @pytest.mark.skipif(not all(path.is_file() for path in GEORGIAN), reason="Debian's fonts-noto-core: .ci/setup --test")
 def test_cards_books_and_previews_follow_the_emblem_and_font_they_print() -> None:
     """Five random examples above may miss the one state a dependency shows in: the emblem edited
-    while the cards print it (no QR logo), and the font replaced under its name. Tried every time."""
+    while the cards print it (no QR logo), the font replaced under its name, and a picture in the
+    speech's body replaced under its name (only the book holds its bytes, known by the files
+    WeasyPrint read). Tried every time."""
     fields = {"title": "Arsip ხალხი", "speaker": "Ani", "date": "2025-08-16", "place": "Jakarta",
               "recipients": ["lembaga"]}
     start: dict[str, str | bytes] = {
         "speechgen.toml": full_config(logo=False),
         "recipients.yaml": "recipients:\n  - {id: dpr, name: Dewan, group: lembaga}\n",
-        "static/lambang.png": IMAGES[0], "static/huruf.ttf": FONTS[0],
-        f"speeches/2025/{STEMS[0]}.id.md": speech_file(fields, "## Bab\n\nIsi pidato."),
+        "static/lambang.png": IMAGES[0], "static/huruf.ttf": FONTS[0], "static/peta.png": IMAGES[0],
+        f"speeches/2025/{STEMS[0]}.id.md": speech_file(fields, "## Bab\n\nIsi pidato.\n\n![Peta](/static/peta.png)"),
     }
 
     def toggle(files: dict, edit: str, project: Path) -> None:
-        name, choices = {"emblem": ("static/lambang.png", IMAGES), "font": ("static/huruf.ttf", FONTS)}[edit]
+        name, choices = {"emblem": ("static/lambang.png", IMAGES), "font": ("static/huruf.ttf", FONTS),
+                         "figure": ("static/peta.png", IMAGES)}[edit]
         files[name] = choices[1] if files[name] == choices[0] else choices[0]
 
-    edited(start, ["emblem", "font", "emblem"], toggle, pdf=True, card_pdfs=True, search=True)
+    edited(start, ["emblem", "font", "figure", "emblem"], toggle, pdf=True, card_pdfs=True, search=True)
