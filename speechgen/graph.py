@@ -116,11 +116,12 @@ class Output:
     owner: str                   # who claims the path, for messages
     source: Path | None = None   # kinds "file" and "edition": copied as it is, never read into memory
     # What it is made of: model objects (a page's Page, a book's Version and pending edition, a
-    # card sheet's copies), texts, and the bytes of files by their digests (`Materials`), never a
-    # path alone. The memo turns this, what its stage derives once other outputs exist (a page's
-    # PDF facts) and what its template read into its key (`memo.output_key`). A copied output is
-    # its source's bytes; the manifest, checksums, signature and search index are made of other
-    # outputs' bytes as written.
+    # mailroom list's copies), texts, and the bytes of files by their digests (`Materials`, a
+    # released edition's and the certificate's SHA-256), never a path alone. The memo turns this,
+    # what its stage derives once other outputs exist (a page's PDF facts) and what its template
+    # read into its key (`memo.output_key`). A static file is its source's bytes, which the memo
+    # knows by their SHA-256 (remembered by the file's stamps); the manifest, checksums, signature
+    # and search index are made of other outputs' bytes as written.
     made_of: tuple = ()
 
 
@@ -709,7 +710,7 @@ def _inventory(site: Site, sources: Sources, options: Options,
                 out.append(cards_output(site, speech, "pdf"))
     out.append(Output(MANIFEST, "manifest", "the manifest"))
     if site.certificate:
-        out.append(Output(CERTIFICATE, "certificate", "[signing] certificate"))
+        out.append(Output(CERTIFICATE, "certificate", "[signing] certificate", made_of=(site.certificate,)))
     if options.signed:
         out.append(Output(MANIFEST_SIGNATURE, "signature", "the manifest's signature"))
     if any_pdf:

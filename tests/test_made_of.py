@@ -19,7 +19,7 @@ from speechgen.config import load_config
 from speechgen.graph import Output, Site
 
 NOTO = Path("/usr/share/fonts/truetype/noto")
-MADE = ("page", "preview", "favicon", "pdf", "edition", "qr", "cards", "mailroom")
+MADE = ("page", "preview", "favicon", "pdf", "edition", "qr", "cards", "mailroom", "certificate")
 
 
 def _planned(project: Path) -> Site:
@@ -57,7 +57,7 @@ def _keys(site: Site) -> dict[str, str]:
 def test_every_output_drawn_or_rendered_says_what_it_is_made_of_never_by_a_path(project: Path) -> None:
     site = _planned(_with_materials(project))
     kinds = {o.kind for o in site.outputs}
-    assert set(MADE) - {"edition"} <= kinds                   # (nothing released in the fixture)
+    assert set(MADE) - {"edition", "certificate"} <= kinds    # (nothing released, no certificate in the fixture)
     for output in site.outputs:
         if output.kind in MADE:
             assert output.made_of, output
@@ -100,3 +100,13 @@ def test_the_key_follows_each_value_an_output_is_made_of() -> None:
     assert memo.output_key(dataclasses.replace(output, made_of=output.made_of[::-1])) != first
     assert memo.output_key(output, "derived") != first != memo.output_key(output, globals_="g")
     assert memo.output_key(dataclasses.replace(output, dest="b/pratinjau.png")) != first
+
+
+@pytest.mark.pdf
+def test_a_released_edition_is_made_of_the_bytes_the_ledger_names(released_project: Path) -> None:
+    site = _planned(released_project)
+    editions = site.outputs_of("edition")
+    assert len(editions) == 6                                  # three editions, at their kept names and as the latest
+    for output in editions:
+        assert output.source is not None
+        assert output.made_of == (hashlib.sha256(output.source.read_bytes()).hexdigest(),)
