@@ -370,11 +370,11 @@ def make_site(config: Config, sources: Sources, options: Options = Options(),
               at: dt.datetime | None = None, unseal: bool = False,
               kept_embargo: Callable[[Edition], dt.datetime | None] | None = None,
               materials: Materials = Materials()) -> Site:
-    """`materials`: the config's fonts and images by their bytes, which the outputs drawn with them
-    say they are made of. `at`: the moment the site is built as of (default: now); an embargoed language version is
+    """`at`: the moment the site is built as of (default: now); an embargoed language version is
     left out until then, a speech whose first language is embargoed altogether. `unseal` (the
     preview, `release`) keeps every speech, its held pages marked with their moment.
-    `kept_embargo(edition)` is the `embargo:` its kept source was released with."""
+    `kept_embargo(edition)` is the `embargo:` its kept source was released with. `materials`: the
+    config's fonts and images by their bytes, which the outputs drawn with them say they are made of."""
     default = config.site.default_language
     at = at if at is not None else dt.datetime.now(dt.timezone.utc)
     if editions is not None:
@@ -649,7 +649,7 @@ def cards_output(site: Site, speech: Speech, ext: str) -> Output:
                first.released_fingerprint if first is not None else "", first is None)
     if ext == "csv":
         return Output(site.cards_dest(speech, ext), "mailroom", f"the cards of {speech.id}",
-                      made_of=(*printed, tuple(f"{c.number}/{c.total}/{c.recipient!r}" for c in site.copies_of(speech))))
+                      made_of=(*printed, *(f"{c.number}/{c.total}/{c.recipient!r}" for c in site.copies_of(speech))))
     return Output(site.cards_dest(speech, ext), "cards", f"the cards of {speech.id}",
                   made_of=(*printed, config.qr.card_size, config.qr.error_correction, materials.logo, materials.picture,
                            *materials.fonts))
