@@ -7,8 +7,9 @@
 
 Each mutation copies the project's code and tests into a scratch folder, changes one line there (every place it is written)
 (never in this checkout), and runs tests/test_incremental_property.py against the copy: first the
-fast test (pages, feeds, QR codes, previews), then, if that passed, the one with books, card sheets
-and search. A mutation is *caught* when a test fails. An unchanged copy must pass (the baseline),
+fast test (pages, feeds, QR codes, previews), then, while each passes, two fixed sequences (the
+recipients reordered; emblem, font and a body's picture replaced) and the one with books, card
+sheets and search. A mutation is *caught* when a test fails. An unchanged copy must pass (the baseline),
 or the run means nothing. The list is in docs/architecture.md ("Tested against mutations").
 The property tests draw their projects and edits at random (the one with books draws 5 examples),
 so a mutation whose edit was not drawn survives one run by chance (seen on an unchanged engine too):
@@ -102,6 +103,7 @@ def run(copy: Path, test: str) -> tuple[bool, str]:
 
 
 TESTS = ("test_every_edit_gives_the_clean_build",
+         "test_the_recipients_listed_in_another_order_are_listed_so",
          "test_cards_books_and_previews_follow_the_emblem_and_font_they_print",
          "test_with_books_cards_and_search_every_edit_gives_the_clean_build")
 

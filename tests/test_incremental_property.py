@@ -290,6 +290,26 @@ def test_every_edit_gives_the_clean_build(start, edits, data) -> None:
     edited(start, edits, lambda files, edit, project: apply(files, edit, data))
 
 
+def test_the_recipients_listed_in_another_order_are_listed_so() -> None:
+    """A list's order is part of what a template read: the recipients' file in another order
+    reorders a page that lists them. Five random examples above may draw neither that template nor
+    that edit (the `order` mutation survived three runs of them); tried every time."""
+    start: dict[str, str | bytes] = {
+        "speechgen.toml": CONFIGS[0],
+        "recipients.yaml": "recipients:\n  - {id: dpr, name: Dewan, group: lembaga}\n"
+                           "  - {id: mpr, name: Majelis, group: lembaga}\n",
+        "templates/home.html": TEMPLATES["home.html"][2],
+        f"speeches/2025/{STEMS[0]}.id.md": speech_file({"title": "Arsip", "speaker": "Ani", "date": "2025-08-16",
+                                                         "recipients": ["lembaga"]}, "## Bab\n\nIsi pidato."),
+    }
+
+    def reorder(files: dict, edit: str, project: Path) -> None:
+        head, *entries = files["recipients.yaml"].splitlines(keepends=True)
+        files["recipients.yaml"] = head + "".join(reversed(entries))
+
+    edited(start, ["reorder", "reorder"], reorder)
+
+
 def edited(start: dict, edits: list[str], edit_with, **options) -> None:
     """Build `start`, then after each edit (`edit_with(files, edit, project)`) compare the
     incremental build with a clean one."""
