@@ -78,6 +78,12 @@ class Copy:
         width = max(3, len(str(self.total)))
         return f"{self.number:0{width}d}/{self.total:0{width}d}"
 
+    @property
+    def printed(self) -> str:
+        """What its card and its mailroom line are made of, as a cache key takes it: its number, the
+        total and every field of its recipient."""
+        return f"{self.number}/{self.total}/{self.recipient!r}"
+
 
 @dataclass(frozen=True)
 class Page:
@@ -649,7 +655,7 @@ def cards_output(site: Site, speech: Speech, ext: str) -> Output:
                first.released_fingerprint if first is not None else "", first is None)
     if ext == "csv":
         return Output(site.cards_dest(speech, ext), "mailroom", f"the cards of {speech.id}",
-                      made_of=(*printed, *(f"{c.number}/{c.total}/{c.recipient!r}" for c in site.copies_of(speech))))
+                      made_of=(*printed, *(c.printed for c in site.copies_of(speech))))
     return Output(site.cards_dest(speech, ext), "cards", f"the cards of {speech.id}",
                   made_of=(*printed, config.qr.card_size, config.qr.error_correction, materials.logo, materials.picture,
                            *materials.fonts))

@@ -314,8 +314,8 @@ class Stages:
         # an embargoed speech's sheet is in no public inventory: the graph says what it is made of all the same
         output = cards_output(site, speech, "pdf") if site.is_sealed(speech) else site.output(site.cards_dest(speech))
         for number, part in enumerate(parts):
-            static = output_key(output, str(number), maker.recipe, layout.name, *(
-                f"{c.number}/{c.total}/{c.recipient!r}" if c else "-" for c in part), globals_=self.globals)
+            static = output_key(output, str(number), maker.recipe, *(c.printed if c else "-" for c in part),
+                                globals_=self.globals)       # (the layout: the card size, in `made_of`)
             record = memo.recall(static)
             if record is not None and isinstance(record.get("html"), str):
                 htmls.append(None)
