@@ -223,8 +223,10 @@ def test_serve_stops_a_second_pass_when_the_speech_is_edited_again(project: Path
     try:
         source = project / "speeches/2024/lama.id.md"
         source.write_text(source.read_text().replace("Teks lama.", "Suntingan pertama."))
-        # the first edit's pages are up and its PDF is being made: edit again
-        assert _wait_for(lambda: json.loads(_get(server.url + STATUS_PATH[1:])[1])["pending"])
+        # the first edit's pages are up and its PDF is being made: edit again (its page first, so
+        # that "pending" is the edit's pass, not the start's)
+        assert _wait_for(lambda: "Suntingan pertama." in _get(server.url + "2024/lama/")[1]
+                         and json.loads(_get(server.url + STATUS_PATH[1:])[1])["pending"])
         source.write_text(source.read_text().replace("Suntingan pertama.", "Suntingan kedua."))
         assert _wait_for(lambda: any("edited again" in line for _, line in said))
         stopped = next(at for at, line in said if "edited again" in line)
