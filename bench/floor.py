@@ -23,14 +23,20 @@ First search: each Pagefind index is cut into chunks of words, and a query word 
 chunk holding it from every index it searches. The script measures the chunks (median bytes per
 index), the files every first search fetches (`pagefind.js`, the WebAssembly engine, each index's
 entry and metadata, five results' fragments) and the Pagefind process's memory per page (from a
-run over `--probe-pages` pages and the full shards). From these it works out the fewest indexes the
-`--memory-mib` budget (300) allows, were Pagefind to run alone with the whole of it, and the bytes
-of a first search over those indexes, searching every language or only the reader's.
+run over `--probe-pages` pages and the full shards). Pagefind closes a chunk at 20,000 word
+locations (a constant in its source, not an option), so a chunk weighs about the same however
+large its index: a first search costs a chunk per index it searches. From these it works out the
+fewest indexes the `--memory-mib` budget (300) allows, with Pagefind alone in it and with the
+build's own process beside it (`--build-mib`: the build draws the link previews while Pagefind
+runs; bench.py --memory measures it), and the bytes of a first search over those indexes,
+searching every language or only the reader's: one WebAssembly engine for each language searched
+(its stemmer is built into it) and Pagefind's script as the build packs it (gzip).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import shutil
 import statistics
@@ -115,6 +121,9 @@ def main() -> None:
                         help="pages per Pagefind run at most (default 180: speechgen's graph.SHARD_PAGES)")
     parser.add_argument("--probe-pages", type=int, default=20, help="pages of the small run that sets Pagefind's base memory")
     parser.add_argument("--memory-mib", type=int, default=300, help="the all-process memory target (default 300)")
+    parser.add_argument("--build-mib", type=int, default=111,
+                        help="the build's own process while Pagefind runs beside it, Pss (default 111: "
+                             "bench.py --memory at 1,000 speeches)")
     parser.add_argument("--peers-python", default=sys.executable, help="the Python with pelican and mkdocs installed")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
@@ -201,36 +210,47 @@ def main() -> None:
         big = max(range(len(last_bundles)), key=lambda n: last_bundles[n][1])     # the largest shard
         big_pages, big_rss = last_bundles[big][1], shard_rss[big]
         per_page = (big_rss - probe_rss) / max(1, big_pages - len(probe[1]))
-        budget = args.memory_mib * MIB
-        most = int((budget - probe_rss) / per_page) + len(probe[1]) if per_page > 0 else 10 ** 9
+
+        def most_pages(budget_mib: int) -> int:
+            """The most pages one Pagefind run may take in `budget_mib`."""
+            room = budget_mib * MIB - probe_rss
+            return max(1, int(room / per_page) + len(probe[1])) if per_page > 0 else 10 ** 9
+
         chunk = statistics.median(s for _, _, b in last_bundles for s in sizes(b / "index", "*.pf_index"))
         fragment = statistics.median(s for _, _, b in last_bundles for s in sizes(b / "fragment", "*.pf_fragment"))
         meta = statistics.median(s for _, _, b in last_bundles for s in sizes(b, "pagefind.*.pf_meta"))
         entry = statistics.median(s for _, _, b in last_bundles for s in sizes(b, "pagefind-entry.json"))
         first = last_bundles[0][2]
-        js = (first / "pagefind.js").stat().st_size
-        wasm = statistics.median(sizes(first, "wasm.*.pagefind"))
+        js = len(gzip.compress((first / "pagefind.js").read_bytes(), compresslevel=9, mtime=0))
         langs: dict[str, int] = {}
-        for lang, n, _ in last_bundles:
+        wasm: dict[str, int] = {}
+        for lang, n, bundle in last_bundles:
             langs[lang] = langs.get(lang, 0) + n
-        need = {lang: -(-n // most) for lang, n in langs.items()}
-        fixed = js + wasm + RESULTS_SHOWN * fragment
+            wasm[lang] = max(sizes(bundle, f"wasm.{lang}.pagefind") or sizes(bundle, "wasm.unknown.pagefind"))
 
-        def first_search(indexes: int) -> float:
-            return fixed + indexes * (chunk + meta + entry)
+        def first_search(searched: list[str], indexes: int) -> float:
+            engines = sum(wasm[lang] for lang in searched)
+            return js + engines + RESULTS_SHOWN * fragment + indexes * (chunk + meta + entry)
 
+        alone, beside = args.memory_mib, args.memory_mib - args.build_mib
         print(f"\nPagefind's memory: {probe_rss / MIB:.0f} MiB over {len(probe[1])} pages, "
               f"{big_rss / MIB:.0f} MiB over {big_pages}: {per_page / MIB:.2f} MiB a page, so at most "
-              f"{most:,} pages in one run under {args.memory_mib} MiB with nothing else running.")
+              f"{most_pages(alone):,} pages in one run under {alone} MiB with nothing else running, "
+              f"{most_pages(beside):,} beside the build's own process ({args.build_mib} MiB).")
         print(f"\n| file a first search fetches | bytes (median) |\n|---|---:|\n| index chunk, per index | {chunk:,.0f} |\n"
-              f"| metadata + entry, per index | {meta + entry:,.0f} |\n| pagefind.js | {js:,} |\n"
-              f"| WebAssembly engine | {wasm:,.0f} |\n| fragment, per result ({RESULTS_SHOWN} shown) | {fragment:,.0f} |")
-        print(f"\n| search over | pages | fewest indexes under {args.memory_mib} MiB | first search KB at least | target |\n"
-              "|---|---:|---:|---:|---:|")
-        for lang, n in sorted(langs.items()):
-            print(f"| {lang} only | {n:,} | {need[lang]} | {first_search(need[lang]) / 1000:.0f} | {FIRST_SEARCH_KB} |")
-        every = sum(need.values())
-        print(f"| every language | {sum(langs.values()):,} | {every} | {first_search(every) / 1000:.0f} | {FIRST_SEARCH_KB} |")
+              f"| metadata + entry, per index | {meta + entry:,.0f} |\n| pagefind.js, packed | {js:,} |\n"
+              + "".join(f"| WebAssembly engine ({lang}) | {size:,} |\n" for lang, size in sorted(wasm.items()))
+              + f"| fragment, per result ({RESULTS_SHOWN} shown) | {fragment:,.0f} |")
+        print(f"\n| search over | pages | Pagefind's budget MiB | fewest indexes | first search KB at least | target |\n"
+              "|---|---:|---:|---:|---:|---:|")
+        for budget, label in ((alone, "alone"), (beside, "beside the build")):
+            need = {lang: -(-n // most_pages(budget)) for lang, n in langs.items()}
+            for lang, n in sorted(langs.items()):
+                print(f"| {lang} only | {n:,} | {budget} ({label}) | {need[lang]} | "
+                      f"{first_search([lang], need[lang]) / 1000:.0f} | {FIRST_SEARCH_KB} |")
+            every = sum(need.values())
+            print(f"| every language | {sum(langs.values()):,} | {budget} ({label}) | {every} | "
+                  f"{first_search(sorted(langs), every) / 1000:.0f} | {FIRST_SEARCH_KB} |")
         print(f"\nload average at the end {loadavg()}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
