@@ -28,7 +28,7 @@ from speechgen.render import cards, manifest
 from speechgen.render.pdf import sha256sums
 from speechgen.render import search as search_render
 from speechgen.stages import Cancelled, PdfMap, Private, Stages
-from speechgen.templates import Templates, words_warning
+from speechgen.templates import Templates, site_words
 from speechgen.workers import pooled_map
 from speechgen.writer import SiteWriter, check_output_dir, site_digest
 
@@ -275,7 +275,7 @@ def _require_released(sources: Sources, plan, problems: Problems, unseal: bool, 
 def _said(config: Config, media: preflight.Media) -> list[str]:
     """What every build of this project says once (and a replay of it says again)."""
     said: list[str] = []
-    if (words := words_warning(config.site.languages)) is not None:
+    if (words := site_words(config.words).warning(config.site.languages)) is not None:
         said.append(f"warning: {words}")
     if config.signing.certificate and media.signer is None:
         said.append(f"unsigned: {signing_env()} is not set, so the manifest carries no signature")

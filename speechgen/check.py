@@ -16,7 +16,7 @@ from speechgen.config import Config, key_line
 from speechgen.errors import Problem
 from speechgen.graph import MANIFEST, NOT_FOUND, file_of
 from speechgen.reader import misplaced
-from speechgen.templates import words_warning
+from speechgen.templates import site_words
 
 
 class _Refs(HTMLParser):
@@ -74,7 +74,7 @@ def placeholders(site) -> list[Problem]:
     (RFC 2606) that cards would print, no publisher, the sample speaker, title, text or recipient."""
     config = site.config
     found = []
-    if (words := words_warning(config.site.languages)) is not None:
+    if (words := site_words(config.words).warning(config.site.languages)) is not None:
         found.append(Problem(str(config.path), key_line(config.path, "site", "languages"), words))
     host = (urlsplit(config.site.base_url).hostname or "").lower()
     labels = host.split(".")

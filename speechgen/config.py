@@ -12,6 +12,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from speechgen.errors import ConfigError, Problem, Problems
+from speechgen.labels import word_problem
 
 CONFIG_NAME = "speechgen.toml"
 MAX_CONFIG_BYTES = 256 * 1024       # a settings file; anything larger is not one
@@ -64,6 +65,8 @@ class Config:
     pdf: PdfConfig = field(default_factory=PdfConfig)
     qr: QrConfig = field(default_factory=QrConfig)
     signing: SigningConfig = field(default_factory=SigningConfig)
+    # the project's interface words, [words.<lang>]: ((lang, ((key, word), ...)), ...), sorted
+    words: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     @property
     def speeches_dir(self) -> Path:
@@ -247,6 +250,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
 REQUIRED = {"site": ("title", "base_url")}
 
 SECTIONS = {"site": SiteConfig, "pdf": PdfConfig, "qr": QrConfig, "signing": SigningConfig}
+WORDS = "words"            # [words.<lang>]: the project's interface words (labels.py)
 
 
 def _key_line(text: str, section: str, key: str | None) -> int | None:
@@ -341,10 +345,14 @@ def load_config(root: Path) -> Config:
         problems.raise_if_any(ConfigError)
 
     values: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    words: dict[str, tuple[tuple[str, str], ...]] = {}
     for section, body in data.items():
+        if section == WORDS:
+            words = _project_words(body, text, path, problems)
+            continue
         if section not in SCHEMA:
             problems.add(path, _key_line(text, section, None),
-                         f"unknown section [{section}]; expected one of: {', '.join(SCHEMA)}")
+                         f"unknown section [{section}]; expected one of: {', '.join([*SCHEMA, WORDS])}")
             continue
         if not isinstance(body, dict):
             problems.add(path, _key_line(text, section, None), f"[{section}] must be a table")
@@ -375,6 +383,10 @@ def load_config(root: Path) -> Config:
     if default not in site.get("languages", SiteConfig.languages):
         problems.add(path, _key_line(text, "site", "default_language"),
                      f"[site] default_language {default!r} is not in languages")
+    for lang in words:
+        if lang not in site.get("languages", SiteConfig.languages):
+            problems.add(path, _key_line(text, f"{WORDS}.{lang}", None) or _key_line(text, WORDS, None),
+                         f"[{WORDS}.{lang}]: {lang!r} is not in [site] languages")
     problems.raise_if_any(ConfigError)
 
     if not site["base_url"].endswith("/"):
@@ -385,4 +397,29 @@ def load_config(root: Path) -> Config:
         pdf=PdfConfig(**values["pdf"]),
         qr=QrConfig(**values["qr"]),
         signing=SigningConfig(**values["signing"]),
+        words=tuple(sorted(words.items())),
     )
+
+
+def _project_words(body: object, text: str, path: Path, problems: Problems) -> dict:
+    """[words.<lang>] tables: the project's interface words by language, each checked against
+    speechgen's own (`labels.word_problem`: a known key, text, the same placeholders)."""
+    if not isinstance(body, dict):
+        problems.add(path, _key_line(text, WORDS, None), f"[{WORDS}] must hold a table for each language, as [{WORDS}.fr]")
+        return {}
+    found = {}
+    for lang, table in body.items():
+        header = f"{WORDS}.{lang}"
+        if not isinstance(table, dict):
+            problems.add(path, _key_line(text, WORDS, lang) or _key_line(text, header, None),
+                         f"[{header}] must be a table of words, as download_pdf = \"...\"")
+            continue
+        pairs = []
+        for key, value in table.items():
+            message = word_problem(key, value)
+            if message:
+                problems.add(path, _key_line(text, header, key), f"[{header}] {message}")
+            else:
+                pairs.append((key, value))
+        found[lang] = tuple(sorted(pairs))
+    return found

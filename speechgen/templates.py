@@ -21,142 +21,176 @@ from markupsafe import Markup, escape
 
 from speechgen import deps
 from speechgen.errors import Problems
+from speechgen.labels import LABELS, words_keys
 
 THEME_DIR = Path(__file__).parent / "theme"
 
-# Interface words (pages, PDFs), Indonesian first. A page in another language uses that
-# language's words; a language without its own set here gets the English ones.
-LABELS: dict[str, dict[str, str]] = {
-    "id": {
-        "edition_word": "Edisi", "editions": "Edisi", "corrected": "Dikoreksi", "corrected_on": "Dikoreksi pada", "recipient": "Penerima",
-        "certificate": "Sertifikat penerbit (SHA-256)",
-        "unreleased": "belum dirilis", "latest_edition": "edisi terbaru",
-        "pdf_not_made": "PDF belum dibuat pada build ini",
-        "what_changed": "Apa yang berubah", "changes_title": "Perubahan pada edisi {n}",
-        "changes_intro": "Perbedaan kata demi kata antara edisi {a} dan edisi {b}. Teks yang dihapus dicoret, teks yang ditambahkan digarisbawahi.",
-        "deleted": "dihapus", "inserted": "ditambahkan", "words_changed": "{d} kata dihapus, {i} kata ditambahkan",
-        "title_word": "Judul", "back_to_speech": "Kembali ke pidato",
-        "card_edition": "Kartu QR Anda mencetak sidik edisi {n}.",
-        "card_superseded": "Pidato ini dikoreksi sesudah kartu dicetak; edisi terbaru adalah edisi {m}. Edisi {n} tetap tersedia dan sah.",
-        "edition_list": "Semua edisi",
-        "home": "Beranda", "archive": "Arsip", "years": "Tahun", "speakers": "Pembicara",
-        "occasions": "Acara", "contents": "Daftar isi", "to_top": "Ke atas", "speaker": "Pembicara", "date": "Tanggal",
-        "occasion": "Acara", "place": "Tempat", "language": "Bahasa", "translations": "Terjemahan",
-        "latest": "Pidato terbaru", "all_speeches": "Semua pidato", "speeches": "pidato",
-        "skip": "Langsung ke isi", "search": "Cari", "not_found": "Halaman tidak ditemukan",
-        "not_found_text": "Halaman yang Anda cari tidak ada. Kembali ke beranda untuk melihat semua pidato.",
-        "feed": "Umpan Atom", "download_pdf": "Unduh PDF", "pages": "halaman",
-        "fingerprint": "Sidik SHA-256", "copy_for": "Salinan untuk", "read_full": "Baca pidato lengkap",
-        "sample": "Contoh", "footnotes": "Catatan kaki", "published_by": "Diterbitkan oleh",
-        "verify_hint": "Cocokkan sidik ini dengan yang tercetak pada kartu QR.",
-        "side_by_side": "Baca berdampingan",
-        "no_login": "Tautan ini tidak pernah meminta login atau pembayaran.", "copy_number": "Salinan nomor",
-        "copy_public": "Versi publik pidato ini", "opening": "Pembukaan",
-        "accessibility": "Aksesibilitas", "paragraph": "Paragraf", "search_site": "Cari pidato",
-        "all": "Semua", "previous": "Sebelumnya", "next": "Berikutnya", "page_of": "Halaman {n} dari {m}",
-        "listing_pages": "Halaman daftar", "all_years": "Semua tahun", "all_speakers": "Semua pembicara",
-        "all_occasions": "Semua acara",
-        "colophon": "Kolofon", "online": "Daring", "source": "Naskah sumber", "format": "Format",
-        "colophon_text": "Salinan arsip ini memuat naskah sumbernya sebagai berkas lampiran.",
-        "scan_phone": "Pindai dengan kamera ponsel", "edition": "Edisi {n}",
-        "table": "Tabel", "search_words": "Kata dalam pidato", "searching": "Mencari…",
-        "search_none": "Tidak ada pidato yang cocok.", "search_found": "{n} pidato ditemukan",
-        "search_found_one": "1 pidato ditemukan", "search_more": "Tampilkan lebih banyak",
-        "search_partial": "{n} pidato lain hanya memuat kata yang berawalan sama.",
-        "search_partial_one": "1 pidato lain hanya memuat kata yang berawalan sama.",
-        "search_none_whole": "Tidak ada pidato yang memuat kata itu secara utuh.",
-        "search_partial_title": "Kata yang berawalan sama",
-        "search_unavailable": "Pencarian tidak tersedia di sini (misalnya saat dibuka langsung dari disk). Gunakan daftar arsip di bawah.",
-        "search_needs_js": "Pencarian memerlukan JavaScript. Semua pidato tetap dapat dibuka melalui daftar arsip di bawah.",
-        "search_description": "Cari pidato menurut kata di dalam naskahnya.",
-        "accessibility_statement": "Pernyataan Aksesibilitas",
-        "withdrawn_on": "Ditarik pada", "moved": "Halaman ini telah pindah ke",
-        "embargo_title": "Belum tersedia", "embargo_until": "Tersedia mulai {when}",
-        "embargo_text": "Salinan Anda terbuka di alamat ini pada waktu tersebut. Simpan kartu QR Anda.",
-        "embargo_mark": "EMBARGO: belum terbit, terbit {when}",
-    },
-    "en": {
-        "edition_word": "Edition", "editions": "Editions", "corrected": "Corrected", "corrected_on": "Corrected on", "recipient": "Recipient",
-        "certificate": "Publisher's certificate (SHA-256)",
-        "unreleased": "not yet released", "latest_edition": "latest edition",
-        "pdf_not_made": "PDF not made in this build",
-        "what_changed": "What changed", "changes_title": "Changes in edition {n}",
-        "changes_intro": "Word-by-word difference between edition {a} and edition {b}. Deleted text is struck through, inserted text is underlined.",
-        "deleted": "deleted", "inserted": "inserted", "words_changed": "{d} words deleted, {i} words inserted",
-        "title_word": "Title", "back_to_speech": "Back to the speech",
-        "card_edition": "Your QR card shows the fingerprint of edition {n}.",
-        "card_superseded": "This speech was corrected after the card was printed; the latest is edition {m}. Edition {n} stays available and authentic.",
-        "edition_list": "All editions",
-        "home": "Home", "archive": "Archive", "years": "Years", "speakers": "Speakers",
-        "occasions": "Occasions", "contents": "Contents", "to_top": "Back to top", "speaker": "Speaker", "date": "Date",
-        "occasion": "Occasion", "place": "Place", "language": "Language", "translations": "Translations",
-        "latest": "Latest speeches", "all_speeches": "All speeches", "speeches": "speeches", "speeches_one": "speech",
-        "skip": "Skip to content", "search": "Search", "not_found": "Page not found",
-        "not_found_text": "The page you are looking for does not exist. Go back home to see all speeches.",
-        "feed": "Atom feed", "download_pdf": "Download PDF", "pages": "pages", "pages_one": "page",
-        "fingerprint": "SHA-256 fingerprint", "copy_for": "Copy for", "read_full": "Read the full speech",
-        "sample": "Sample", "footnotes": "Footnotes", "published_by": "Published by",
-        "verify_hint": "Compare this fingerprint with the one printed on the QR card.",
-        "side_by_side": "Read side by side",
-        "no_login": "This link never asks for a login or payment.", "copy_number": "Copy number",
-        "copy_public": "The public page of this speech", "opening": "Opening",
-        "accessibility": "Accessibility", "paragraph": "Paragraph", "search_site": "Search speeches",
-        "all": "All", "previous": "Previous", "next": "Next", "page_of": "Page {n} of {m}",
-        "listing_pages": "Listing pages", "all_years": "All years", "all_speakers": "All speakers",
-        "all_occasions": "All occasions",
-        "colophon": "Colophon", "online": "Online", "source": "Source text", "format": "Format",
-        "colophon_text": "This archive copy carries its source text as an attached file.",
-        "scan_phone": "Scan with your phone's camera", "edition": "Edition {n}",
-        "table": "Table", "search_words": "Words in a speech", "searching": "Searching…",
-        "search_none": "No speech matches.", "search_found": "{n} speeches found",
-        "search_found_one": "1 speech found", "search_more": "Show more",
-        "search_partial": "{n} more speeches only contain words that begin the same way.",
-        "search_partial_one": "1 more speech only contains a word that begins the same way.",
-        "search_none_whole": "No speech contains the whole word.",
-        "search_partial_title": "Words that begin the same way",
-        "search_unavailable": "Search is not available here (for example when opened straight from disk). Use the archive listings below.",
-        "search_needs_js": "Search needs JavaScript. Every speech can still be reached from the archive listings below.",
-        "search_description": "Find a speech by any word in its text.",
-        "accessibility_statement": "Accessibility statement",
-        "withdrawn_on": "Withdrawn on", "moved": "This page has moved to",
-        "embargo_title": "Not yet available", "embargo_until": "Available from {when}",
-        "embargo_text": "Your copy opens at this address at that moment. Keep your QR card.",
-        "embargo_mark": "EMBARGO: not yet published, published {when}",
-    },
-}
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
-# A counted word (`count`) may have one entry per CLDR plural category of its language, as
-# "<key>_<category>" ("speeches_one": "speech"); the plain key is the "other" form, and the only
-# one a language without plural forms (Indonesian) needs.
 
 
+class Words:
+    """The interface words a site shows: speechgen's own sets (`labels.LABELS`) with the project's
+    (`Config.words`, `[words.<lang>]` in speechgen.toml) over them. A page in a language shows
+    that language's words, its base language's ('fr' for 'fr-CA'), else English; a word its
+    language's set lacks is shown in English. Words shown in another language than the page's are
+    marked with their own `lang` (`html`, `count`), so a screen reader says them in that voice."""
+
+    def __init__(self, project: tuple = ()) -> None:
+        self.sets = {lang: dict(table) for lang, table in LABELS.items()}
+        for lang, pairs in project:
+            self.sets.setdefault(lang, {}).update(pairs)
+        self.digest = hashlib.sha256(repr(project).encode()).hexdigest()[:16]
+
+    def __repr__(self) -> str:          # as cache keys see it (`deps.shallow`): the same set, the same text
+        return f"Words({self.digest})"
+
+    def language(self, lang: str) -> str:
+        """The language of the words a page in `lang` shows (docs/readers.md; the build warns)."""
+        if lang in self.sets:
+            return lang
+        base = lang.split("-")[0]
+        return base if base in self.sets else "en"
+
+    def found(self, lang: str, key: str) -> tuple[str, str]:
+        """A word for a page in `lang`, and the language it is in."""
+        own = self.language(lang)
+        text = self.sets[own].get(key)
+        return (text, own) if text else (self.sets["en"][key], "en")
+
+    def label(self, lang: str, key: str) -> str:
+        """A word as plain text (attributes, <title>)."""
+        return self.found(lang, key)[0]
+
+    def html(self, lang: str, key: str) -> Markup:
+        """A word as HTML for the text of a page in `lang`: escaped, and inside `<span lang="en">`
+        when it is not in the page's language."""
+        return _marked(lang, *self.found(lang, key))
+
+    def count_label(self, lang: str, n: int, key: str) -> tuple[str, str]:
+        """The word for `n` things, by the plural rules of the words' language ('speech' for 1 in
+        English), and the language it is in."""
+        own = self.language(lang)
+        form = plural_category(own, n)
+        text = self.sets[own].get(f"{key}_{form}") or self.sets[own].get(key)
+        if text:
+            return text, own
+        return self.sets["en"].get(f"{key}_{plural_category('en', n)}") or self.sets["en"][key], "en"
+
+    def count(self, lang: str, n: int, key: str) -> Markup:
+        """'1 speech', '3 speeches', '3 pidato' as HTML for a page in `lang`."""
+        return Markup("{} {}").format(n, _marked(lang, *self.count_label(lang, n, key)))
+
+    def others(self, lang: str, languages) -> list[str]:
+        """The site's other interface languages, in the site's order, each once: the words a
+        two-language label shows after the page's own (none on a one-language site)."""
+        own = self.language(lang)
+        out: list[str] = []
+        for code in languages:
+            words = self.language(code)
+            if words != own and words not in out:
+                out.append(words)
+        return out
+
+    def untranslated(self, languages) -> list[str]:
+        """The site's languages without words of their own (their pages use English words)."""
+        return [code for code in languages if self.language(code) == "en" and code.split("-")[0] != "en"]
+
+    def missing(self, lang: str) -> list[str]:
+        """The words a language's set lacks (shown in English)."""
+        own = self.sets[self.language(lang)]
+        return [key for key in words_keys() if key not in own]
+
+    def warning(self, languages) -> str | None:
+        """The build's and check's warning about languages without words, or without some."""
+        said = []
+        untranslated = self.untranslated(languages)
+        if untranslated:
+            said.append(f"no interface words for {', '.join(untranslated)}: headings, buttons and labels on "
+                        f"{'its' if len(untranslated) == 1 else 'their'} pages are in English (speechgen has "
+                        f"words for {', '.join(LABELS)}; give a language its own in [words.<lang>] of speechgen.toml)")
+        for code in dict.fromkeys(self.language(c) for c in languages):
+            if code not in untranslated and code != "en" and (gaps := self.missing(code)):
+                total = len(words_keys())
+                said.append(f"[words.{code}] has {total - len(gaps)} of {total} "
+                            f"words; the others are shown in English: {', '.join(gaps[:8])}"
+                            + (" ..." if len(gaps) > 8 else ""))
+        return "; ".join(said) or None
+
+
+def _marked(lang: str, text: str, own: str) -> Markup:
+    if own == lang.split("-")[0] or own == lang:
+        return escape(text)
+    return Markup('<span lang="{}">{}</span>').format(own, escape(text))
+
+
+BUILTIN = Words()
+
+
+@functools.lru_cache(maxsize=8)
+def site_words(project: tuple = ()) -> Words:
+    """The words of a site whose config gives `project` (`Config.words`): one `Words` per set."""
+    return Words(project) if project else BUILTIN
+
+
+# speechgen's own words, for callers without a site (a site's: `site_words(config.words)`).
 def words_language(lang: str) -> str:
-    """The language of the words a page in `lang` shows: its own set, its base language's
-    ('id' for 'id-ID'), else English (documented in docs/readers.md; the build warns)."""
-    if lang in LABELS:
-        return lang
-    base = lang.split("-")[0]
-    return base if base in LABELS else "en"
+    return BUILTIN.language(lang)
 
 
 def label(lang: str, key: str) -> str:
-    return LABELS[words_language(lang)].get(key) or LABELS["en"][key]
+    return BUILTIN.label(lang, key)
 
 
 def foreign_words(lang: str) -> bool:
     """True when a page in `lang` shows words of another language (English, for a language
-    LABELS has no words for): those words are then marked with their own `lang`."""
-    return words_language(lang) != lang.split("-")[0]
+    without words of its own)."""
+    return BUILTIN.language(lang) != lang.split("-")[0]
 
 
 def words(lang: str, key: str) -> Markup:
-    """A label as HTML for the text of a page in `lang`: escaped, and inside
-    `<span lang="en">` when the page's language has no words of its own, so that a screen reader
-    says them with an English voice. (Attributes and <title> take `label`, which is plain.)"""
-    text = escape(label(lang, key))
-    if not foreign_words(lang):
-        return text
-    return Markup('<span lang="{}">{}</span>').format(words_language(lang), text)
+    return BUILTIN.html(lang, key)
+
+
+def count_label(lang: str, n: int, key: str) -> str:
+    return BUILTIN.count_label(lang, n, key)[0]
+
+
+def count(lang: str, n: int, key: str) -> Markup:
+    return BUILTIN.count(lang, n, key)
+
+
+def other_words(lang: str, languages) -> list[str]:
+    return BUILTIN.others(lang, languages)
+
+
+def untranslated(languages) -> list[str]:
+    return BUILTIN.untranslated(languages)
+
+
+def words_warning(languages) -> str | None:
+    return BUILTIN.warning(languages)
+
+
+# The words in a template: the render's own set (`interface_words` in its context: a page's, a
+# book's, a card sheet's), else speechgen's.
+def _context_words(context) -> Words:
+    found = context.get("interface_words")
+    return found if isinstance(found, Words) else BUILTIN
+
+
+@jinja2.pass_context
+def _template_label(context, lang: str, key: str) -> str:
+    return _context_words(context).label(lang, key)
+
+
+@jinja2.pass_context
+def _template_html(context, lang: str, key: str) -> Markup:
+    return _context_words(context).html(lang, key)
+
+
+@jinja2.pass_context
+def _template_count(context, lang: str, n: int, key: str) -> Markup:
+    return _context_words(context).count(lang, n, key)
 
 
 def plural_category(lang: str, n: int) -> str:
@@ -165,24 +199,6 @@ def plural_category(lang: str, n: int) -> str:
         return _locale(lang).plural_form(abs(n))
     except ValueError:
         return "other"
-
-
-def count_label(lang: str, n: int, key: str) -> str:
-    """The word for `n` things in the words a page in `lang` shows, by the plural rules of those
-    words' language: count_label('en', 1, 'speeches') == 'speech'."""
-    own = words_language(lang)
-    form = plural_category(own, n)
-    return (LABELS[own].get(f"{key}_{form}") or LABELS[own].get(key)
-            or LABELS["en"].get(f"{key}_{plural_category('en', n)}") or LABELS["en"][key])
-
-
-def count(lang: str, n: int, key: str) -> Markup:
-    """'1 speech', '3 speeches', '3 pidato' as HTML for a page in `lang` (the word marked as
-    `words` marks it)."""
-    word = escape(count_label(lang, n, key))
-    if foreign_words(lang):
-        word = Markup('<span lang="{}">{}</span>').format(words_language(lang), word)
-    return Markup("{} {}").format(n, word)
 
 
 def direction(lang: str) -> str:
@@ -220,33 +236,6 @@ def _lang_attrs(code: str, within: str) -> Markup:
     if direction(code) != direction(within):
         attrs += Markup(' dir="{}"').format(direction(code))
     return attrs
-
-
-def other_words(lang: str, languages) -> list[str]:
-    """The site's other interface languages, in the site's order, each once: the words a
-    two-language label shows after the page's own (none on a one-language site)."""
-    own = words_language(lang)
-    out: list[str] = []
-    for code in languages:
-        words = words_language(code)
-        if words != own and words not in out:
-            out.append(words)
-    return out
-
-
-def untranslated(languages) -> list[str]:
-    """The site's languages the interface has no words for (their pages use English words)."""
-    return [code for code in languages if words_language(code) == "en" and code.split("-")[0] != "en"]
-
-
-def words_warning(languages) -> str | None:
-    """The build's and check's warning about `untranslated` languages, or None."""
-    missing = untranslated(languages)
-    if not missing:
-        return None
-    return (f"no interface words for {', '.join(missing)}: headings, buttons and labels on "
-            f"{'its' if len(missing) == 1 else 'their'} pages are in English (speechgen's LABELS "
-            "has words for " + ", ".join(LABELS) + ")")
 
 
 # The house style for the interface's own languages; every other language gets CLDR's long date.
@@ -449,9 +438,9 @@ def load_templates(project_templates: Path | None, problems: Problems,
     env.filters["date"] = format_date
     env.filters["moment"] = format_moment
     env.filters["grouped"] = grouped
-    env.globals["label"] = label
-    env.globals["label_html"] = words          # names a template's own variables are unlikely to take
-    env.globals["count_words"] = count
+    env.globals["label"] = _template_label
+    env.globals["label_html"] = _template_html          # names a template's own variables are unlikely to take
+    env.globals["count_words"] = _template_count
     env.globals["direction"] = direction
     env.globals["lang_attrs"] = lang_attrs
     env.globals["language_name"] = language_name

@@ -26,7 +26,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "speechgen"
 # below it; never one above. Within a layer, the circle check keeps the order one way.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # values and leaf services: no stage of the pipeline
-    ("speechgen", "speechgen.errors", "speechgen.texts", "speechgen.model", "speechgen.yamlsafe",
+    ("speechgen", "speechgen.errors", "speechgen.labels", "speechgen.texts", "speechgen.model", "speechgen.yamlsafe",
      "speechgen.markdown", "speechgen.config", "speechgen.fonts", "speechgen.cache", "speechgen.writer",
      "speechgen.signing", "speechgen.workers"),
     ("speechgen.reader",),                   # read: sources -> Sources

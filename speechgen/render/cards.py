@@ -41,7 +41,7 @@ from speechgen.graph import Copy, Site
 from speechgen.model import Speech
 from speechgen.render import pdf
 from speechgen.render.qr import Logo, QrCode
-from speechgen.templates import THEME_DIR, format_date, grouped, label, template_error
+from speechgen.templates import THEME_DIR, format_date, grouped, site_words, template_error
 
 MAILROOM_FIELDS = ("no", "id", "name", "group", "address", "url", "fingerprint", "sheet", "slot", "status")
 SHEET_MM = (210.0, 297.0)                      # A4 portrait
@@ -556,12 +556,11 @@ def card_text(site: Site, speech: Speech, fingerprint: str, edition: int | None,
     """The words every card of a speech shares."""
     config = site.config
     version = speech.primary
-    languages = config.site.languages
     if proof:
         mark: tuple[Token, ...] = words(PROOF_MARK, bold=True)
     else:
         head = words("Sidik PDF / PDF fingerprint:", more=True) if fingerprint else ()
-        shown = ((_words(languages, "edition", n=edition) + (" · " if fingerprint else ""), False),) \
+        shown = ((_words(site, "edition", n=edition) + (" · " if fingerprint else ""), False),) \
             if edition is not None else ()
         mark = (*head, *((shown,) if shown else ()), *((((fingerprint, True),),) if fingerprint else ()))
     cert: tuple[Token, ...] = ()
@@ -569,7 +568,7 @@ def card_text(site: Site, speech: Speech, fingerprint: str, edition: int | None,
         cert = (*words("Sertifikat penerbit / Publisher certificate SHA-256:"), BREAK,
                 *words(grouped(site.certificate)))
     return CardText((config.site.publisher or config.site.title).upper(), version.title,
-                    format_date(version.date, version.lang), _words(languages, "scan_phone"), mark, proof, cert)
+                    format_date(version.date, version.lang), _words(site, "scan_phone"), mark, proof, cert)
 
 
 def layout_problems(site: Site, speech: Speech, copies: tuple[Copy, ...], layout: CardLayout,
@@ -662,7 +661,7 @@ def card_sheet_html(env: jinja2.Environment, site: Site, speech: Speech, copies:
             fingerprint="" if proof else fingerprint, logo=logo.data_uri() if logo is not None else "",
             emblem=emblem, fonts=faces.css, family=faces.family, proof=proof, proof_mark=PROOF_MARK,
             scan=text.scan, frame=frame, min_pt=MIN_PT,
-            edition=_words(site.config.site.languages, "edition", n=edition) if edition is not None and not proof else "",
+            edition=_words(site, "edition", n=edition) if edition is not None and not proof else "",
             cover=_cover(site, speech, layout, total) if cover else None,
         )
     except (jinja2.TemplateError, TypeError, KeyError, AttributeError, ValueError) as exc:
@@ -696,9 +695,11 @@ def _cover(site: Site, speech: Speech, layout: CardLayout, total: int) -> dict:
                 csv=posixpath.basename(site.cards_dest(speech, "csv")), cols=cols, rows=rows)
 
 
-def _words(languages: tuple[str, ...], key: str, **values: object) -> str:
+def _words(site: Site, key: str, **values: object) -> str:
     """A label in each of the site's languages, once each: 'Pindai ... / Scan ...'."""
-    return " / ".join(dict.fromkeys(label(lang, key).format(**values) for lang in languages))
+    interface = site_words(site.config.words)
+    return " / ".join(dict.fromkeys(interface.label(lang, key).format(**values)
+                                    for lang in site.config.site.languages))
 
 
 def _plate_box(code: QrCode) -> dict | None:

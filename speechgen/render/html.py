@@ -18,7 +18,7 @@ from speechgen.errors import Problem, SourceError
 from speechgen.graph import Page, Site, relative, root_prefix
 from speechgen.model import Edition, PdfInfo
 from speechgen.render.changes import compare
-from speechgen.templates import direction, label, lang_attrs, other_words, template_error, words
+from speechgen.templates import BUILTIN, Words, direction, lang_attrs, site_words, template_error
 
 PAGE_TEMPLATES = ["base.html", "home.html", "archive.html", "archive-index.html", "speech.html", "404.html", "copy.html",
                   "changes.html", "feed.xml", "sitemap.xml", "robots.txt",
@@ -59,8 +59,9 @@ def page_context(site: Site, page: Page, pdfs: PdfMap, *, recipe: bool = False) 
     if page.kind == "changes":
         return extra | changes(site, page, every)
     prefix = root_prefix(page.dest)
+    interface = site_words(site.config.words)
     extra["body"] = ("body", version.body_sha, version.lang, prefix) if recipe else \
-        _page_body(version.body_sha, version.lang, prefix)
+        _page_body(version.body_sha, version.lang, prefix, interface)
     if page.kind == "copy" and every:
         # The card was printed with the first edition's fingerprint (stage `copies`), for good.
         extra["card_edition"] = every[0]
@@ -70,10 +71,10 @@ def page_context(site: Site, page: Page, pdfs: PdfMap, *, recipe: bool = False) 
 
 
 @functools.lru_cache(maxsize=8)
-def _page_body(body_sha: str, lang: str, prefix: str) -> Markup:
+def _page_body(body_sha: str, lang: str, prefix: str, interface: Words) -> Markup:
     """A body as a page at this depth shows it; the same object for every page that shows it
     (a speech's copy pages), made once. Pure: the text is the one `body_sha` names."""
-    body = _localize(texts.STORE.get(body_sha), lang)
+    body = _localize(texts.STORE.get(body_sha), lang, interface)
     return Markup(_ROOT_LINK.sub(lambda m: f'{m[1]}="{prefix}', body))
 
 
@@ -116,13 +117,14 @@ def side_by_side(site: Site, page: Page) -> dict:
     numbers = sorted({n for by_number in blocks.values() for n in by_number})
     prefix = root_prefix(page.dest)
     own_pages = {lang: relative(page.dest, site.speech_dest(speech, lang)) for lang in speech.versions}
+    interface = site_words(site.config.words)
 
     def local(lang: str, html_text: str) -> str:
         html_text = _ID_ATTR.sub(lambda m: f' id="{lang}-{m[1]}"' if _FOOTNOTE_ID.fullmatch(m[1]) else "",
                                  html_text)
         html_text = _HASH_LINK.sub(lambda m: f'href="#{lang}-{m[1]}"' if _FOOTNOTE_ID.fullmatch(m[1])
                                    else f'href="{own_pages[lang]}#{m[1]}"', html_text)
-        return _ROOT_LINK.sub(lambda m: f'{m[1]}="{prefix}', _localize(html_text, lang))
+        return _ROOT_LINK.sub(lambda m: f'{m[1]}="{prefix}', _localize(html_text, lang, interface))
 
     def cell(lang: str, html_text: str) -> Markup:
         return Markup(local(lang, html_text))
@@ -141,9 +143,9 @@ _FOOTNOTE_ID = re.compile(r"fn\d+|fnref\d+(?::\d+)?")      # a footnote (fn1) an
 _FOOTNOTES = '<section class="footnotes">'
 
 
-def _localize(body_html: str, lang: str) -> str:
+def _localize(body_html: str, lang: str, interface: Words = BUILTIN) -> str:
     """The body with the interface words of its language (tables' names, the footnotes' heading)."""
-    return markdown.localize(body_html, label(lang, "table"), label(lang, "footnotes"))
+    return markdown.localize(body_html, interface.label(lang, "table"), interface.label(lang, "footnotes"))
 
 
 def _render(site: Site, env: jinja2.Environment, page: Page, **extra) -> str:
@@ -153,16 +155,19 @@ def _render(site: Site, env: jinja2.Environment, page: Page, **extra) -> str:
         # The 404 page is served at any depth, so it links from the site's root path.
         return base_path + dest if page.kind == "404" else relative(page.dest, dest)
 
+    interface = site_words(site.config.words)
     context = dict(
         site=site, config=site.config, page=page, lang=page.lang, speechgen_version=__version__,
         url=url, abs_url=site.url,
         # interface words: `t` for text (marked lang="en" where the page's language has none),
-        # `tp` plain, for attributes and <title>
-        t=lambda key: words(page.lang, key), tp=lambda key: label(page.lang, key),
+        # `tp` plain, for attributes and <title>; the template's label() and the like take
+        # `interface_words`
+        t=lambda key: interface.html(page.lang, key), tp=lambda key: interface.label(page.lang, key),
+        interface_words=interface,
         dir=direction(page.lang), attrs=lambda code: lang_attrs(code, page.lang), og_locale=og_locale,
         long_text=LONG_TEXT,
         # the site's other interface languages: what a two-language label adds after the page's own
-        alt_langs=other_words(page.lang, site.config.site.languages),
+        alt_langs=interface.others(page.lang, site.config.site.languages),
     )
     context.update(extra)
     return env.get_template(page.template).render(context)

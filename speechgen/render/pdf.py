@@ -47,7 +47,7 @@ from speechgen import fonts as font_files
 from speechgen.errors import Problem, SourceError
 from speechgen.graph import Site
 from speechgen.model import Correction, PdfInfo, Speech, Version
-from speechgen.templates import THEME_DIR, direction, label, template_error, words
+from speechgen.templates import THEME_DIR, direction, site_words, template_error
 from speechgen.workers import context as workers_context, cores as workers_cores, pool as workers_pool
 
 BOOK_TEMPLATE = "print/book.html"
@@ -133,9 +133,11 @@ def book_context(site: Site, speech: Speech, version: Version, emblem: str, edit
     keywords = [k for k in (version.speaker, version.occasion, version.place, speech.year,
                             config.site.publisher) if k]
     font_size, top, sides, bottom = PAGE_GEOMETRY.get(config.pdf.page_size, PAGE_GEOMETRY["A4"])
+    interface = site_words(config.words)
     return dict(
         site=site, config=config, speech=speech, version=version, lang=lang,
-        t=functools.partial(words, lang), tp=functools.partial(label, lang), dir=direction(lang),
+        t=functools.partial(interface.html, lang), tp=functools.partial(interface.label, lang),
+        interface_words=interface, dir=direction(lang),
         canonical=site.url(site.speech_dest(speech, lang)),
         emblem=emblem, body=Markup(print_body(version.body_html, config.site.base_url, lang)),
         toc=[h for h in version.headings if h.level <= 3],
