@@ -32,6 +32,11 @@ variant = "pdf/a-3b"
 [qr]
 error_correction = "M"
 # logo = "static/logo.png"          # laid over every QR code
+
+# Interface words for a language speechgen has none for, or other words for one it has
+# (kata antarmuka; the keys are in speechgen/labels.py):
+# [words.fr]
+# download_pdf = "Télécharger le PDF"
 """
 
 # What `init` writes for the user to replace: `check` warns while any is left (before cards are

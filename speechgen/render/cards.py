@@ -657,6 +657,7 @@ def card_sheet_html(env: jinja2.Environment, site: Site, speech: Speech, copies:
     try:
         return env.get_template(CARDS_TEMPLATE).render(
             site=site, config=site.config, speech=speech, version=version, layout=layout, sheets=sheets,
+            interface_words=site_words(site.config.words),       # what a project's cards.html gets from label()
             origin=layout.origin, marks=_marks_svg(layout), date=format_date(version.date, version.lang),
             fingerprint="" if proof else fingerprint, logo=logo.data_uri() if logo is not None else "",
             emblem=emblem, fonts=faces.css, family=faces.family, proof=proof, proof_mark=PROOF_MARK,
