@@ -141,12 +141,6 @@ def label(lang: str, key: str) -> str:
     return BUILTIN.label(lang, key)
 
 
-def foreign_words(lang: str) -> bool:
-    """True when a page in `lang` shows words of another language (English, for a language
-    without words of its own)."""
-    return BUILTIN.language(lang) != lang.split("-")[0]
-
-
 def words(lang: str, key: str) -> Markup:
     return BUILTIN.html(lang, key)
 

@@ -59,9 +59,8 @@ def page_context(site: Site, page: Page, pdfs: PdfMap, *, recipe: bool = False) 
     if page.kind == "changes":
         return extra | changes(site, page, every)
     prefix = root_prefix(page.dest)
-    interface = site_words(site.config.words)
     extra["body"] = ("body", version.body_sha, version.lang, prefix) if recipe else \
-        _page_body(version.body_sha, version.lang, prefix, interface)
+        _page_body(version.body_sha, version.lang, prefix, site_words(site.config.words))
     if page.kind == "copy" and every:
         # The card was printed with the first edition's fingerprint (stage `copies`), for good.
         extra["card_edition"] = every[0]
